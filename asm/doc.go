@@ -1,0 +1,47 @@
+// Package asm holds margo's SIMD kernels: float64 operations on slices, each
+// written once in plain Go (the reference that defines what the kernel means)
+// and again in assembly for amd64 (AVX2+FMA, AVX-512F) and arm64 (NEON).
+//
+// # Dispatch
+//
+// At init the package asks github.com/klauspost/cpuid/v2 what the processor
+// supports and picks the best Level for which every kernel is implemented:
+// AVX512 over AVX2 over Generic on amd64, NEON on arm64 (ASIMD is baseline
+// there, as the Go standard library treats it). The environment variable
+//
+//	MARGO_SIMD=generic|avx2|avx512|neon
+//
+// forces a level. cpuid ignores GODEBUG, so this override is margo's own. If
+// the forced level is unknown or the processor lacks it, the package stays on
+// the best available level and ConfigError reports the problem; programs
+// (cmd/margo) print it as one line and exit, tests fail on it. Built with
+// -tags purego, or on any other architecture, only Generic exists.
+//
+// # Shared semantics
+//
+// Lengths: kernels on two or more slices use the length of the first and
+// require the others to be at least that long (a shorter one panics with an
+// index error, as a programming mistake). Slices may start at any offset.
+//
+//   - Sign: sign(x) ∈ {−1, 0, +1}, sign(±0) = +0, sign(NaN) = NaN (as torch.sign).
+//   - ReLU: x if x > 0, +0 if x ≤ 0 (−0 becomes +0), NaN stays NaN so that a
+//     diverging run shows up downstream.
+//   - ReLUMask: g_i if z_i > 0, else +0 (a selection, not a multiplication: a
+//     NaN or Inf in g is dropped where the mask is off).
+//   - MaxAbs: max_i |x_i|, 0 for an empty slice, NaN if any element is NaN.
+//   - ArgMaxAbs: the first index of the largest |x_i| (ties to the first, as
+//     torch.argmax); NaN counts as larger than everything, so the first NaN
+//     wins; −1 for an empty slice.
+//   - Nrm2: the Euclidean norm without overflow or underflow wherever the
+//     result is representable (a scaled second pass runs when the plain sum of
+//     squares is not safely inside the normal range).
+//   - Adam: the update of torch.optim.Adam, ε outside the square root; where
+//     the denominator √v̂+ε is exactly 0 (then m is 0 too) the parameter does
+//     not move, where torch would write NaN.
+//
+// Reductions (Dot, AbsSum, Nrm2) may sum in a different order on each level,
+// so their results agree with the reference to a stated relative bound, not
+// bitwise; Sign, MaxAbs, ArgMaxAbs, ReLU, ReLUMask and Scal agree exactly.
+// Every level sums in a fixed order that does not depend on anything but the
+// length, so each level is deterministic.
+package asm

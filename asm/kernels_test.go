@@ -1,0 +1,472 @@
+package asm
+
+import (
+	"math"
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+)
+
+// variant is one implementation of the kernels, named for failure messages.
+type variant struct {
+	name string
+	k    *kernels
+}
+
+// variants returns the generic table and every SIMD table this processor
+// runs. A level the processor supports but the build lacks is a failure, not
+// a skip.
+func variants(t testing.TB) []variant {
+	t.Helper()
+	var vs []variant
+	for l := Generic; int(l) < len(levelNames); l++ {
+		if cpuSupports(l) && tables[l] == nil {
+			t.Fatalf("the processor supports %s but no kernels are registered for it", l)
+		}
+		if Supported(l) {
+			vs = append(vs, variant{l.String(), tables[l]})
+		}
+	}
+	return vs
+}
+
+func TestConfig(t *testing.T) {
+	if err := ConfigError(); err != nil {
+		t.Fatal(err)
+	}
+	if s := os.Getenv("MARGO_SIMD"); s != "" {
+		if l, _ := ParseLevel(s); Active() != l {
+			t.Fatalf("MARGO_SIMD=%s but the active level is %s", s, Active())
+		}
+	}
+	if _, err := ParseLevel("sse9"); err == nil {
+		t.Fatal("ParseLevel accepted an unknown level")
+	}
+}
+
+// Every registered SIMD level must implement every kernel itself.
+func TestNoFallbacks(t *testing.T) {
+	for l := range tables {
+		if f := fallbacks(l); len(f) > 0 {
+			t.Errorf("%s runs the generic code for %v", l, f)
+		}
+	}
+}
+
+func TestSetLevel(t *testing.T) {
+	defer setLevel(Active())
+	for _, l := range Available() {
+		if err := SetLevel(l); err != nil || Active() != l {
+			t.Fatalf("SetLevel(%s): %v, active %s", l, err, Active())
+		}
+	}
+	if err := SetLevel(Level(99)); err == nil {
+		t.Fatal("SetLevel accepted an unknown level")
+	}
+}
+
+var specials = []float64{
+	0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(),
+	5e-324, -5e-324, 0x1p-1022, math.MaxFloat64, -math.MaxFloat64, 1e300, -1e300, 1e-300, -1e-300,
+}
+
+// drawFloat draws mostly ordinary floats and sometimes special values:
+// rapid's own Float64 never draws NaN or ±Inf and almost never a subnormal.
+func drawFloat(special bool) *rapid.Generator[float64] {
+	ordinary := rapid.Float64Range(-10, 10)
+	if !special {
+		return ordinary
+	}
+	return rapid.OneOf(ordinary, ordinary, ordinary, rapid.SampledFrom(specials), rapid.Float64())
+}
+
+// vecCase is a drawn input: a slice of n elements starting at an offset into
+// a larger backing array whose other elements are guards.
+type vecCase struct {
+	n, off int
+}
+
+const guard = -12345.678
+
+// drawLen draws a length: anything up to 2000, with every length near the
+// unroll boundaries (up to 4·8·4+3 = 131) drawn often.
+func drawLen(t *rapid.T) int {
+	return rapid.OneOf(rapid.IntRange(0, 131), rapid.IntRange(0, 2000),
+		rapid.SampledFrom([]int{255, 256, 257, 511, 512, 513, 1023, 1024, 1025})).Draw(t, "n")
+}
+
+// drawVec draws n elements at a random offset 0..7 inside a guarded buffer,
+// returning the view and the whole buffer.
+func drawVec(t *rapid.T, name string, n int, special bool) (view, buf []float64) {
+	off := rapid.IntRange(0, 7).Draw(t, name+".off")
+	buf = make([]float64, off+n+8)
+	for i := range buf {
+		buf[i] = guard
+	}
+	view = buf[off : off+n]
+	for i := range view {
+		view[i] = drawFloat(special).Draw(t, name)
+	}
+	return view, buf
+}
+
+func clone(x []float64) []float64 { return append(make([]float64, 0, len(x)), x...) }
+
+// same compares floats bitwise up to NaN payloads.
+var same = cmp.Comparer(func(a, b float64) bool {
+	return a == b && math.Signbit(a) == math.Signbit(b) || a != a && b != b
+})
+
+const eps = 0x1p-52
+
+// closeSum checks a reduction against the reference: |got−want| ≤ c·n·ε·mag,
+// with mag = Σ|terms|, the classic bound for recursive summation in any order
+// (c = 2 covers both the reference's and the variant's error). Where mag
+// overflows or the inputs hold non-finite values the order of summation can
+// decide between Inf, NaN and a finite value, so only NaN-ness is checked
+// against the inputs.
+func closeSum(got, want, mag float64, n int, nanIn bool) bool {
+	if nanIn {
+		return got != got
+	}
+	if math.IsInf(mag, 0) || mag != mag {
+		return true
+	}
+	return math.Abs(got-want) <= 2*float64(n+1)*eps*mag
+}
+
+func hasNaN(xs ...[]float64) bool {
+	for _, x := range xs {
+		for _, v := range x {
+			if v != v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkGuards fails if an element of buf outside view was overwritten.
+func checkGuards(t *rapid.T, who string, buf []float64, off, n int) {
+	for i, v := range buf {
+		if (i < off || i >= off+n) && v != guard {
+			t.Fatalf("%s wrote outside its slice at buffer index %d (view %d..%d)", who, i, off, off+n)
+		}
+	}
+}
+
+func TestDot(t *testing.T) {
+	for _, v := range variants(t) {
+		rapid.Check(t, func(t *rapid.T) {
+			special := rapid.Bool().Draw(t, "special")
+			n := drawLen(t)
+			x, _ := drawVec(t, "x", n, special)
+			y, _ := drawVec(t, "y", n, special)
+			x0, y0 := clone(x), clone(y)
+			got, want := v.k.dot(x, y), dotGeneric(x, y)
+			var mag float64
+			for i := range x {
+				mag += math.Abs(x[i] * y[i])
+			}
+			if !closeSum(got, want, mag, n, hasNaN(x, y) || math.IsNaN(want) && math.IsInf(mag, 0) && !hasInfProducts(x, y)) {
+				t.Fatalf("%s: n=%d got %v want %v (Σ|xy| = %v)", v.name, n, got, want, mag)
+			}
+			if !cmp.Equal(x, x0, same) || !cmp.Equal(y, y0, same) {
+				t.Fatalf("%s changed its inputs", v.name)
+			}
+		})
+	}
+}
+
+func hasInfProducts(x, y []float64) bool {
+	for i := range x {
+		if math.IsInf(x[i]*y[i], 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAbsSum(t *testing.T) {
+	for _, v := range variants(t) {
+		rapid.Check(t, func(t *rapid.T) {
+			n := drawLen(t)
+			x, _ := drawVec(t, "x", n, rapid.Bool().Draw(t, "special"))
+			got, want := v.k.absSum(x), absSumGeneric(x)
+			if !closeSum(got, want, want, n, hasNaN(x)) {
+				t.Fatalf("%s: n=%d got %v want %v", v.name, n, got, want)
+			}
+		})
+	}
+}
+
+func TestNrm2(t *testing.T) {
+	for _, v := range variants(t) {
+		rapid.Check(t, func(t *rapid.T) {
+			n := drawLen(t)
+			x, _ := drawVec(t, "x", n, rapid.Bool().Draw(t, "special"))
+			// Scale everything to the edges of the range sometimes: the result
+			// must stay exact to a few ulps where it is representable.
+			scale := rapid.SampledFrom([]float64{1, 1e-300, 1e300, 0x1p-1060, 0x1p+1000}).Draw(t, "scale")
+			for i := range x {
+				x[i] *= scale
+			}
+			got, want := v.k.nrm2(x), refNrm2(x)
+			switch {
+			case math.IsNaN(want) || math.IsInf(want, 0):
+				if !cmp.Equal(got, want, same) {
+					t.Fatalf("%s: n=%d got %v want %v", v.name, n, got, want)
+				}
+			default:
+				// Sum of n non-negative terms: relative error ≤ (n+1)ε in the sum,
+				// half of that after the square root, plus the scaling and sqrt
+				// roundings and the loss of subnormal elements' low bits.
+				if math.Abs(got-want) > (float64(n)+4)*eps*want+0x1p-1070 {
+					t.Fatalf("%s: n=%d got %v want %v (rel %g)", v.name, n, got, want, math.Abs(got-want)/want)
+				}
+			}
+		})
+	}
+}
+
+// refNrm2 is an independent reference for Nrm2: math.Hypot folded over the
+// elements (slow, but free of overflow and underflow).
+func refNrm2(x []float64) float64 {
+	if hasNaN(x) {
+		return math.NaN()
+	}
+	var r float64
+	for _, v := range x {
+		r = math.Hypot(r, v)
+	}
+	return r
+}
+
+func TestMaxAbsArgMaxAbs(t *testing.T) {
+	for _, v := range variants(t) {
+		rapid.Check(t, func(t *rapid.T) {
+			n := drawLen(t)
+			x, _ := drawVec(t, "x", n, rapid.Bool().Draw(t, "special"))
+			// Ties are common in real gradients: copy some elements around.
+			for k := rapid.IntRange(0, 3).Draw(t, "ties"); k > 0 && n > 0; k-- {
+				i, j := rapid.IntRange(0, n-1).Draw(t, "i"), rapid.IntRange(0, n-1).Draw(t, "j")
+				x[j] = -x[i]
+			}
+			if got, want := v.k.maxAbs(x), refMaxAbs(x); !cmp.Equal(got, want, same) {
+				t.Fatalf("%s MaxAbs: n=%d got %v want %v", v.name, n, got, want)
+			}
+			if got, want := v.k.argMaxAbs(x), refArgMaxAbs(x); got != want {
+				t.Fatalf("%s ArgMaxAbs: n=%d got %d want %d", v.name, n, got, want)
+			}
+		})
+	}
+}
+
+// The references below restate the documented semantics independently of
+// the generic kernels.
+func refMaxAbs(x []float64) float64 {
+	if i := refArgMaxAbs(x); i >= 0 {
+		return math.Abs(x[i])
+	}
+	return 0
+}
+
+func refArgMaxAbs(x []float64) int {
+	for i, v := range x {
+		if v != v {
+			return i
+		}
+	}
+	best := -1
+	for i, v := range x {
+		if best < 0 || math.Abs(v) > math.Abs(x[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+func refSign(v float64) float64 {
+	switch {
+	case v != v:
+		return v
+	case v == 0:
+		return 0
+	}
+	return math.Copysign(1, v)
+}
+
+// elementwise runs an elementwise kernel both in place and into a separate
+// guarded destination and compares with want, exactly.
+func TestElementwise(t *testing.T) {
+	type kernel struct {
+		name string
+		get  func(k *kernels) func(dst, x, z []float64)
+		want func(x, z float64) float64
+	}
+	ks := []kernel{
+		{"Sign", func(k *kernels) func(dst, x, z []float64) { return func(d, x, _ []float64) { k.sign(d, x) } }, func(x, _ float64) float64 { return refSign(x) }},
+		{"ReLU", func(k *kernels) func(dst, x, z []float64) { return func(d, x, _ []float64) { k.relu(d, x) } }, func(x, _ float64) float64 {
+			if x > 0 || x != x {
+				return x
+			}
+			return 0
+		}},
+		{"ReLUMask", func(k *kernels) func(dst, x, z []float64) { return k.reluMask }, func(g, z float64) float64 {
+			if z > 0 {
+				return g
+			}
+			return 0
+		}},
+	}
+	for _, v := range variants(t) {
+		for _, kk := range ks {
+			rapid.Check(t, func(t *rapid.T) {
+				n := drawLen(t)
+				special := rapid.Bool().Draw(t, "special")
+				x, _ := drawVec(t, "x", n, special)
+				z, _ := drawVec(t, "z", n, special)
+				x0, z0 := clone(x), clone(z)
+				want := make([]float64, n)
+				for i := range x {
+					want[i] = kk.want(x[i], z[i])
+				}
+				dst, buf := drawVec(t, "dst", n, false)
+				off := len(buf) - 8 - n
+				kk.get(v.k)(dst, x, z)
+				if !cmp.Equal(dst, want, same) {
+					t.Fatalf("%s %s: n=%d\n got %v\nwant %v\n   x %v", v.name, kk.name, n, dst, want, x)
+				}
+				checkGuards(t, v.name+" "+kk.name, buf, off, n)
+				if !cmp.Equal(x, x0, same) || !cmp.Equal(z, z0, same) {
+					t.Fatalf("%s %s changed its inputs", v.name, kk.name)
+				}
+				kk.get(v.k)(x, x, z) // in place
+				if !cmp.Equal(x, want, same) {
+					t.Fatalf("%s %s in place: n=%d got %v want %v", v.name, kk.name, n, x, want)
+				}
+			})
+		}
+	}
+}
+
+func TestScalAxpy(t *testing.T) {
+	for _, v := range variants(t) {
+		rapid.Check(t, func(t *rapid.T) {
+			n := drawLen(t)
+			special := rapid.Bool().Draw(t, "special")
+			a := drawFloat(special).Draw(t, "a")
+			x, _ := drawVec(t, "x", n, special)
+			y, buf := drawVec(t, "y", n, special)
+			off := len(buf) - 8 - n
+			x0, y0 := clone(x), clone(y)
+
+			// Scal is one multiplication per element: exact.
+			got := clone(x)
+			v.k.scal(a, got)
+			for i := range x {
+				if want := a * x[i]; !cmp.Equal(got[i], want, same) {
+					t.Fatalf("%s Scal: n=%d i=%d got %v want %v", v.name, n, i, got[i], want)
+				}
+			}
+
+			// Axpy may fuse: within one rounding of a·x_i plus one of the sum.
+			v.k.axpy(a, x, y)
+			checkGuards(t, v.name+" Axpy", buf, off, n)
+			if !cmp.Equal(x, x0, same) {
+				t.Fatalf("%s Axpy changed x", v.name)
+			}
+			for i := range y {
+				want := y0[i] + a*x[i]
+				exact := math.FMA(a, x[i], y0[i])
+				if math.IsNaN(want) || math.IsInf(want, 0) || math.IsInf(a*x[i], 0) {
+					if !cmp.Equal(y[i], want, same) && !cmp.Equal(y[i], exact, same) {
+						t.Fatalf("%s Axpy: n=%d i=%d got %v want %v or %v", v.name, n, i, y[i], want, exact)
+					}
+					continue
+				}
+				if math.Abs(y[i]-want) > 2*eps*(math.Abs(y0[i])+math.Abs(a*x[i]))+0x1p-1074 {
+					t.Fatalf("%s Axpy: n=%d i=%d got %v want %v", v.name, n, i, y[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestAdam(t *testing.T) {
+	for _, v := range variants(t) {
+		rapid.Check(t, func(t *rapid.T) {
+			n := drawLen(t)
+			theta, _ := drawVec(t, "theta", n, false)
+			m, _ := drawVec(t, "m", n, false)
+			vv, _ := drawVec(t, "v", n, false)
+			for i := range vv {
+				vv[i] = math.Abs(vv[i])
+			}
+			g, _ := drawVec(t, "g", n, false)
+			// Exact zeros in g, m and v exercise the zero-denominator rule.
+			for i := range g {
+				if rapid.IntRange(0, 9).Draw(t, "zero") == 0 {
+					g[i], m[i], vv[i] = 0, 0, 0
+				}
+			}
+			beta1 := rapid.SampledFrom([]float64{0, 0.9, rapid.Float64Range(0, 1).Draw(t, "b1")}).Draw(t, "beta1")
+			beta2 := rapid.SampledFrom([]float64{0, 0.99, 0.999, rapid.Float64Range(0, 1).Draw(t, "b2")}).Draw(t, "beta2")
+			epsA := rapid.SampledFrom([]float64{0, 1e-8, 1e-2}).Draw(t, "eps")
+			step := rapid.Float64Range(1e-6, 1).Draw(t, "step")
+			bc2 := rapid.Float64Range(1e-3, 1).Draw(t, "sqrtBC2")
+
+			t1, m1, v1 := clone(theta), clone(m), clone(vv)
+			v.k.adam(t1, m1, v1, g, beta1, beta2, step, bc2, epsA)
+			t2, m2, v2 := clone(theta), clone(m), clone(vv)
+			refAdam(t2, m2, v2, g, beta1, beta2, step, bc2, epsA)
+			// A handful of roundings per element; the update's error is relative
+			// to the step size, not to θ.
+			for i := range theta {
+				tol := 8 * eps
+				if math.Abs(m1[i]-m2[i]) > tol*(math.Abs(beta1*m[i])+math.Abs(g[i])) ||
+					math.Abs(v1[i]-v2[i]) > tol*(beta2*vv[i]+g[i]*g[i]) ||
+					math.Abs(t1[i]-t2[i]) > tol*(math.Abs(theta[i])+math.Abs(theta[i]-t2[i])) {
+					t.Fatalf("%s: i=%d θ %v/%v m %v/%v v %v/%v", v.name, i, t1[i], t2[i], m1[i], m2[i], v1[i], v2[i])
+				}
+			}
+		})
+	}
+}
+
+// refAdam restates torch.optim.Adam's single-tensor update.
+func refAdam(theta, m, v, g []float64, beta1, beta2, step, sqrtBC2, eps float64) {
+	for i := range theta {
+		m[i] = beta1*m[i] + (1-beta1)*g[i]
+		v[i] = beta2*v[i] + (1-beta2)*g[i]*g[i]
+		denom := math.Sqrt(v[i])/sqrtBC2 + eps
+		if denom > 0 {
+			theta[i] -= step * m[i] / denom
+		}
+	}
+}
+
+// The exported functions route through the active table.
+func TestExported(t *testing.T) {
+	x := []float64{3, -4, 0, 1}
+	y := []float64{1, 1, 1, 1, 99}
+	for _, l := range Available() {
+		if err := SetLevel(l); err != nil {
+			t.Fatal(err)
+		}
+		if got := Dot(x, y); got != 0 {
+			t.Errorf("%s Dot = %v, want 0", l, got)
+		}
+		if got := Nrm2(x); math.Abs(got-math.Sqrt(26)) > 1e-15 {
+			t.Errorf("%s Nrm2 = %v", l, got)
+		}
+		if got := ArgMaxAbs(x); got != 1 {
+			t.Errorf("%s ArgMaxAbs = %d", l, got)
+		}
+		if got := AbsSum(x); got != 8 {
+			t.Errorf("%s AbsSum = %v", l, got)
+		}
+	}
+}

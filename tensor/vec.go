@@ -1,0 +1,42 @@
+package tensor
+
+import "github.com/margo-lab/margo/asm"
+
+// The vector operations of nn/ and steepest/: thin names over the asm
+// kernels, so that nothing above this package reaches into assembly. Their
+// semantics (lengths, NaN, ±0) are those documented in package asm.
+
+// Dot returns Σ x_i·y_i.
+func Dot(x, y []float64) float64 { return asm.Dot(x, y) }
+
+// Axpy computes y += a·x.
+func Axpy(a float64, x, y []float64) { asm.Axpy(a, x, y) }
+
+// Scal computes x *= a.
+func Scal(a float64, x []float64) { asm.Scal(a, x) }
+
+// AbsSum returns ‖x‖₁.
+func AbsSum(x []float64) float64 { return asm.AbsSum(x) }
+
+// Nrm2 returns ‖x‖₂ without overflow or underflow.
+func Nrm2(x []float64) float64 { return asm.Nrm2(x) }
+
+// MaxAbs returns ‖x‖∞ (NaN if any element is NaN).
+func MaxAbs(x []float64) float64 { return asm.MaxAbs(x) }
+
+// ArgMaxAbs returns the first index of the largest |x_i|, −1 if x is empty.
+func ArgMaxAbs(x []float64) int { return asm.ArgMaxAbs(x) }
+
+// Sign writes dst = sign(x) with sign(±0) = 0.
+func Sign(dst, x []float64) { asm.Sign(dst, x) }
+
+// ReLU writes dst = max(x, 0).
+func ReLU(dst, x []float64) { asm.ReLU(dst, x) }
+
+// ReLUMask writes dst_i = g_i where z_i > 0, else 0.
+func ReLUMask(dst, g, z []float64) { asm.ReLUMask(dst, g, z) }
+
+// Adam applies one fused torch.optim.Adam update (see asm.Adam).
+func Adam(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64) {
+	asm.Adam(theta, m, v, g, beta1, beta2, stepSize, sqrtBC2, eps)
+}
