@@ -74,13 +74,7 @@ func (m *MLP) check(ws *Workspace, theta []float64, x *tensor.Dense, what string
 // weights sets the headers of W_1..W_D over θ (and the frozen layer).
 func (m *MLP) weights(ws *Workspace, theta []float64) {
 	for l, s := range m.shapes {
-		var data []float64
-		if l < m.layout.Layers() {
-			data = theta[m.layout.Offset(l):m.layout.Offset(l+1)]
-		} else {
-			data = m.frozen
-		}
-		ws.wd[l] = tensor.Dense{Rows: s.Out, Cols: s.In, Stride: s.In, Data: data}
+		ws.wd[l] = tensor.Dense{Rows: s.Out, Cols: s.In, Stride: s.In, Data: m.layer(theta, l)}
 	}
 }
 

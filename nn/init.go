@@ -51,12 +51,7 @@ func (m *MLP) Init(theta []float64, scheme InitScheme, alpha float64, rng *rand.
 		panic(fmt.Sprintf("nn: Init: unknown scheme %d", int(scheme)))
 	}
 	for l, s := range m.shapes {
-		var w []float64
-		if l < m.layout.Layers() {
-			w = theta[m.layout.Offset(l):m.layout.Offset(l+1)]
-		} else {
-			w = m.frozen
-		}
+		w := m.layer(theta, l)
 		if scheme == InitGaussian {
 			for i := range w {
 				w[i] = alpha * rng.NormFloat64()

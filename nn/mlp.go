@@ -100,3 +100,12 @@ func (m *MLP) Frozen() []float64 { return m.frozen }
 
 // Act returns the hidden-layer activation.
 func (m *MLP) Act() Activation { return Activation{Slope: m.slope} }
+
+// layer returns the weights of layer l (0-based, row-major): a slice of θ,
+// or the frozen last layer.
+func (m *MLP) layer(theta []float64, l int) []float64 {
+	if l < m.layout.Layers() {
+		return theta[m.layout.Offset(l):m.layout.Offset(l+1)]
+	}
+	return m.frozen
+}
