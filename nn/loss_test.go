@@ -74,7 +74,7 @@ func TestLossMatchesDirect(t *testing.T) {
 }
 
 // ∂L/∂q_i = −exp(LogScale)·w_i, checked against central differences of
-// exp(LogLoss) in q_i (|q| ≤ 10, step 1e−5: truncation h²·L'''/6 ≤ 2e−11·L,
+// exp(LogLoss) in q_i (|q| ≤ 10, step 1e−5: truncation h²·L”'/6 ≤ 2e−11·L,
 // rounding 1e−16·L/h = 1e−11·L; the bound 1e−8·L covers both).
 func TestLossDerivativeInQ(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
@@ -233,7 +233,7 @@ func TestQMin(t *testing.T) {
 // The gradient of the objective, exp(LogScale)·Grad, matches central
 // differences of exp(LogLoss) in θ where the loss is representable. Within
 // one activation pattern each q_i is affine in a coordinate θ_j, so with
-// h = 1e−6 the truncation error h²/6·|ℓ'''|·a³ is below 1e−12·L·a³ and the
+// h = 1e−6 the truncation error h²/6·|ℓ”'|·a³ is below 1e−12·L·a³ and the
 // rounding error of the difference is ≈ 1e−16·Σ ℓ(q_i)(1+|q_i|+fabs_i)/h;
 // the bound 1e−7·Σ ℓ(q_i)·(1 + fabs_i)² covers both with a wide margin.
 // Draws near a ReLU kink (|pre-activation| < 1e−2) are rejected.
