@@ -74,7 +74,7 @@ func TestLossMatchesDirect(t *testing.T) {
 }
 
 // ∂L/∂q_i = −exp(LogScale)·w_i, checked against central differences of
-// exp(LogLoss) in q_i (|q| ≤ 10, step 1e−5: truncation h²·L”'/6 ≤ 2e−11·L,
+// exp(LogLoss) in q_i (|q| ≤ 10, step 1e−5: truncation h²·|L⁽³⁾|/6 ≤ 2e−11·L,
 // rounding 1e−16·L/h = 1e−11·L; the bound 1e−8·L covers both).
 func TestLossDerivativeInQ(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
