@@ -56,9 +56,34 @@ func drawModel(t *rapid.T) (*MLP, []float64) {
 	if err != nil {
 		t.Fatalf("NewMLP: %v", err)
 	}
+	return m, drawTheta(t, m)
+}
+
+// drawTheta draws Gaussian weights θ (and the frozen layer) for m.
+func drawTheta(t *rapid.T, m *MLP) []float64 {
 	theta := make([]float64, m.Layout().Size())
 	m.Init(theta, InitGaussian, 1, rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 1)))
-	return m, theta
+	return theta
+}
+
+// checkModels runs a property on random models and, so that each kind is
+// covered for sure, on every fixed configuration of testConfigs (linear,
+// leaky, depth 3, frozen last layer) with random weights.
+func checkModels(t *testing.T, prop func(t *rapid.T, m *MLP, theta []float64)) {
+	t.Run("random", func(tt *testing.T) {
+		rapid.Check(tt, func(t *rapid.T) {
+			m, theta := drawModel(t)
+			prop(t, m, theta)
+		})
+	})
+	for _, c := range testConfigs {
+		t.Run(c.name, func(tt *testing.T) {
+			m := mustMLP(tt, c.cfg)
+			rapid.Check(tt, func(t *rapid.T) {
+				prop(t, m, drawTheta(t, m))
+			})
+		})
+	}
 }
 
 // drawData draws n×d inputs in [−2, 2] and labels ±1.
