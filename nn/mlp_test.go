@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
@@ -173,27 +174,35 @@ func fdMismatch(m *MLP, theta []float64, x *tensor.Dense, c, grad []float64, h f
 // The backward pass matches central finite differences. Draws with a hidden
 // pre-activation within 1e−2 of a kink are rejected: a step h = 1e−6 moves
 // a pre-activation by ≤ h·(|x|+|h|)·width < 1e−4, so the pattern is fixed.
-func TestGradientFiniteDifferences(t *testing.T) {
-	checkModels(t, func(t *rapid.T, m *MLP, theta []float64) {
-		n := rapid.IntRange(1, 4).Draw(t, "n")
-		d := drawData(t, n, m.In())
-		for i := 0; i < n; i++ {
-			if _, _, minPre := refValue(m, theta, d.X.Row(i)); minPre < 1e-2 {
-				t.Skip("pre-activation near a kink")
-			}
+func TestGradientFiniteDifferences(t *testing.T) { checkModels(t, propGradient) }
+
+// FuzzGradient is the same property under go test -fuzz.
+func FuzzGradient(f *testing.F) {
+	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
+		m, theta := drawModel(t)
+		propGradient(t, m, theta)
+	}))
+}
+
+func propGradient(t *rapid.T, m *MLP, theta []float64) {
+	n := rapid.IntRange(1, 4).Draw(t, "n")
+	d := drawData(t, n, m.In())
+	for i := 0; i < n; i++ {
+		if _, _, minPre := refValue(m, theta, d.X.Row(i)); minPre < 1e-2 {
+			t.Skip("pre-activation near a kink")
 		}
-		c := make([]float64, n)
-		for i := range c {
-			c[i] = rapid.Float64Range(-1, 1).Draw(t, "c")
-		}
-		ws := m.NewWorkspace(n)
-		m.forward(ws, theta, d.X, make([]float64, n))
-		grad := make([]float64, len(theta))
-		m.backward(ws, d.X, c, grad)
-		if j, g, fd := fdMismatch(m, theta, d.X, c, grad, 1e-6); j >= 0 {
-			t.Fatalf("coordinate %d: backward %v, finite difference %v", j, g, fd)
-		}
-	})
+	}
+	c := make([]float64, n)
+	for i := range c {
+		c[i] = rapid.Float64Range(-1, 1).Draw(t, "c")
+	}
+	ws := m.NewWorkspace(n)
+	m.forward(ws, theta, d.X, make([]float64, n))
+	grad := make([]float64, len(theta))
+	m.backward(ws, d.X, c, grad)
+	if j, g, fd := fdMismatch(m, theta, d.X, c, grad, 1e-6); j >= 0 {
+		t.Fatalf("coordinate %d: backward %v, finite difference %v", j, g, fd)
+	}
 }
 
 // The finite-difference check can fail: a gradient with one coordinate
@@ -248,5 +257,59 @@ func TestEvaluateAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(5, func() { m.Forward(ws, theta, x, out) }); a != 0 {
 			t.Errorf("%s: Forward allocates %v times per call", c.name, a)
 		}
+	}
+}
+
+// An Eval or Workspace sized for another batch is resized, and gives the
+// same numbers bit for bit as correctly sized ones (same operations in the
+// same order).
+func TestEvaluateResizes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m, theta := drawModel(t)
+		n := rapid.IntRange(2, 7).Draw(t, "n")
+		d := drawData(t, n, m.In())
+		obj := Objective{Loss: rapid.SampledFrom([]Loss{Exp, Logistic}).Draw(t, "loss")}
+		want := NewEval(n, len(theta))
+		m.Evaluate(m.NewWorkspace(n), theta, d, obj, want, true)
+		got := NewEval(rapid.IntRange(0, 2*n).Draw(t, "evalN"), rapid.IntRange(0, 3).Draw(t, "evalP"))
+		m.Evaluate(m.NewWorkspace(1), theta, d, obj, got, true)
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Eval{})); diff != "" {
+			t.Fatalf("resized Eval differs (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// Arguments that do not fit the model panic with a message naming the
+// problem (they are programming errors, as for tensor.Gemm).
+func TestEvaluatePanicsOnMisfit(t *testing.T) {
+	m := mustMLP(t, Config{In: 3, Widths: []int{2}})
+	other := mustMLP(t, Config{In: 3, Widths: []int{2}})
+	d, err := NewDataset(tensor.NewDense(2, 3), []float64{1, -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongD, err := NewDataset(tensor.NewDense(2, 4), []float64{1, -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theta := make([]float64, m.Layout().Size())
+	for _, c := range []struct {
+		name, want string
+		call       func()
+	}{
+		{"short θ", "len(θ)", func() { m.Evaluate(m.NewWorkspace(2), theta[1:], d, Objective{}, NewEval(2, 8), true) }},
+		{"other model's workspace", "workspace", func() { m.Evaluate(other.NewWorkspace(2), theta, d, Objective{}, NewEval(2, 8), true) }},
+		{"wrong input dimension", "features", func() { m.Evaluate(m.NewWorkspace(2), theta, wrongD, Objective{}, NewEval(2, 8), true) }},
+		{"short output", "output", func() { m.Forward(m.NewWorkspace(2), theta, d.X, make([]float64, 1)) }},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if s, ok := r.(string); !ok || !strings.Contains(s, c.want) {
+					t.Errorf("%s: panic %v, want a message mentioning %q", c.name, r, c.want)
+				}
+			}()
+			c.call()
+		}()
 	}
 }
