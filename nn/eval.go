@@ -173,7 +173,7 @@ func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float
 // the objective in log space and its sample weights, and when grad is set
 // the gradient direction Grad (see Eval). ev is resized if it was made for
 // another n or p (allocating only then). It panics if θ or the data do not
-// fit the model.
+// fit the model, or if obj.Loss is neither Exp nor Logistic.
 func (m *MLP) Evaluate(ws *Workspace, theta []float64, d *Dataset, obj Objective, ev *Eval, grad bool) {
 	x := d.X
 	m.check(ws, theta, x, "Evaluate")

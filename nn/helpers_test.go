@@ -86,11 +86,21 @@ func checkModels(t *testing.T, prop func(t *rapid.T, m *MLP, theta []float64)) {
 	}
 }
 
-// drawData draws n×d inputs in [−2, 2] and labels ±1.
+// drawData draws n×d inputs in [−2, 2] and labels ±1. Sometimes X is a
+// strided view into a wider matrix whose other columns hold NaN: they must
+// never be read.
 func drawData(t *rapid.T, n, d int) *Dataset {
-	x := tensor.NewDense(n, d)
-	for i := range x.Data {
-		x.Data[i] = rapid.Float64Range(-2, 2).Draw(t, "x")
+	pad := rapid.SampledFrom([]int{0, 0, 1, 3}).Draw(t, "pad")
+	wide := tensor.NewDense(n, d+pad)
+	for i := range wide.Data {
+		wide.Data[i] = math.NaN()
+	}
+	x := wide.Slice(0, n, pad, d+pad)
+	for i := 0; i < n; i++ {
+		row := x.Row(i)
+		for j := range row {
+			row[j] = rapid.Float64Range(-2, 2).Draw(t, "x")
+		}
 	}
 	y := make([]float64, n)
 	for i := range y {

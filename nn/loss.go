@@ -196,7 +196,7 @@ func lossWeights(ev *Eval, obj Objective) {
 		}
 		ev.LogLoss = softmaxInPlace(w)
 		ev.LogScale = ev.LogLoss
-	default:
+	case Logistic:
 		// L = Σ softplus(−q_i): log L = logsumexp(log softplus(−q));
 		// ∂L/∂q_i = −σ(−q_i) = −e^{−softplus(q_i)}.
 		for i, q := range ev.Q {
@@ -207,6 +207,8 @@ func lossWeights(ev *Eval, obj Objective) {
 			w[i] = -softplus(q)
 		}
 		ev.LogScale = softmaxInPlace(w)
+	default:
+		panic(fmt.Sprintf("nn: unknown loss %d", int(obj.Loss)))
 	}
 	if obj.Mean {
 		logN := math.Log(float64(len(ev.Q)))

@@ -301,6 +301,7 @@ func TestEvaluatePanicsOnMisfit(t *testing.T) {
 		{"other model's workspace", "workspace", func() { m.Evaluate(other.NewWorkspace(2), theta, d, Objective{}, NewEval(2, 8), true) }},
 		{"wrong input dimension", "features", func() { m.Evaluate(m.NewWorkspace(2), theta, wrongD, Objective{}, NewEval(2, 8), true) }},
 		{"short output", "output", func() { m.Forward(m.NewWorkspace(2), theta, d.X, make([]float64, 1)) }},
+		{"unknown loss", "loss", func() { m.Evaluate(m.NewWorkspace(2), theta, d, Objective{Loss: 7}, NewEval(2, 8), true) }},
 	} {
 		func() {
 			defer func() {
