@@ -20,10 +20,9 @@ type Workspace struct {
 
 	// Matrix headers reused from call to call so that no view escapes to
 	// the heap: hidden activations, weights (trainable and frozen),
-	// gradients, back-propagation buffers, output and coefficients.
+	// gradients and back-propagation buffers.
 	hd, wd, gd []tensor.Dense
 	bd         [2]tensor.Dense
-	od, cd     tensor.Dense
 	coef       []float64
 }
 
@@ -89,7 +88,7 @@ func (m *MLP) Forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 }
 
 // forward runs the layers, keeping the hidden activations in ws:
-// H_l = σ(H_{l−1}·W_lᵀ) with H_0 = X, then out = H_{D−1}·W_Dᵀ.
+// H_l = σ(H_{l−1}·W_lᵀ) with H_0 = X (a GEMM each), then out_i = ⟨H_{D−1,i}, w_D⟩.
 func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []float64) {
 	n := x.Rows
 	m.weights(ws, theta)
@@ -101,8 +100,11 @@ func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 		m.activate(h.Data)
 		in = h
 	}
-	ws.od = tensor.Dense{Rows: n, Cols: 1, Stride: 1, Data: out}
-	tensor.Gemm(tensor.NoTrans, tensor.Trans, 1, in, &ws.wd[len(m.widths)], 0, &ws.od)
+	// The scalar output layer is one dot product per sample.
+	wD := ws.wd[len(m.widths)].Data
+	for i := range out {
+		out[i] = tensor.Dot(in.Row(i), wD)
+	}
 }
 
 // activate applies σ in place.
@@ -136,37 +138,60 @@ func (m *MLP) activateBack(g, h []float64) {
 // activations that forward left in ws for the same θ and x. With G the
 // gradient of Σ c_i f(x_i) with respect to the pre-activations of a layer
 // (n×K_l) and A that layer's input, dW_l = Gᵀ·A and the gradient for the
-// layer below is (G·W_l)⊙σ'.
+// layer below is (G·W_l)⊙σ'. For the scalar output layer G is the vector c:
+// dW_D = Σ_i c_i A_i and G·W_D = c·w_Dᵀ are vector operations, not GEMMs.
 func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float64) {
 	n := x.Rows
 	for l := 0; l < m.layout.Layers(); l++ {
 		s := m.layout.Shape(l)
 		ws.gd[l] = tensor.Dense{Rows: s.Out, Cols: s.In, Stride: s.In, Data: grad[m.layout.Offset(l):m.layout.Offset(l+1)]}
 	}
-	input := func(l int) *tensor.Dense { // input of layer l: X or H_{l}
-		if l == 0 {
-			return x
-		}
-		return &ws.hd[l-1]
-	}
 	top := len(m.shapes) - 1
-	ws.cd = tensor.Dense{Rows: n, Cols: 1, Stride: 1, Data: c}
-	g := &ws.cd
 	if top < m.layout.Layers() {
-		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, g, input(top), 0, &ws.gd[top])
+		a, dw := m.input(ws, x, top), ws.gd[top].Data
+		clear(dw)
+		for i, ci := range c[:n] {
+			tensor.Axpy(ci, a.Row(i), dw)
+		}
+	}
+	if top == 0 {
+		return
+	}
+	// Gradient with respect to the last hidden activation: row i is c_i·w_D.
+	k := m.widths[top-1]
+	ws.bd[0] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.back[0][:n*k]}
+	g := &ws.bd[0]
+	wD := ws.wd[top].Data
+	for i, ci := range c[:n] {
+		row := g.Row(i)
+		for j, w := range wD {
+			row[j] = ci * w
+		}
 	}
 	cur := 0
-	for l := top; l > 0; l-- {
-		// Gradient with respect to H_{l}, the activation below layer l.
+	for l := top - 1; l >= 0; l-- {
+		// g holds the gradient with respect to σ(Z_l), the output of layer
+		// l; turn it into the gradient with respect to Z_l.
+		m.activateBack(g.Data, ws.hd[l].Data)
+		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, g, m.input(ws, x, l), 0, &ws.gd[l])
+		if l == 0 {
+			break
+		}
+		cur ^= 1
 		k := m.widths[l-1]
 		ws.bd[cur] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.back[cur][:n*k]}
-		next := &ws.bd[cur]
-		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, g, &ws.wd[l], 0, next)
-		m.activateBack(next.Data, ws.hd[l-1].Data)
-		g = next
-		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, g, input(l-1), 0, &ws.gd[l-1])
-		cur ^= 1
+		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, g, &ws.wd[l], 0, &ws.bd[cur])
+		g = &ws.bd[cur]
 	}
+}
+
+// input returns the input of layer l (0-based): X, or the activation of
+// the hidden layer below it.
+func (m *MLP) input(ws *Workspace, x *tensor.Dense, l int) *tensor.Dense {
+	if l == 0 {
+		return x
+	}
+	return &ws.hd[l-1]
 }
 
 // Evaluate computes, for the whole batch d, the margins q_i = y_i f(x_i; θ),
