@@ -48,7 +48,9 @@ func (ws *Workspace) grow(n int) {
 		maxK = max(maxK, m.widths[l])
 	}
 	ws.back[0] = make([]float64, n*maxK)
-	ws.back[1] = make([]float64, n*maxK)
+	if len(ws.h) > 1 { // the second buffer serves only deeper networks
+		ws.back[1] = make([]float64, n*maxK)
+	}
 	ws.coef = make([]float64, n)
 	ws.n = n
 }

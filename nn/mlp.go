@@ -90,6 +90,12 @@ func (m *MLP) Degree() int { return m.layout.Layers() }
 // Depth returns D, the number of weight layers including a frozen one.
 func (m *MLP) Depth() int { return len(m.shapes) }
 
+// Shapes returns the shapes of all D weight layers, W_1 … W_D, including a
+// frozen last layer (which Layout leaves out), e.g. to check explicit
+// weights read from a file before copying them into Layout.View(θ, l) or
+// Frozen.
+func (m *MLP) Shapes() []Shape { return append([]Shape(nil), m.shapes...) }
+
 // In returns the input dimension d.
 func (m *MLP) In() int { return m.in }
 

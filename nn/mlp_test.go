@@ -57,8 +57,19 @@ func TestMLPShapes(t *testing.T) {
 			t.Errorf("%+v: depth %d degree %d size %d frozen %d, want %d %d %d %d", c.cfg,
 				m.Depth(), m.Degree(), m.Layout().Size(), len(m.Frozen()), c.depth, c.degree, c.size, c.frozen)
 		}
-		if s := m.Layout().Shape(0); s != (Shape{Out: m.Layout().Shape(0).Out, In: 4}) {
-			t.Errorf("%+v: first layer %v does not take the input", c.cfg, s)
+		all := m.Shapes()
+		if len(all) != c.depth || all[0].In != 4 || all[c.depth-1].Out != 1 {
+			t.Errorf("%+v: layer shapes %v, want %d layers from 4 inputs to 1 output", c.cfg, all, c.depth)
+		}
+		for l := 1; l < len(all); l++ {
+			if all[l].In != all[l-1].Out {
+				t.Errorf("%+v: layer shapes %v do not chain", c.cfg, all)
+			}
+		}
+		for l := 0; l < m.Layout().Layers(); l++ {
+			if m.Layout().Shape(l) != all[l] {
+				t.Errorf("%+v: Layout shape %d is %v, Shapes says %v", c.cfg, l, m.Layout().Shape(l), all[l])
+			}
 		}
 	}
 }
