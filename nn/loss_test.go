@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
 
@@ -278,4 +279,33 @@ func TestLossGradientFiniteDifferences(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Far below float64's range the gradient direction is still exact. A
+// linear model with x_1 = e_1, x_2 = e_2, y = +1 and θ = (1000, 1001) has
+// q = θ and L ≈ e^{−1000} ≈ 5e−435 (exp; logistic alike), which is not a
+// float64; yet Grad = −(w_1, w_2) with w = (1, e^{−1})/(1 + e^{−1}) and
+// LogScale = −1000 + log(1 + e^{−1}), to a few ulp.
+func TestTinyLossGradient(t *testing.T) {
+	m := mustMLP(t, Config{In: 2})
+	x := tensor.DenseOf(2, 2, []float64{1, 0, 0, 1})
+	d, err := NewDataset(x, []float64{1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theta := []float64{1000, 1001}
+	w1 := 1 / (1 + math.Exp(-1))
+	for _, loss := range []Loss{Exp, Logistic} {
+		ev := NewEval(2, 2)
+		m.Evaluate(m.NewWorkspace(2), theta, d, Objective{Loss: loss}, ev, true)
+		if math.Exp(ev.LogLoss) != 0 {
+			t.Fatalf("%v: the loss %v was meant to underflow", loss, math.Exp(ev.LogLoss))
+		}
+		if !closeRel(ev.Grad[0], -w1, 1e-15) || !closeRel(ev.Grad[1], -(1-w1), 1e-14) {
+			t.Errorf("%v: Grad %v, want (%v, %v)", loss, ev.Grad, -w1, -(1 - w1))
+		}
+		if !closeRel(ev.LogScale, -1000+math.Log1p(math.Exp(-1)), 1e-15) || !closeRel(ev.LogLoss, ev.LogScale, 1e-15) {
+			t.Errorf("%v: LogScale %v LogLoss %v, want both −1000 + log(1+e⁻¹)", loss, ev.LogScale, ev.LogLoss)
+		}
+	}
 }
