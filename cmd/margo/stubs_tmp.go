@@ -2,6 +2,5 @@ package main
 
 import "io"
 
-func cmdTrain(args []string, stdout, stderr io.Writer) error     { return usagef("not yet") }
 func cmdReproduce(args []string, stdout, stderr io.Writer) error { return usagef("not yet") }
 func cmdPlot(args []string, stdout, stderr io.Writer) error      { return usagef("not yet") }
