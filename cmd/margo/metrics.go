@@ -14,20 +14,20 @@ import (
 // (shared/paper.md 1.4): gamma1 = qmin/‖θ‖∞^L (the ℓ1 margin of SD/Adam),
 // gamma2 = qmin/‖θ‖₂^L (GD), gammaInf = qmin/‖θ‖₁^L (CD).
 type record struct {
-	Step                      int
-	Loss, LogLoss             float64
-	TrainAcc                  float64
-	TestAcc                   float64
-	HasTest                   bool
-	QMin                      float64
-	NormL1, NormL2, NormLinf  float64
-	Gamma1, Gamma2, GammaInf  float64
-	Soft1, Soft2, SoftInf     float64
-	Align1, Align2, AlignInf  float64
-	NormSpec, GammaSpec       float64 // max-over-layers spectral norm and its margin (extra fields)
-	HasSpec                   bool
-	TestLoss                  float64 // log of the summed test loss (extra field, with --test)
-	LR                        float64 // the learning rate used for the step from θ_t (extra field)
+	Step                     int
+	Loss, LogLoss            float64
+	TrainAcc                 float64
+	TestAcc                  float64
+	HasTest                  bool
+	QMin                     float64
+	NormL1, NormL2, NormLinf float64
+	Gamma1, Gamma2, GammaInf float64
+	Soft1, Soft2, SoftInf    float64
+	Align1, Align2, AlignInf float64
+	NormSpec, GammaSpec      float64 // max-over-layers spectral norm and its margin (extra fields)
+	HasSpec                  bool
+	TestLoss                 float64 // log of the summed test loss (extra field, with --test)
+	LR                       float64 // the learning rate used for the step from θ_t (extra field)
 }
 
 // appendJSON appends the record as one JSON object and a newline. Field
