@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/margo-lab/margo/asm"
+	"github.com/margo-lab/margo/tensor"
+)
+
+// cmdBench runs `margo bench` (SIMD path and a quick kernel summary) or
+// `margo bench gemm` (GEMM throughput for one shape).
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "gemm" {
+		return benchGemm(args[1:], stdout, stderr)
+	}
+	fs := newFlagSet("bench")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "GEMM threads")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unknown bench mode %q (want gemm, or none for a summary)", pos[0])
+	}
+	if *threads < 1 {
+		return usagef("--threads must be at least 1, got %d", *threads)
+	}
+	var avail []string
+	for _, l := range asm.Available() {
+		avail = append(avail, l.String())
+	}
+	fmt.Fprintf(stdout, "simd path: %s (available: %s)\n", asm.Active(), strings.Join(avail, ", "))
+	fmt.Fprintf(stdout, "%s\n", versionString())
+	// Level-1 kernels on a vector that fits in L2.
+	x := randVec(1<<14, 1)
+	y := randVec(1<<14, 2)
+	kern := []struct {
+		name  string
+		flops float64
+		fn    func()
+	}{
+		{"dot", 2, func() { tensor.Dot(x, y) }},
+		{"axpy", 2, func() { tensor.Axpy(1e-9, x, y) }},
+		{"nrm2", 2, func() { tensor.Nrm2(x) }},
+		{"abssum", 1, func() { tensor.AbsSum(x) }},
+		{"maxabs", 1, func() { tensor.MaxAbs(x) }},
+	}
+	for _, k := range kern {
+		sec := medianTime(k.fn, 20*time.Millisecond, 5)
+		fmt.Fprintf(stdout, "%-8s n=%d  %7.2f GFLOP/s\n", k.name, len(x), k.flops*float64(len(x))/sec/1e9)
+	}
+	for _, n := range []int{128, 512} {
+		r, err := gemmRate(n, n, n, tensor.NoTrans, tensor.NoTrans, *threads, 3)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "gemm     %dx%dx%d NN threads=%d  %7.2f GFLOP/s\n", n, n, n, *threads, r)
+	}
+	return nil
+}
+
+func benchGemm(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench gemm")
+	m := fs.Int("m", 512, "rows of op(A) and C")
+	k := fs.Int("k", 512, "columns of op(A), rows of op(B)")
+	n := fs.Int("n", 512, "columns of op(B) and C")
+	trans := fs.String("trans", "NN", "NN, NT or TN: whether A and B are transposed")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "GEMM threads")
+	repeats := fs.Int("repeats", 5, "timed repetitions (the median is reported)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *m < 1 || *k < 1 || *n < 1 {
+		return usagef("--m, --k and --n must be positive, got %d, %d, %d", *m, *k, *n)
+	}
+	if int64(*m)*int64(*k)+int64(*k)*int64(*n)+int64(*m)*int64(*n) > 1<<31 {
+		return usagef("shape %dx%dx%d needs more than 16 GiB", *m, *k, *n)
+	}
+	if *threads < 1 {
+		return usagef("--threads must be at least 1, got %d", *threads)
+	}
+	if *repeats < 1 {
+		return usagef("--repeats must be at least 1, got %d", *repeats)
+	}
+	var ta, tb tensor.Op
+	switch strings.ToUpper(*trans) {
+	case "NN":
+	case "NT":
+		tb = tensor.Trans
+	case "TN":
+		ta = tensor.Trans
+	default:
+		return usagef("--trans must be NN, NT or TN, got %q", *trans)
+	}
+	rate, err := gemmRate(*m, *k, *n, ta, tb, *threads, *repeats)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"gflops": rate, "path": asm.Active().String(), "threads": *threads,
+			"m": *m, "k": *k, "n": *n, "trans": strings.ToUpper(*trans), "repeats": *repeats,
+		})
+	}
+	fmt.Fprintf(stdout, "gemm %dx%dx%d %s  path=%s threads=%d  %.2f GFLOP/s (median of %d)\n",
+		*m, *k, *n, strings.ToUpper(*trans), asm.Active(), *threads, rate, *repeats)
+	return nil
+}
+
+// gemmRate returns the median GFLOP/s of C = A·B for the shape, after one
+// warm-up call. The thread setting is restored afterwards.
+func gemmRate(m, k, n int, ta, tb tensor.Op, threads, repeats int) (float64, error) {
+	ar, ac := m, k
+	if ta == tensor.Trans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb == tensor.Trans {
+		br, bc = n, k
+	}
+	a := tensor.DenseOf(ar, ac, randVec(ar*ac, 3))
+	b := tensor.DenseOf(br, bc, randVec(br*bc, 4))
+	c := tensor.NewDense(m, n)
+	old := tensor.Threads()
+	tensor.SetThreads(threads)
+	defer tensor.SetThreads(old)
+	sec := medianTime(func() { tensor.Gemm(ta, tb, 1, a, b, 0, c) }, 0, repeats)
+	return 2 * float64(m) * float64(n) * float64(k) / sec / 1e9, nil
+}
+
+// medianTime runs fn once to warm up, then repeats times (each repetition
+// looping until it lasts at least minDur) and returns the median seconds per
+// call.
+func medianTime(fn func(), minDur time.Duration, repeats int) float64 {
+	fn()
+	times := make([]float64, repeats)
+	for r := range times {
+		calls := 0
+		start := time.Now()
+		for {
+			fn()
+			calls++
+			if time.Since(start) >= minDur {
+				break
+			}
+		}
+		times[r] = time.Since(start).Seconds() / float64(calls)
+	}
+	slices.Sort(times)
+	return times[len(times)/2]
+}
+
+func randVec(n int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 0x6d617267))
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.Float64()*2 - 1
+	}
+	return v
+}

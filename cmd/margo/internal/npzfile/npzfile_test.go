@@ -1,0 +1,173 @@
+package npzfile
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRoundTrip(t *testing.T) {
+	x := Array{Shape: []int{2, 3}, Data: []float64{1, -2, 3.5, math.Inf(1), 0, math.SmallestNonzeroFloat64}}
+	y := Array{Shape: []int{3}, Data: []float64{1, -1, 1}}
+	p := filepath.Join(t.TempDir(), "a.npz")
+	err := Write(p, []Member{{Name: "X", Array: &x}, {Name: "y", Array: &y}, {Name: "meta.json", Raw: []byte(`{"a":1}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(x, a.Arrays["X"]); diff != "" {
+		t.Errorf("X: %s", diff)
+	}
+	if diff := cmp.Diff(y, a.Arrays["y"]); diff != "" {
+		t.Errorf("y: %s", diff)
+	}
+	if string(a.Raw["meta.json"]) != `{"a":1}` {
+		t.Errorf("raw member: %q", a.Raw["meta.json"])
+	}
+	if diff := cmp.Diff([]string{"X", "y", "meta.json"}, a.Order); diff != "" {
+		t.Errorf("order: %s", diff)
+	}
+}
+
+func TestWriteDeterministic(t *testing.T) {
+	x := Array{Shape: []int{2, 2}, Data: []float64{1, 2, 3, 4}}
+	var b1, b2 bytes.Buffer
+	if err := Encode(&b1, []Member{{Name: "W1", Array: &x}}); err != nil {
+		t.Fatal(err)
+	}
+	Encode(&b2, []Member{{Name: "W1", Array: &x}})
+	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
+		t.Fatal("two encodings of the same arrays differ")
+	}
+}
+
+// npyBytes builds a version-1 .npy member by hand, as numpy writes it.
+func npyBytes(descr string, fortran bool, shape string, data []byte) []byte {
+	f := "False"
+	if fortran {
+		f = "True"
+	}
+	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, f, shape)
+	for (10+len(h)+1)%64 != 0 {
+		h += " "
+	}
+	h += "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(h)))
+	b.WriteString(h)
+	b.Write(data)
+	return b.Bytes()
+}
+
+func zipOf(members map[string][]byte, order ...string) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, n := range order {
+		w, _ := zw.Create(n)
+		w.Write(members[n])
+	}
+	zw.Close()
+	return b.Bytes()
+}
+
+func TestNumpyLayouts(t *testing.T) {
+	i64 := make([]byte, 0, 48)
+	for _, v := range []int64{1, 2, 3, 4, 5, 6} {
+		i64 = binary.LittleEndian.AppendUint64(i64, uint64(v))
+	}
+	// Fortran order: the 2×3 matrix [[1,2,3],[4,5,6]] is stored column by column.
+	f8 := make([]byte, 0, 48)
+	for _, v := range []float64{1, 4, 2, 5, 3, 6} {
+		f8 = binary.LittleEndian.AppendUint64(f8, math.Float64bits(v))
+	}
+	be := make([]byte, 0, 16)
+	for _, v := range []float64{-1, 1} {
+		be = binary.BigEndian.AppendUint64(be, math.Float64bits(v))
+	}
+	b := zipOf(map[string][]byte{
+		"a.npy": npyBytes("<i8", false, "(2, 3)", i64),
+		"b.npy": npyBytes("<f8", true, "(2, 3)", f8),
+		"c.npy": npyBytes(">f8", false, "(2,)", be),
+		"d.npy": npyBytes("|i1", false, "(3,)", []byte{1, 0xff, 1}),
+	}, "a.npy", "b.npy", "c.npy", "d.npy")
+	a, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Array{Shape: []int{2, 3}, Data: []float64{1, 2, 3, 4, 5, 6}}
+	for _, n := range []string{"a", "b"} {
+		if diff := cmp.Diff(want, a.Arrays[n]); diff != "" {
+			t.Errorf("%s: %s", n, diff)
+		}
+	}
+	if diff := cmp.Diff([]float64{-1, 1}, a.Arrays["c"].Data); diff != "" {
+		t.Errorf("big-endian: %s", diff)
+	}
+	if diff := cmp.Diff([]float64{1, -1, 1}, a.Arrays["d"].Data); diff != "" {
+		t.Errorf("int8: %s", diff)
+	}
+}
+
+func TestMalformedIsError(t *testing.T) {
+	good := npyBytes("<f8", false, "(2,)", make([]byte, 16))
+	cases := map[string][]byte{
+		"empty":        {},
+		"not zip":      []byte("hello world, not a zip"),
+		"short data":   zipOf(map[string][]byte{"x.npy": good[:len(good)-3]}, "x.npy"),
+		"long data":    zipOf(map[string][]byte{"x.npy": append(append([]byte{}, good...), 0)}, "x.npy"),
+		"bad magic":    zipOf(map[string][]byte{"x.npy": append([]byte("XNUMPY"), good[6:]...)}, "x.npy"),
+		"object dtype": zipOf(map[string][]byte{"x.npy": npyBytes("|O", false, "(2,)", make([]byte, 16))}, "x.npy"),
+		"neg shape":    zipOf(map[string][]byte{"x.npy": npyBytes("<f8", false, "(-2,)", make([]byte, 16))}, "x.npy"),
+		"huge shape":   zipOf(map[string][]byte{"x.npy": npyBytes("<f8", false, "(4611686018427387904, 4)", make([]byte, 16))}, "x.npy"),
+		"bad hdr len":  zipOf(map[string][]byte{"x.npy": append([]byte("\x93NUMPY\x01\x00\xff\xff"), "{}\n"...)}, "x.npy"),
+		"no newline":   zipOf(map[string][]byte{"x.npy": append([]byte("\x93NUMPY\x01\x00\x03\x00"), "{}x"...)}, "x.npy"),
+	}
+	for name, b := range cases {
+		if a, err := Parse(b); err == nil {
+			t.Errorf("%s: parsed without error: %+v", name, a)
+		}
+	}
+	full := zipOf(map[string][]byte{"x.npy": good}, "x.npy")
+	for n := 0; n < len(full); n++ {
+		if _, err := Parse(full[:n]); err == nil {
+			t.Errorf("truncated to %d of %d bytes: no error", n, len(full))
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	ents, _ := os.ReadDir("testdata/seed")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("testdata/seed", e.Name()))
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add(zipOf(map[string][]byte{"x.npy": npyBytes("<f8", false, "(1, 2)", make([]byte, 16))}, "x.npy"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := Parse(b) // must not panic
+		if err != nil {
+			return
+		}
+		for name, arr := range a.Arrays {
+			n := 1
+			for _, s := range arr.Shape {
+				n *= s
+			}
+			if n != len(arr.Data) {
+				t.Fatalf("%s: shape %v but %d values", name, arr.Shape, len(arr.Data))
+			}
+		}
+	})
+}

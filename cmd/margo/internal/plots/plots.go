@@ -1,0 +1,186 @@
+// Package plots draws margo's figures with gonum.org/v1/plot: panels of
+// curves (margins against steps, usually on log axes) and scatter plots
+// (test accuracy against a margin), saved side by side as PNG and SVG.
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/margo-lab/margo/cmd/margo/internal/atomicio"
+)
+
+// Series is one curve or one set of scatter points.
+type Series struct {
+	Label string
+	X, Y  []float64
+	Size  []float64 // scatter only: relative marker sizes (nil: all equal)
+	Style int       // colour and marker index (series with equal Style look alike)
+}
+
+// Panel is one plot.
+type Panel struct {
+	Title, XLabel, YLabel string
+	LogX, LogY            bool
+	Scatter               bool
+	Series                []Series
+}
+
+// Save draws the panels in one row (cols per row, at least 1) and writes
+// base+".png" and base+".svg" atomically. Points that a log axis cannot show
+// (≤ 0) and NaN/Inf points are left out; a panel with nothing to show says so
+// in its title.
+func Save(base string, panels []Panel, cols int) error {
+	if cols < 1 {
+		cols = 1
+	}
+	rows := (len(panels) + cols - 1) / cols
+	w, h := vg.Length(cols)*10*vg.Centimeter, vg.Length(rows)*8*vg.Centimeter
+	for _, ext := range []string{".png", ".svg"} {
+		err := atomicio.WriteFile(base+ext, func(out io.Writer) error {
+			var canvas vg.CanvasWriterTo
+			if ext == ".png" {
+				canvas = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))}
+			} else {
+				canvas = vgsvg.New(w, h)
+			}
+			if err := drawAll(canvas, panels, rows, cols); err != nil {
+				return err
+			}
+			_, err := canvas.WriteTo(out)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func drawAll(canvas vg.CanvasWriterTo, panels []Panel, rows, cols int) (err error) {
+	defer func() { // gonum/plot panics on some degenerate ranges; report instead
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plot: %v", r)
+		}
+	}()
+	grid := make([][]*plot.Plot, rows)
+	for r := range grid {
+		grid[r] = make([]*plot.Plot, cols)
+		for c := range grid[r] {
+			i := r*cols + c
+			if i < len(panels) {
+				p, err := build(panels[i])
+				if err != nil {
+					return err
+				}
+				grid[r][c] = p
+			} else {
+				grid[r][c] = plot.New()
+				grid[r][c].HideAxes()
+			}
+		}
+	}
+	dc := draw.New(canvas)
+	// White background for PNG viewers that show transparency.
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	t := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
+	cv := plot.Align(grid, t, dc)
+	for r := range grid {
+		for c := range grid[r] {
+			grid[r][c].Draw(cv[r][c])
+		}
+	}
+	return nil
+}
+
+// keep returns the points a panel can show.
+func keep(p Panel, x, y float64) bool {
+	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return false
+	}
+	return !(p.LogX && x <= 0) && !(p.LogY && y <= 0)
+}
+
+func build(pn Panel) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = pn.Title
+	p.X.Label.Text, p.Y.Label.Text = pn.XLabel, pn.YLabel
+	if pn.LogX {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	if pn.LogY {
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Add(plotter.NewGrid())
+	shown := 0
+	for _, s := range pn.Series {
+		var xy plotter.XYs
+		var sizes []float64
+		for i := range s.X {
+			if i < len(s.Y) && keep(pn, s.X[i], s.Y[i]) {
+				xy = append(xy, plotter.XY{X: s.X[i], Y: s.Y[i]})
+				if s.Size != nil {
+					sizes = append(sizes, s.Size[i])
+				}
+			}
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		shown++
+		col := plotutil.Color(s.Style)
+		if pn.Scatter {
+			sc, err := plotter.NewScatter(xy)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle.Color = col
+			sc.GlyphStyle.Shape = plotutil.Shape(s.Style)
+			sc.GlyphStyle.Radius = vg.Points(3)
+			if sizes != nil {
+				sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+					g := sc.GlyphStyle
+					g.Radius = vg.Points(2 + 3*sizes[i])
+					return g
+				}
+			}
+			p.Add(sc)
+			if s.Label != "" {
+				p.Legend.Add(s.Label, sc)
+			}
+			continue
+		}
+		ln, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, err
+		}
+		ln.Color = col
+		ln.Width = vg.Points(1.5)
+		ln.Dashes = plotutil.Dashes(s.Style / 7)
+		p.Add(ln)
+		if s.Label != "" {
+			p.Legend.Add(s.Label, ln)
+		}
+	}
+	if shown == 0 {
+		p.Title.Text += " (no positive values yet)"
+		p.X.Scale, p.Y.Scale = plot.LinearScale{}, plot.LinearScale{}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plot.DefaultTicks{}, plot.DefaultTicks{}
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	}
+	return p, nil
+}
