@@ -22,7 +22,8 @@ import (
 //	          micro-kernel: C tile = A·B + β'·C   (β' = β for pc = 0, else 1)
 //	    barrier
 //
-// kc is chosen so that one B micro-panel (kc·nr doubles) fills half of L1D,
+// kc is chosen so that one B micro-panel (kc·nr doubles) is the size of L1D
+// (measured faster here than half of it: fewer passes over C),
 // mc so that the packed A block (mc·kc) fills half of L2, nc so that the B
 // block stays a few MB. Every element of C is the sum over pc blocks, in
 // order, of micro-kernel sums in order over p: an order fixed by k, kc and
@@ -47,7 +48,7 @@ func cacheSize(reported, fallback int) int {
 
 // blockingFor derives the block sizes for a micro-kernel of mr×nr.
 func blockingFor(mr, nr int) gemmBlocking {
-	kc := l1d / 2 / (nr * 8)
+	kc := l1d / (nr * 8)
 	kc = max(64, min(512, kc&^7))
 	mc := l2 / 2 / (kc * 8)
 	mc = max(mr, min(1024, mc/mr*mr))

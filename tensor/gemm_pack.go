@@ -31,16 +31,19 @@ func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int
 			}
 			continue
 		}
-		// op(A)[i][p] = A[i][p]: each row is contiguous over p.
-		for r := 0; r < rows; r++ {
-			src := a.Data[(i0+ir+r)*s+p0 : (i0+ir+r)*s+p0+kc]
+		// op(A)[i][p] = A[i][p]: each row is contiguous over p. Walk p in
+		// the outer loop so that the panel is written sequentially.
+		base := (i0+ir)*s + p0
+		for p := 0; p < kc; p++ {
+			dp := panel[p*mr : p*mr+rows]
+			src := a.Data[base+p:]
 			if alpha == 1 {
-				for p, v := range src {
-					panel[p*mr+r] = v
+				for r := range dp {
+					dp[r] = src[r*s]
 				}
 			} else {
-				for p, v := range src {
-					panel[p*mr+r] = alpha * v
+				for r := range dp {
+					dp[r] = alpha * src[r*s]
 				}
 			}
 		}
@@ -66,11 +69,15 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 			}
 			continue
 		}
-		// op(B)[p][j] = B[j][p]: each column of op(B) is a contiguous row of B.
-		for c := 0; c < cols; c++ {
-			src := b.Data[(j0+jr+c)*s+p0 : (j0+jr+c)*s+p0+kc]
-			for p, v := range src {
-				panel[p*nr+c] = v
+		// op(B)[p][j] = B[j][p]: each column of op(B) is a contiguous row of
+		// B. Walk p in the outer loop so that the panel is written
+		// sequentially (the nr source rows stay in L1 between steps).
+		base := (j0+jr)*s + p0
+		for p := 0; p < kc; p++ {
+			dp := panel[p*nr : p*nr+cols]
+			src := b.Data[base+p:]
+			for c := range dp {
+				dp[c] = src[c*s]
 			}
 		}
 	}
