@@ -2,8 +2,97 @@
 
 package asm
 
+import "math"
+
 // The amd64 kernel tables. Entries left nil run the generic twin (and are
 // reported by fallbacks, which the tests require to be empty).
-var avx2Kernels = kernels{}
+var avx2Kernels = kernels{
+	dot:       dotAVX2,
+	absSum:    absSumAVX2,
+	nrm2:      nrm2AVX2,
+	maxAbs:    maxAbsAVX2,
+	argMaxAbs: argMaxAbsAVX2,
+}
 
-var avx512Kernels = kernels{}
+var avx512Kernels = kernels{
+	dot:       dotAVX512,
+	absSum:    absSumAVX512,
+	nrm2:      nrm2AVX512,
+	maxAbs:    maxAbsAVX512,
+	argMaxAbs: argMaxAbsAVX512,
+}
+
+// Nrm2 on a SIMD level: the SIMD sum of squares when it is safely inside
+// the normal range (the rule of nrm2Generic), else the shared scaled pass
+// with the SIMD max|x_i|.
+func nrm2AVX2(x []float64) float64 {
+	if ssq := sumSqAVX2(x); ssq >= nrm2Low && ssq <= math.MaxFloat64 {
+		return math.Sqrt(ssq)
+	}
+	return nrm2Scaled(x, maxAbsAVX2(x))
+}
+
+func nrm2AVX512(x []float64) float64 {
+	if ssq := sumSqAVX512(x); ssq >= nrm2Low && ssq <= math.MaxFloat64 {
+		return math.Sqrt(ssq)
+	}
+	return nrm2Scaled(x, maxAbsAVX512(x))
+}
+
+// ArgMaxAbs on a SIMD level, in two passes: the SIMD max|x_i| m, then the
+// first index whose |x_i| reaches it (firstGE compares the bit patterns of
+// |x_i| as integers, which order like the values, with every NaN above
+// +Inf). When m is a NaN the threshold is the smallest NaN pattern, so the
+// first NaN of any payload is found. Both passes are exact, so the first
+// index of the maximum is exact too.
+func argMaxAbsAVX2(x []float64) int {
+	if len(x) == 0 {
+		return -1
+	}
+	return firstGEAVX2(x, argMaxThreshold(maxAbsAVX2(x)))
+}
+
+func argMaxAbsAVX512(x []float64) int {
+	if len(x) == 0 {
+		return -1
+	}
+	return firstGEAVX512(x, argMaxThreshold(maxAbsAVX512(x)))
+}
+
+// argMaxThreshold is the bit pattern firstGE looks for, given max|x_i| = m.
+func argMaxThreshold(m float64) uint64 {
+	if m != m {
+		return 0x7ff0000000000001 // the smallest NaN with the sign cleared
+	}
+	return math.Float64bits(m)
+}
+
+//go:noescape
+func dotAVX2(x, y []float64) float64
+
+//go:noescape
+func dotAVX512(x, y []float64) float64
+
+//go:noescape
+func absSumAVX2(x []float64) float64
+
+//go:noescape
+func absSumAVX512(x []float64) float64
+
+//go:noescape
+func sumSqAVX2(x []float64) float64
+
+//go:noescape
+func sumSqAVX512(x []float64) float64
+
+//go:noescape
+func maxAbsAVX2(x []float64) float64
+
+//go:noescape
+func maxAbsAVX512(x []float64) float64
+
+//go:noescape
+func firstGEAVX2(x []float64, thr uint64) int
+
+//go:noescape
+func firstGEAVX512(x []float64, thr uint64) int
