@@ -8,6 +8,11 @@ import "math"
 // reported by fallbacks, which the tests require to be empty).
 var avx2Kernels = kernels{
 	dot:       dotAVX2,
+	axpy:      axpyAVX2,
+	scal:      scalAVX2,
+	sign:      signAVX2,
+	relu:      reluAVX2,
+	reluMask:  reluMaskAVX2,
 	absSum:    absSumAVX2,
 	nrm2:      nrm2AVX2,
 	maxAbs:    maxAbsAVX2,
@@ -16,6 +21,11 @@ var avx2Kernels = kernels{
 
 var avx512Kernels = kernels{
 	dot:       dotAVX512,
+	axpy:      axpyAVX512,
+	scal:      scalAVX512,
+	sign:      signAVX512,
+	relu:      reluAVX512,
+	reluMask:  reluMaskAVX512,
 	absSum:    absSumAVX512,
 	nrm2:      nrm2AVX512,
 	maxAbs:    maxAbsAVX512,
@@ -96,3 +106,33 @@ func firstGEAVX2(x []float64, thr uint64) int
 
 //go:noescape
 func firstGEAVX512(x []float64, thr uint64) int
+
+//go:noescape
+func axpyAVX2(a float64, x, y []float64)
+
+//go:noescape
+func axpyAVX512(a float64, x, y []float64)
+
+//go:noescape
+func scalAVX2(a float64, x []float64)
+
+//go:noescape
+func scalAVX512(a float64, x []float64)
+
+//go:noescape
+func signAVX2(dst, x []float64)
+
+//go:noescape
+func signAVX512(dst, x []float64)
+
+//go:noescape
+func reluAVX2(dst, x []float64)
+
+//go:noescape
+func reluAVX512(dst, x []float64)
+
+//go:noescape
+func reluMaskAVX2(dst, g, z []float64)
+
+//go:noescape
+func reluMaskAVX512(dst, g, z []float64)
