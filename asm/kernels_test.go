@@ -232,16 +232,23 @@ func TestNrm2(t *testing.T) {
 }
 
 // refNrm2 is an independent reference for Nrm2: math.Hypot folded over the
-// elements (slow, but free of overflow and underflow).
+// elements (slow, but free of overflow and underflow). Hypot's result is
+// rounded to an absolute 2^-1075 once it is subnormal, so a fold over tiny
+// elements would drift by n such errors: when every |x_i| < 2^-900 the fold
+// runs on x·2^600 (exact: a power of two, no overflow) and scales back once.
 func refNrm2(x []float64) float64 {
 	if hasNaN(x) {
 		return math.NaN()
 	}
+	scale := 1.0
+	if refMaxAbs(x) < 0x1p-900 {
+		scale = 0x1p600
+	}
 	var r float64
 	for _, v := range x {
-		r = math.Hypot(r, v)
+		r = math.Hypot(r, v*scale)
 	}
-	return r
+	return r / scale
 }
 
 func TestMaxAbsArgMaxAbs(t *testing.T) {
@@ -423,12 +430,15 @@ func TestAdam(t *testing.T) {
 			t2, m2, v2 := clone(theta), clone(m), clone(vv)
 			refAdam(t2, m2, v2, g, beta1, beta2, step, bc2, epsA)
 			// A handful of roundings per element; the update's error is relative
-			// to the step size, not to θ.
+			// to the step size, not to θ. Each rounding errs by at most ε·|result|
+			// or, where the result is subnormal (g ≈ 1e-160 squares into them),
+			// by 2^-1075 absolute: tiny adds 8 such units.
+			const tiny = 8 * 0x1p-1075
 			for i := range theta {
 				tol := 8 * eps
-				if math.Abs(m1[i]-m2[i]) > tol*(math.Abs(beta1*m[i])+math.Abs(g[i])) ||
-					math.Abs(v1[i]-v2[i]) > tol*(beta2*vv[i]+g[i]*g[i]) ||
-					math.Abs(t1[i]-t2[i]) > tol*(math.Abs(theta[i])+math.Abs(theta[i]-t2[i])) {
+				if math.Abs(m1[i]-m2[i]) > tol*(math.Abs(beta1*m[i])+math.Abs(g[i]))+tiny ||
+					math.Abs(v1[i]-v2[i]) > tol*(beta2*vv[i]+g[i]*g[i])+tiny ||
+					math.Abs(t1[i]-t2[i]) > tol*(math.Abs(theta[i])+math.Abs(theta[i]-t2[i]))+tiny {
 					t.Fatalf("%s: i=%d θ %v/%v m %v/%v v %v/%v", v.name, i, t1[i], t2[i], m1[i], m2[i], v1[i], v2[i])
 				}
 			}
@@ -436,14 +446,17 @@ func TestAdam(t *testing.T) {
 	}
 }
 
-// refAdam restates torch.optim.Adam's single-tensor update.
+// refAdam restates torch.optim.Adam's single-tensor update. The step is
+// param.addcdiv_(exp_avg, denom, value=−step_size), i.e. step·(m/denom):
+// forming step·m first can underflow into the subnormals (m ≈ 1e-308) and
+// lose the digits the tolerance below counts on.
 func refAdam(theta, m, v, g []float64, beta1, beta2, step, sqrtBC2, eps float64) {
 	for i := range theta {
 		m[i] = beta1*m[i] + (1-beta1)*g[i]
 		v[i] = beta2*v[i] + (1-beta2)*g[i]*g[i]
 		denom := math.Sqrt(v[i])/sqrtBC2 + eps
 		if denom > 0 {
-			theta[i] -= step * m[i] / denom
+			theta[i] -= step * (m[i] / denom)
 		}
 	}
 }

@@ -13,6 +13,7 @@ var avx2Kernels = kernels{
 	sign:      signAVX2,
 	relu:      reluAVX2,
 	reluMask:  reluMaskAVX2,
+	adam:      adamAVX2,
 	absSum:    absSumAVX2,
 	nrm2:      nrm2AVX2,
 	maxAbs:    maxAbsAVX2,
@@ -26,6 +27,7 @@ var avx512Kernels = kernels{
 	sign:      signAVX512,
 	relu:      reluAVX512,
 	reluMask:  reluMaskAVX512,
+	adam:      adamAVX512,
 	absSum:    absSumAVX512,
 	nrm2:      nrm2AVX512,
 	maxAbs:    maxAbsAVX512,
@@ -136,3 +138,33 @@ func reluMaskAVX2(dst, g, z []float64)
 
 //go:noescape
 func reluMaskAVX512(dst, g, z []float64)
+
+//go:noescape
+func adamAVX2(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+
+//go:noescape
+func adamAVX512(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+
+// The peak-FMA loops (peak_amd64.s) and the flops one iteration performs.
+func peakFMAAVX2(n int)
+
+func peakFMAAVX512(n int)
+
+const (
+	peakFlopsAVX2   = 12 * 4 * 2
+	peakFlopsAVX512 = 12 * 8 * 2
+)
+
+func init() {
+	peakFMA = func(l Level, n int) float64 {
+		switch l {
+		case AVX2:
+			peakFMAAVX2(n)
+			return float64(n) * peakFlopsAVX2
+		case AVX512:
+			peakFMAAVX512(n)
+			return float64(n) * peakFlopsAVX512
+		}
+		return 0
+	}
+}
