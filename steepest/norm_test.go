@@ -57,107 +57,99 @@ var normCases = []normCase{
 	}, 1e-9},
 }
 
-// Steepest direction: ⟨u, g⟩ = −‖g‖_⋆ with ‖u‖ = 1 (u = 0 iff g = 0).
-func TestNormDirection(t *testing.T) {
+// forEachNorm runs a property for every norm case.
+func forEachNorm(t *testing.T, prop func(t *rapid.T, nrm Norm, n int, tol float64)) {
 	for _, c := range normCases {
 		t.Run(c.name, func(t *testing.T) {
 			rapid.Check(t, func(t *rapid.T) {
 				nrm, n := c.draw(t)
-				g := drawVec(t, n, "g")
-				u := make([]float64, n)
-				nrm.Direction(u, g)
-				d := nrm.Dual(g)
-				if tensor.MaxAbs(g) == 0 {
-					if tensor.MaxAbs(u) != 0 || d != 0 {
-						t.Fatalf("g = 0: direction %v, dual %v", u, d)
-					}
-					return
-				}
-				if ip := tensor.Dot(u, g); math.Abs(ip+d) > c.tol*d {
-					t.Fatalf("⟨u,g⟩ = %v, −‖g‖_⋆ = %v", ip, -d)
-				}
-				if v := nrm.Value(u); math.Abs(v-1) > c.tol {
-					t.Fatalf("‖u‖ = %v, want 1", v)
-				}
+				prop(t, nrm, n, c.tol)
 			})
 		})
 	}
 }
 
+// Steepest direction: ⟨u, g⟩ = −‖g‖_⋆ with ‖u‖ = 1 (u = 0 iff g = 0).
+func TestNormDirection(t *testing.T) {
+	forEachNorm(t, func(t *rapid.T, nrm Norm, n int, tol float64) {
+		g := drawVec(t, n, "g")
+		u := make([]float64, n)
+		nrm.Direction(u, g)
+		d := nrm.Dual(g)
+		if tensor.MaxAbs(g) == 0 {
+			if tensor.MaxAbs(u) != 0 || d != 0 {
+				t.Fatalf("g = 0: direction %v, dual %v", u, d)
+			}
+			return
+		}
+		if ip := tensor.Dot(u, g); math.Abs(ip+d) > tol*d {
+			t.Fatalf("⟨u,g⟩ = %v, −‖g‖_⋆ = %v", ip, -d)
+		}
+		if v := nrm.Value(u); math.Abs(v-1) > tol {
+			t.Fatalf("‖u‖ = %v, want 1", v)
+		}
+	})
+}
+
 // Hölder: ⟨x, y⟩ ≤ ‖x‖·‖y‖_⋆ (plus the dot product's rounding,
 // ≤ n·2⁻⁵³·Σ|x_i y_i|, and the norms' relative tolerance).
 func TestNormHolder(t *testing.T) {
-	for _, c := range normCases {
-		t.Run(c.name, func(t *testing.T) {
-			rapid.Check(t, func(t *rapid.T) {
-				nrm, n := c.draw(t)
-				x, y := drawVec(t, n, "x"), drawVec(t, n, "y")
-				var abs float64
-				for i := range x {
-					abs += math.Abs(x[i] * y[i])
-				}
-				lhs, rhs := tensor.Dot(x, y), nrm.Value(x)*nrm.Dual(y)
-				if lhs > rhs*(1+2*c.tol)+1e-13*abs {
-					t.Fatalf("⟨x,y⟩ = %v > ‖x‖‖y‖_⋆ = %v", lhs, rhs)
-				}
-			})
-		})
-	}
+	forEachNorm(t, func(t *rapid.T, nrm Norm, n int, tol float64) {
+		x, y := drawVec(t, n, "x"), drawVec(t, n, "y")
+		var abs float64
+		for i := range x {
+			abs += math.Abs(x[i] * y[i])
+		}
+		lhs, rhs := tensor.Dot(x, y), nrm.Value(x)*nrm.Dual(y)
+		if lhs > rhs*(1+2*tol)+1e-13*abs {
+			t.Fatalf("⟨x,y⟩ = %v > ‖x‖‖y‖_⋆ = %v", lhs, rhs)
+		}
+	})
 }
 
 // The dual of the dual is the norm: the subgradient v of ‖·‖ at x lies in
 // the dual unit ball (‖v‖_⋆ ≤ 1) and attains ⟨v, x⟩ = ‖x‖, so
 // ‖x‖ = max{⟨v, x⟩ : ‖v‖_⋆ ≤ 1} (Hölder gives ≤).
 func TestNormSubgradientDualOfDual(t *testing.T) {
-	for _, c := range normCases {
-		t.Run(c.name, func(t *testing.T) {
-			rapid.Check(t, func(t *rapid.T) {
-				nrm, n := c.draw(t)
-				x := drawVec(t, n, "x")
-				v := make([]float64, n)
-				nrm.Subgradient(v, x)
-				val := nrm.Value(x)
-				if val == 0 {
-					return
-				}
-				if d := nrm.Dual(v); d > 1+c.tol {
-					t.Fatalf("‖v‖_⋆ = %v > 1", d)
-				}
-				if ip := tensor.Dot(v, x); math.Abs(ip-val) > c.tol*val {
-					t.Fatalf("⟨v,x⟩ = %v, ‖x‖ = %v", ip, val)
-				}
-			})
-		})
-	}
+	forEachNorm(t, func(t *rapid.T, nrm Norm, n int, tol float64) {
+		x := drawVec(t, n, "x")
+		v := make([]float64, n)
+		nrm.Subgradient(v, x)
+		val := nrm.Value(x)
+		if val == 0 {
+			return
+		}
+		if d := nrm.Dual(v); d > 1+tol {
+			t.Fatalf("‖v‖_⋆ = %v > 1", d)
+		}
+		if ip := tensor.Dot(v, x); math.Abs(ip-val) > tol*val {
+			t.Fatalf("⟨v,x⟩ = %v, ‖x‖ = %v", ip, val)
+		}
+	})
 }
 
 // Unnormalized steepest step (Eq. 7): ⟨g, Δ⟩ = −‖g‖_⋆² and ‖Δ‖ = ‖g‖_⋆,
 // with lr = 1, logScale = 0, from θ = 0 so that Δ = θ_new exactly. The rate
 // exp(log 1) = 1 is exact.
 func TestUnnormalizedStep(t *testing.T) {
-	for _, c := range normCases {
-		t.Run(c.name, func(t *testing.T) {
-			rapid.Check(t, func(t *rapid.T) {
-				nrm, n := c.draw(t)
-				g := drawVec(t, n, "g")
-				opt, err := NewSteepest(nrm, 1, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				delta := make([]float64, n)
-				if err := opt.Update(delta, g, 0); err != nil {
-					t.Fatal(err)
-				}
-				d := nrm.Dual(g)
-				if ip := tensor.Dot(g, delta); math.Abs(ip+d*d) > 2*c.tol*d*d {
-					t.Fatalf("⟨g,Δ⟩ = %v, −‖g‖_⋆² = %v", ip, -d*d)
-				}
-				if v := nrm.Value(delta); math.Abs(v-d) > 2*c.tol*d {
-					t.Fatalf("‖Δ‖ = %v, ‖g‖_⋆ = %v", v, d)
-				}
-			})
-		})
-	}
+	forEachNorm(t, func(t *rapid.T, nrm Norm, n int, tol float64) {
+		g := drawVec(t, n, "g")
+		opt, err := NewSteepest(nrm, 1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delta := make([]float64, n)
+		if err := opt.Update(delta, g, 0); err != nil {
+			t.Fatal(err)
+		}
+		d := nrm.Dual(g)
+		if ip := tensor.Dot(g, delta); math.Abs(ip+d*d) > 2*tol*d*d {
+			t.Fatalf("⟨g,Δ⟩ = %v, −‖g‖_⋆² = %v", ip, -d*d)
+		}
+		if v := nrm.Value(delta); math.Abs(v-d) > 2*tol*d {
+			t.Fatalf("‖Δ‖ = %v, ‖g‖_⋆ = %v", v, d)
+		}
+	})
 }
 
 // Spectral norm values against a Jacobi SVD: σ_max per layer, and the
