@@ -99,11 +99,16 @@ func (a *Adam) Update(theta, grad []float64, logScale float64) error {
 	}
 	if a.T > 0 && logScale != a.Frame {
 		r := math.Exp(a.Frame - logScale)
-		if math.IsInf(r*r, 1) {
-			return errorf("%s: gradient scale fell by e^%.0f in one step; moments overflow", a.Name(), a.Frame-logScale)
+		// With β = 0 the old moment is multiplied by 0: skip it (0·Inf).
+		if a.Beta1 > 0 {
+			tensor.Scal(r, a.M)
 		}
-		tensor.Scal(r, a.M)
-		tensor.Scal(r*r, a.V)
+		if a.Beta2 > 0 {
+			tensor.Scal(r*r, a.V)
+			if math.IsInf(tensor.MaxAbs(a.V), 1) || math.IsInf(tensor.MaxAbs(a.M), 1) {
+				return errorf("%s: second moment overflows in the new gradient scale", a.Name())
+			}
+		}
 	}
 	a.Frame = logScale
 	a.T++
