@@ -113,6 +113,23 @@ func newPowerWork(m, n int) *powerWork {
 // suffice it falls back to exact (Jacobi on the Gram matrix). Afterwards p.u and p.v hold the unit singular vectors with
 // W·v ≈ σ·u.
 func (p *powerWork) sigmaMax(w *tensor.Dense, tol float64, maxIter int) float64 {
+	s, ok := p.iterate(w, tol, maxIter)
+	if !ok {
+		return p.exact(w)
+	}
+	return s
+}
+
+// sigmaMaxCapped is sigmaMax without the exact fallback: after maxIter
+// iterations it returns the current lower bound (for cheap per-step
+// metrics, where the warm start continues the iteration at the next call).
+func (p *powerWork) sigmaMaxCapped(w *tensor.Dense, tol float64, maxIter int) float64 {
+	s, _ := p.iterate(w, tol, maxIter)
+	return s
+}
+
+// iterate runs the power iteration and reports whether it converged.
+func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64, bool) {
 	p.iters = 0
 	if v := tensor.Nrm2(p.v); v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		*p = *newPowerWork(w.Rows, w.Cols) // a NaN of an earlier broken θ must not stick
@@ -130,14 +147,14 @@ func (p *powerWork) sigmaMax(w *tensor.Dense, tol float64, maxIter int) float64 
 			r := firstNonzeroRow(w)
 			if r < 0 {
 				clear(p.u)
-				return 0
+				return 0, true
 			}
 			copy(p.v, w.Row(r))
 			tensor.Scal(1/tensor.Nrm2(p.v), p.v)
 			continue
 		}
 		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return s
+			return s, true
 		}
 		tensor.Scal(1/s, p.u)
 		clear(p.v) // v = Wᵀu
@@ -150,16 +167,16 @@ func (p *powerWork) sigmaMax(w *tensor.Dense, tol float64, maxIter int) float64 
 		// so what remains is about Δ·ρ/(1−ρ). Stop when that is below tol·t.
 		d := t - sigma
 		if d <= 0 {
-			return max(t, sigma)
+			return max(t, sigma), true
 		}
 		if d <= tol*t && prevD > 0 {
 			if rho := d / prevD; rho < 1 && d*rho/(1-rho) <= tol*t {
-				return t
+				return t, true
 			}
 		}
 		sigma, prevD = t, d
 	}
-	return p.exact(w)
+	return sigma, false
 }
 
 // exact returns σ_max(W) from the eigendecomposition of the smaller Gram
