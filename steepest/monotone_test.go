@@ -138,7 +138,6 @@ func (a ascent) Update(theta, grad []float64, logScale float64) error {
 	return nil
 }
 
-//
 // Where θ is already aligned with −∇L and the loss is dominated by one
 // sample (G·N ≈ a), the first-order change of γ̃ vanishes for every
 // direction, so there even ascent is second-order and may pass: the test
