@@ -206,13 +206,16 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 	return m
 }
 
-// ratioPow returns num/n^L without overflow or underflow in n^L.
+// ratioPow returns num/n^L for an integer degree L without overflow or
+// underflow in n^L: with n = f·2^e (f ∈ [0.5, 1)) it forms num/f^L and
+// scales by 2^{−e·L} exactly, so the result is accurate to a few ulps
+// wherever it is representable.
 func ratioPow(num, n, L float64) float64 {
-	d := math.Pow(n, L)
-	if d != 0 && !math.IsInf(d, 0) || num == 0 || math.IsNaN(num) || math.IsNaN(n) {
-		return num / d
+	if n == 0 || math.IsInf(n, 0) || math.IsNaN(n) || math.IsNaN(num) {
+		return num / math.Pow(n, L)
 	}
-	return math.Copysign(math.Exp(math.Log(math.Abs(num))-L*math.Log(n)), num)
+	f, e := math.Frexp(n)
+	return math.Ldexp(num/math.Pow(f, L), -e*int(L))
 }
 
 // kkt returns the alignment A = ip/(norm·dual), the Bregman value
