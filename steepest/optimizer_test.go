@@ -310,3 +310,27 @@ func TestSpectralStepMatchesSVD(t *testing.T) {
 		}
 	})
 }
+
+func TestNewByName(t *testing.T) {
+	lay := nn.NewLayout(nn.Shape{Out: 3, In: 2}, nn.Shape{Out: 1, In: 3})
+	for name, want := range map[string]string{
+		"gd": "gd", "sd": "sd(normalized)", "cd": "cd(normalized)", "lp": "lp(3)(normalized)",
+		"spectral": "spectral(normalized)", "adam": "adam(b1=0.9,b2=0.99,eps=1e-08)", "shampoo": "shampoo(eps=0.0001)",
+	} {
+		o, err := New(Config{Name: name, LR: 0.1, Normalized: true, P: 3, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, Layout: lay})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if o.Name() != want {
+			t.Errorf("New(%s).Name() = %q, want %q", name, o.Name(), want)
+		}
+		if math.Abs(o.LogLR()-math.Log(0.1)) > 0 {
+			t.Errorf("%s: log lr %v", name, o.LogLR())
+		}
+	}
+	for _, cfg := range []Config{{Name: "sgd", LR: 1}, {Name: "gd", LR: -1}, {Name: "adam", LR: 1}, {Name: "lp", LR: 1, P: 1}} {
+		if o, err := New(cfg); err == nil || o != nil {
+			t.Errorf("New(%+v) = %v, %v; want nil, error", cfg, o, err)
+		}
+	}
+}
