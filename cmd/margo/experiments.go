@@ -222,7 +222,7 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 		"digits": "3 (+1) vs 6 (−1)", "train_points": 100, "width": 128, "frozen_last_layer": true,
 		"loss": "logistic (sum)", "init": "uniform, α = 0.01", "steps": steps, "seeds": nSeeds,
 		"adam": "β1 = 0, β2 = 0.99, ε = 1e−8, lr 1e−2", "gd_lr": 10, "shampoo_lr": 20,
-		"shampoo": "package steepest's Shampoo (torch-optimizer variant) when available",
+		"shampoo":         "package steepest's Shampoo (torch-optimizer variant) when available",
 		"spectral_margin": "qmin / σ_max(W1) (degree 1 in W1)", "mnist_dir": dir,
 	}}
 	algs := []struct {

@@ -236,4 +236,3 @@ func replotExperiment(dir, out string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "redrew %s into %s\n", exp.Name, out)
 	return nil
 }
-
