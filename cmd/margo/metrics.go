@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 )
 
@@ -149,4 +150,23 @@ func everySteps(n, k int) []int {
 		s = append(s, t)
 	}
 	return append(s, n)
+}
+
+// MarshalJSON writes the row with sorted keys and NaN/Inf as null.
+func (r metricsRow) MarshalJSON() ([]byte, error) {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		b = appendFloat(b, r[k])
+	}
+	return append(b, '}'), nil
 }

