@@ -20,6 +20,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "gemm" {
 		return benchGemm(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "train" {
+		return runBenchTrain(args[1:])
+	}
 	fs := newFlagSet("bench")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "GEMM threads")
 	pos, err := parseFlags(fs, args, stderr)

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/margo-lab/margo/asm"
+	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
+)
+
+// streamBench is the RNG stream of the random inputs and labels of
+// `margo bench train` (the initialisation uses streamInit, as margo train).
+const streamBench = 5
+
+// runBenchTrain runs `margo bench train`: it times margo's full-batch
+// training step, the step of `margo train` (nn.Evaluate with the gradient,
+// the record of margins and alignments, the optimizer step and the
+// finiteness checks), for one network shape and algorithm, and prints the
+// median time per step. bench/peers times PyTorch and NumPy on the same
+// step; docs/benchmarks.md has the comparison.
+func runBenchTrain(args []string) error {
+	return benchTrain(args, os.Stdout, os.Stderr)
+}
+
+// benchTrainResult is the JSON object printed by `margo bench train --json`.
+type benchTrainResult struct {
+	StepsPerS      float64   `json:"steps_per_s"`      // 1 / median seconds per step
+	SecPerStep     float64   `json:"sec_per_step"`     // median over the repeats
+	SecPerStepAll  []float64 `json:"sec_per_step_all"` // every repeat, in run order
+	MetricsFrac    float64   `json:"metrics_frac"`     // median share of the step spent on the record (margins, alignments)
+	Path           string    `json:"path"`             // SIMD path (asm.Active)
+	Threads        int       `json:"threads"`
+	N              int       `json:"n"`
+	D              int       `json:"d"`
+	Width          int       `json:"width"`
+	Alg            string    `json:"alg"`
+	Loss           string    `json:"loss"`
+	LR             float64   `json:"lr"`
+	Metrics        bool      `json:"metrics"`
+	Repeats        int       `json:"repeats"`
+	StepsPerRepeat int       `json:"steps_per_repeat"`
+	Data           string    `json:"data"`
+	GoVersion      string    `json:"go_version"`
+	Version        string    `json:"version"`
+}
+
+func benchTrain(args []string, stdout, stderr io.Writer) error {
+	o := defaultTrainOptions()
+	o.Alg, o.LR, o.InitScale = "sd", 1e-4, 0.01
+	fs := newFlagSet("bench train")
+	n := fs.Int("n", 250, "training points")
+	d := fs.Int("d", 2048, "input dimension")
+	fs.IntVar(&o.Width, "width", 1024, "hidden width K")
+	fs.StringVar(&o.Alg, "alg", o.Alg, "gd | sd | cd | adam (and the other algorithms of margo train)")
+	fs.Float64Var(&o.P, "p", 0, "p of the ℓp norm (with --alg lp)")
+	fs.StringVar(&o.Loss, "loss", o.Loss, "exp | logistic (summed over samples)")
+	fs.Float64Var(&o.LR, "lr", o.LR, "learning rate (small, so that the timed steps stay far from overflow)")
+	fs.Float64Var(&o.Beta1, "beta1", o.Beta1, "Adam β1")
+	fs.Float64Var(&o.Beta2, "beta2", o.Beta2, "Adam β2")
+	fs.Float64Var(&o.Eps, "eps", o.Eps, "Adam ε")
+	fs.IntVar(&o.Threads, "threads", o.Threads, "GEMM threads")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the random data and initialisation")
+	data := fs.String("data", "", "time on this FILE.npz (X, y) instead of random data")
+	initFile := fs.String("init", "", "initial parameters FILE.npz (W1, W2) instead of the seeded uniform init")
+	repeats := fs.Int("repeats", 5, "timed repetitions (the median is reported)")
+	steps := fs.Int("steps", 0, "steps per repetition (0: enough for --min-time)")
+	minTime := fs.Duration("min-time", 300*time.Millisecond, "least duration of one repetition when --steps is 0")
+	metrics := fs.Bool("metrics", true, "compute the record (margins, norms, alignments) every step, as the peers do")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *data != "" {
+		o.Data = *data
+	} else {
+		o.Data = "random"
+	}
+	o.Init = *initFile
+	if err := validateBenchTrain(&o, *n, *d, *repeats, *steps, *minTime, *data != ""); err != nil {
+		return err
+	}
+	var train *nn.Dataset
+	if *data != "" {
+		if train, err = loadDataset(*data); err != nil {
+			return err
+		}
+		*n, *d = train.X.Rows, train.X.Cols
+	} else if train, err = benchData(*n, *d, o.Seed); err != nil {
+		return err
+	}
+	tensor.SetThreads(o.Threads)
+	tr, err := newTrainer(o, train, nil, nil)
+	if err != nil {
+		return err
+	}
+	res, err := timeSteps(tr, *repeats, *steps, *minTime, *metrics)
+	if err != nil {
+		return err
+	}
+	res.Path, res.Threads, res.N, res.D, res.Width = asm.Active().String(), o.Threads, *n, *d, o.Width
+	res.Alg, res.Loss, res.LR, res.Metrics, res.Data = o.Alg, o.Loss, o.LR, *metrics, o.Data
+	res.GoVersion, res.Version = runtime.Version(), version
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "train step n=%d d=%d width=%d alg=%s loss=%s  path=%s threads=%d  %.4g steps/s (%.4g ms/step, median of %d×%d; margins and alignments %.1f%% of the step)\n",
+		res.N, res.D, res.Width, res.Alg, res.Loss, res.Path, res.Threads, res.StepsPerS, 1e3*res.SecPerStep,
+		res.Repeats, res.StepsPerRepeat, 100*res.MetricsFrac)
+	return nil
+}
+
+// validateBenchTrain checks the flags of bench train (the shape is checked
+// only when the data are random: a data file brings its own).
+func validateBenchTrain(o *trainOptions, n, d, repeats, steps int, minTime time.Duration, haveData bool) error {
+	if !haveData {
+		if n < 1 || d < 1 {
+			return usagef("--n and --d must be positive, got %d and %d", n, d)
+		}
+		if int64(n)*int64(d) > 1<<30 {
+			return usagef("--n %d × --d %d inputs need more than 8 GiB", n, d)
+		}
+	}
+	if o.Width >= 1 && d >= 1 && int64(o.Width)*int64(d+1) > 1<<30 {
+		return usagef("--width %d × --d %d parameters need more than 8 GiB", o.Width, d)
+	}
+	switch {
+	case repeats < 1:
+		return usagef("--repeats must be at least 1, got %d", repeats)
+	case steps < 0:
+		return usagef("--steps must be ≥ 0, got %d", steps)
+	case steps == 0 && minTime <= 0:
+		return usagef("--min-time must be positive when --steps is 0, got %v", minTime)
+	}
+	// The remaining flags are those of margo train: the same checks apply.
+	o.Alg = strings.ToLower(o.Alg)
+	o.Normalize = defaultNormalize[o.Alg]
+	return o.validate()
+}
+
+// benchData returns n random inputs x ~ N(0, I_d/d) (so that ‖x‖ ≈ 1 and
+// the margins stay moderate over many steps) with random labels ±1, from a
+// fixed seed.
+func benchData(n, d int, seed uint64) (*nn.Dataset, error) {
+	rng := rand.New(rand.NewPCG(seed, streamBench))
+	x := make([]float64, n*d)
+	s := 1 / math.Sqrt(float64(d))
+	for i := range x {
+		x[i] = s * rng.NormFloat64()
+	}
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = 1
+		if rng.IntN(2) == 0 {
+			y[i] = -1
+		}
+	}
+	return newDataset("random data", n, d, x, y)
+}
+
+// timeSteps times the loop body of trainer.run with every step recorded:
+// evaluate with the gradient, check it, compute the record (when metrics is
+// set), step, check θ. Each repetition starts again from the initial θ and a
+// fresh optimizer, so that every repetition times the same steps and none
+// drifts towards overflow. Warm-up repetitions run first and are not
+// counted; with steps = 0 they also size the repetitions to last minTime.
+func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics bool) (benchTrainResult, error) {
+	theta0 := slices.Clone(tr.theta)
+	n := tr.train.Len()
+	ws := tr.model.NewWorkspace(n)
+	ev := nn.NewEval(n, len(tr.theta))
+	// repeat runs k steps from θ_0 and returns the seconds per step and the
+	// seconds spent on records.
+	repeat := func(k int) (float64, float64, error) {
+		copy(tr.theta, theta0)
+		opt, err := newStepper(tr.o, tr.model)
+		if err != nil {
+			return 0, 0, err
+		}
+		var inRecord time.Duration
+		start := time.Now()
+		for t := range k {
+			tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
+			if bad := nonFinite(ev); bad != "" {
+				return 0, 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t, bad)
+			}
+			if metrics {
+				r0 := time.Now()
+				tr.record(t, ev, tr.o.LR)
+				inRecord += time.Since(r0)
+			}
+			if err := opt.Step(tr.theta, ev, tr.o.LR); err != nil {
+				return 0, 0, fmt.Errorf("step %d: %w", t, err)
+			}
+			if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
+				return 0, 0, fmt.Errorf("diverged at step %d: parameters are not finite; use a smaller --lr", t+1)
+			}
+		}
+		total := time.Since(start)
+		return total.Seconds() / float64(k), inRecord.Seconds() / float64(k), nil
+	}
+	// Warm-up: the first steps fault in the buffers. Without --steps, double
+	// the step count until a repetition lasts a quarter of minTime, then size
+	// the repetitions from that rate.
+	k := max(steps, 2)
+	for {
+		sec, _, err := repeat(k)
+		if err != nil {
+			return benchTrainResult{}, err
+		}
+		if steps > 0 {
+			break
+		}
+		if sec*float64(k) >= minTime.Seconds()/4 {
+			steps = max(1, int(math.Ceil(minTime.Seconds()/sec)))
+			break
+		}
+		k *= 2
+	}
+	res := benchTrainResult{Repeats: repeats, StepsPerRepeat: steps}
+	fracs := make([]float64, repeats)
+	for r := range repeats {
+		sec, rec, err := repeat(steps)
+		if err != nil {
+			return res, err
+		}
+		res.SecPerStepAll = append(res.SecPerStepAll, sec)
+		fracs[r] = rec / sec
+	}
+	sorted := slices.Sorted(slices.Values(res.SecPerStepAll))
+	res.SecPerStep = sorted[len(sorted)/2]
+	res.StepsPerS = 1 / res.SecPerStep
+	slices.Sort(fracs)
+	res.MetricsFrac = fracs[len(fracs)/2]
+	return res, nil
+}
