@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/margo-lab/margo/asm"
+)
+
+func TestBenchTrainRejectsBadFlags(t *testing.T) {
+	tiny := []string{"--n", "6", "--d", "4", "--width", "3", "--steps", "1", "--repeats", "1"}
+	cases := []struct {
+		args []string
+		want string // a piece of the message
+	}{
+		{[]string{"--n", "0"}, "--n and --d"},
+		{[]string{"--d", "-3"}, "--n and --d"},
+		{[]string{"--width", "0"}, "--width"},
+		{[]string{"--repeats", "0"}, "--repeats"},
+		{[]string{"--steps", "-1"}, "--steps"},
+		{[]string{"--steps", "0", "--min-time", "0s"}, "--min-time"},
+		{[]string{"--alg", "newton"}, "unknown algorithm"},
+		{[]string{"--loss", "hinge"}, "unknown loss"},
+		{[]string{"--lr", "0"}, "--lr"},
+		{[]string{"--lr", "NaN"}, "--lr"},
+		{[]string{"--threads", "0"}, "--threads"},
+		{[]string{"--beta2", "1"}, "--beta2"},
+		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--bogus"}, "unknown flag"},
+		{[]string{"--n", "100000", "--d", "100000"}, "GiB"},
+	}
+	for _, c := range cases {
+		args := append(slices.Clone(tiny), c.args...)
+		var out, errb bytes.Buffer
+		err := benchTrain(args, &out, &errb)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("bench train %v: error %v, want a usage error", c.args, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("bench train %v: %q does not mention %q", c.args, err, c.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("bench train %v: printed %q before failing", c.args, out.String())
+		}
+	}
+}
+
+func TestBenchTrainJSON(t *testing.T) {
+	for _, alg := range []string{"gd", "sd", "cd", "adam"} {
+		var out, errb bytes.Buffer
+		args := []string{"--n", "9", "--d", "5", "--width", "4", "--alg", alg, "--loss", "logistic",
+			"--threads", "1", "--steps", "3", "--repeats", "3", "--json"}
+		if err := benchTrain(args, &out, &errb); err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+			t.Fatalf("%s: output %q is not one JSON object: %v", alg, out.String(), err)
+		}
+		for _, k := range []string{"steps_per_s", "sec_per_step", "sec_per_step_all", "metrics_frac", "path",
+			"threads", "n", "d", "width", "alg", "loss", "steps_per_repeat", "repeats"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s: key %q missing from %s", alg, k, out.String())
+			}
+		}
+		var r benchTrainResult
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Path != asm.Active().String() || r.Threads != 1 || r.N != 9 || r.D != 5 || r.Width != 4 ||
+			r.Alg != alg || r.Loss != "logistic" || r.StepsPerRepeat != 3 || r.Repeats != 3 {
+			t.Errorf("%s: result %+v does not describe the run", alg, r)
+		}
+		if len(r.SecPerStepAll) != 3 {
+			t.Fatalf("%s: %d repeat times, want 3", alg, len(r.SecPerStepAll))
+		}
+		// The reported time is the median repeat, and the rate its inverse
+		// (exactly: both are computed from the same float64).
+		sorted := slices.Sorted(slices.Values(r.SecPerStepAll))
+		if r.SecPerStep != sorted[1] || !(r.SecPerStep > 0) || r.StepsPerS != 1/r.SecPerStep {
+			t.Errorf("%s: sec_per_step %v, steps_per_s %v from repeats %v", alg, r.SecPerStep, r.StepsPerS, r.SecPerStepAll)
+		}
+		if !(r.MetricsFrac > 0 && r.MetricsFrac < 1) {
+			t.Errorf("%s: metrics_frac %v, want a share in (0, 1)", alg, r.MetricsFrac)
+		}
+	}
+}
+
+// The timed loop keeps margo train's checks: a step size that overflows θ
+// is reported as divergence, not timed.
+func TestBenchTrainReportsDivergence(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := benchTrain([]string{"--n", "9", "--d", "5", "--width", "4", "--alg", "gd", "--lr", "1e308",
+		"--steps", "2", "--repeats", "1"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "diverged") {
+		t.Fatalf("lr 1e308: error %v, want divergence", err)
+	}
+}
+
+// Without --metrics the record is not computed, and its share is zero.
+func TestBenchTrainWithoutMetrics(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := benchTrain([]string{"--n", "9", "--d", "5", "--width", "4", "--steps", "2", "--repeats", "1",
+		"--metrics=false", "--json"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	var r benchTrainResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Metrics || r.MetricsFrac != 0 || math.IsNaN(r.StepsPerS) {
+		t.Errorf("--metrics=false: %+v", r)
+	}
+}
