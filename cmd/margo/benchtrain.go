@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -76,6 +77,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	minTime := fs.Duration("min-time", 300*time.Millisecond, "least duration of one repetition when --steps is 0")
 	metrics := fs.Bool("metrics", true, "compute the record (margins, norms, alignments) every step, as the peers do")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed repetitions to FILE (go tool pprof)")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -106,7 +108,16 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := timeSteps(tr, *repeats, *steps, *minTime, *metrics)
+	var prof io.Writer
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		prof = f
+	}
+	res, err := timeSteps(tr, *repeats, *steps, *minTime, *metrics, prof)
 	if err != nil {
 		return err
 	}
@@ -176,7 +187,8 @@ func benchData(n, d int, seed uint64) (*nn.Dataset, error) {
 // fresh optimizer, so that every repetition times the same steps and none
 // drifts towards overflow. Warm-up repetitions run first and are not
 // counted; with steps = 0 they also size the repetitions to last minTime.
-func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics bool) (benchTrainResult, error) {
+// With prof set, the timed repetitions are CPU-profiled into it.
+func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics bool, prof io.Writer) (benchTrainResult, error) {
 	theta0 := slices.Clone(tr.theta)
 	n := tr.train.Len()
 	ws := tr.model.NewWorkspace(n)
@@ -230,6 +242,12 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 		k *= 2
 	}
 	res := benchTrainResult{Repeats: repeats, StepsPerRepeat: steps}
+	if prof != nil {
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fracs := make([]float64, repeats)
 	for r := range repeats {
 		sec, rec, err := repeat(steps)
