@@ -194,6 +194,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="mnist-paper only, 1 round, 3 repeats")
     p.add_argument("--margo", help="a margo binary (default: go build ./cmd/margo)")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
+    p.add_argument("--docs", help="also replace the generated part of this Markdown file (docs/benchmarks.md)")
     a = p.parse_args()
     if a.quick:
         a.shapes, a.rounds, a.repeats = "mnist-paper", 1, 3
@@ -258,7 +259,12 @@ def main():
         path = os.path.join(a.out, "latest.json")
         with open(path, "w") as f:
             json.dump(result, f, indent=1)
-        print("wrote", os.path.relpath(path, os.getcwd()))
+        md = markdown(result)
+        with open(os.path.join(a.out, "latest.md"), "w") as f:
+            f.write(md)
+        print("wrote", os.path.relpath(path, os.getcwd()), "and latest.md")
+        if a.docs:
+            update_docs(a.docs, md)
         bad = [r for r in result["agreement"] if not r["ok"]]
         if bad:
             sys.exit(f"{len(bad)} agreement checks failed")
@@ -290,6 +296,86 @@ def print_summary(result):
     for r in result["summary"]:
         print(f"{r['shape']:16s} {r['threads']:2d} {r['alg']:5s} {r['torch_over_margo']:7.2f} "
               f"{r['numpy_over_margo']:7.2f} {r['margo_metrics_pct']:13.1f}%  {','.join(r['torch_variants'])}")
+
+
+BEGIN, END = "<!-- peers:begin (bench/peers/run.py --docs) -->", "<!-- peers:end -->"
+
+
+def update_docs(path, md):
+    with open(path) as f:
+        text = f.read()
+    i, j = text.find(BEGIN), text.find(END)
+    if i < 0 or j < i:
+        sys.exit(f"{path}: no {BEGIN} … {END} block to replace")
+    with open(path, "w") as f:
+        f.write(text[:i + len(BEGIN)] + "\n" + md + text[j:])
+    print("updated", path)
+
+
+def markdown(result):
+    """The generated part of docs/benchmarks.md: machine, versions, kernels, agreement, ratios."""
+    m = result["machine"]
+    L = [f"Run of {result['date']} (`bench/peers/run.py`).", "",
+         "| | |", "|---|---|",
+         f"| CPU | {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} cores ({m.get('Thread(s) per core', '?')} thread per core) |",
+         f"| kernel | {m.get('uname', '?')} |",
+         f"| Go | {m.get('go', '?')} |",
+         f"| margo | {result.get('margo_version', '?')} |",
+         f"| PyTorch | {result['torch']} (Debian python3-torch), float64, CPU |",
+         f"| NumPy | {result['numpy']} (Debian python3-numpy), Python {m.get('python', '?')} |"]
+    summ = result.get("summary", [])
+    blas, tconf, paths = set(), set(), set()
+    for r in result.get("timing", []):
+        for b in r["numpy"]["blas"] + r["torch"]["blas"]:
+            if b.get("internal_api") == "openblas":
+                blas.add(f"OpenBLAS {b.get('version')} kernel {b.get('architecture')} ({b.get('threading_layer')})")
+        tconf.update(r["torch"].get("torch_config", []))
+        paths.add(r["margo"]["path"])
+    if blas:
+        L.append(f"| BLAS of the peers | {'; '.join(sorted(blas))}, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset |")
+    if tconf:
+        L.append(f"| torch build | {'; '.join(sorted(tconf))} |")
+    if paths:
+        L.append(f"| margo SIMD path | {', '.join(sorted(paths))} |")
+    L.append("")
+    ag = result.get("agreement", [])
+    if ag:
+        L += ["**Agreement** (5 steps from the same data and initialisation; worst over the steps and over the",
+              "peers NumPy, PyTorch autograd and PyTorch manual; \"moved\" = relative change of log_loss over the",
+              "5 steps, so that the 1e-9 bound is a real constraint):", "",
+              "| shape | loss | alg | lr | log_loss rel. diff | moved | worst other field | ok |",
+              "|---|---|---|---|---|---|---|---|"]
+        groups = {}
+        for r in ag:
+            groups.setdefault((r["shape"], r["loss"], r["alg"]), []).append(r)
+        for (s, loss, alg), rs in groups.items():
+            w = max(rs, key=lambda r: r["max_rel_other"])
+            L.append(f"| {s} | {loss} | {alg} | {rs[0]['lr']:g} | {max(r['max_rel_log_loss'] for r in rs):.1e} | "
+                     f"{rs[0]['log_loss_moved_rel']:.1e} | {w['max_rel_other']:.1e} ({w['worst_field']}) | "
+                     f"{'yes' if all(r['ok'] for r in rs) else '**no**'} |")
+        L.append("")
+    if summ:
+        algs = []
+        for r in summ:
+            if r["alg"] not in algs:
+                algs.append(r["alg"])
+        L += ["**Speed ratios** peer time / margo time per training step (> 1: margo is faster), median over",
+              f"the rounds of per-round ratios; each run is the median of its repetitions. Cells: PyTorch-best / NumPy.",
+              "", "| shape (n, d, K), loss | threads | " + " | ".join(algs) + " | margo ms/step | margins share |",
+              "|---|---|" + "---|" * len(algs) + "---|---|"]
+        rows = {}
+        for r in summ:
+            rows.setdefault((r["shape"], r["threads"]), {})[r["alg"]] = r
+        for (s, t), by in rows.items():
+            n, d, k, loss = SHAPES[s]
+            cells = [f"{by[x]['torch_over_margo']:.2f} / {by[x]['numpy_over_margo']:.2f}" if x in by else "" for x in algs]
+            lo, hi = min(by[x]["margo_ms"] for x in by), max(by[x]["margo_ms"] for x in by)
+            ms = f"{lo:.3g}–{hi:.3g}"
+            share = max(by[x]["margo_metrics_pct"] for x in by)
+            L.append(f"| {s} ({n}, {d}, {k}), {loss} | {t} | " + " | ".join(cells) + f" | {ms} | ≤ {share:.1f} % |")
+        L += ["", "PyTorch variant that won (autograd or manual gradient): " + "; ".join(
+            f"{r['shape']} T={r['threads']} {r['alg']}: {','.join(r['torch_variants'])}" for r in summ), ""]
+    return "\n".join(L) + "\n"
 
 
 if __name__ == "__main__":

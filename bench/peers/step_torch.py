@@ -165,7 +165,7 @@ def main():
 
 def torch_kernel():
     """The lines of torch.__config__.show() that say which kernels run."""
-    keep = ("CPU capability", "BLAS_INFO", "MKL", "OpenMP", "LAPACK")
+    keep = ("CPU capability", "MKL-DNN", "OpenMP")
     lines = [l.strip(" -") for l in torch.__config__.show().splitlines()]
     out = [l for l in lines if any(k in l for k in keep) and not l.startswith("Build settings")]
     for l in lines:
