@@ -49,7 +49,10 @@ SHAPES = {
 ALGS = ("gd", "sd", "cd", "adam")
 # Learning rates of the agreement runs: large enough that the loss and θ move
 # well beyond the 1e-9 tolerance in 5 steps (the driver checks that they do).
-AGREE_LR = {"gd": 1.0, "sd": 1e-2, "cd": 1.0, "adam": 1e-2}
+# GD's step scales with the summed loss, so its rate depends on the shape
+# (teacher-student diverges, in float64 peers, at lr 1).
+AGREE_LR = {"gd": None, "sd": 1e-2, "cd": 1.0, "adam": 1e-2}
+AGREE_LR_GD = {"teacher-student": 0.1, "mnist-pair": 0.01, "mnist-paper": 1.0}
 # Learning rate of the timing runs: small, so that hundreds of steps from the
 # initialisation stay far from overflow in every implementation.
 TIME_LR = 1e-4
@@ -103,7 +106,7 @@ def agree(margo, work, name, shape, losses, threads):
     rows = []
     for loss in losses:
         for alg in ALGS:
-            lr = AGREE_LR[alg]
+            lr = AGREE_LR[alg] or AGREE_LR_GD[name]
             common = ["--alg", alg, "--loss", loss, "--lr", str(lr), "--beta1", "0.9", "--beta2", "0.99",
                       "--eps", "1e-8", "--threads", str(threads)]
             mpath = os.path.join(work, f"agree_{name}_{loss}_{alg}_margo.jsonl")
