@@ -124,6 +124,12 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	if blockOverride != nil {
 		blk = *blockOverride
 	}
+	// Even out the k blocks (k = 784 runs as 4×196, not 3×256 + 16): a
+	// short last block would pay the C update for little work. This depends
+	// on k and the level only, so the summation order stays fixed.
+	if nb := ceilDiv(k, blk.kc); nb > 1 {
+		blk.kc = min(blk.kc, ceilDiv(ceilDiv(k, nb), 8)*8)
+	}
 	j := getJob()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
 		packedB: j.packedB, local: j.local}

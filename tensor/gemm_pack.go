@@ -45,7 +45,7 @@ func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int
 		rows := min(mr, mc-ir)
 		base := (i0+ir)*s + p0
 		if rows == 8 && alpha == 1 {
-			gather8(panel, a.Data, base, s, kc)
+			gather8(panel, 8, a.Data, base, s, kc)
 			continue
 		}
 		for p := 0; p < kc; p++ {
@@ -61,22 +61,6 @@ func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int
 				}
 			}
 		}
-	}
-}
-
-// gather8 writes panel[p·8+r] = data[base+r·s+p] for r < 8, p < kc: eight
-// rows read side by side, each sliced once so that the loop has no bounds
-// checks.
-func gather8(panel, data []float64, base, s, kc int) {
-	r0, r1 := data[base:base+kc], data[base+s:base+s+kc]
-	r2, r3 := data[base+2*s:base+2*s+kc], data[base+3*s:base+3*s+kc]
-	r4, r5 := data[base+4*s:base+4*s+kc], data[base+5*s:base+5*s+kc]
-	r6, r7 := data[base+6*s:base+6*s+kc], data[base+7*s:base+7*s+kc]
-	panel = panel[:8*kc]
-	for p := range r0 {
-		d := (*[8]float64)(panel[8*p:])
-		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
-		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 
@@ -132,7 +116,7 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 		base := (j0+jr)*s + p0
 		c := 0
 		for ; c+8 <= cols; c += 8 {
-			gather8strided(panel[c:], nr, b.Data, base+c*s, s, kc)
+			gather8(panel[c:], nr, b.Data, base+c*s, s, kc)
 		}
 		for ; c < cols; c++ {
 			src := b.Data[base+c*s : base+c*s+kc]
@@ -143,13 +127,15 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 	}
 }
 
-// gather8strided writes out[p·ld+r] = data[base+r·s+p] for r < 8, p < kc.
-func gather8strided(out []float64, ld int, data []float64, base, s, kc int) {
-	r0, r1 := data[base:base+kc], data[base+s:base+s+kc]
-	r2, r3 := data[base+2*s:base+2*s+kc], data[base+3*s:base+3*s+kc]
-	r4, r5 := data[base+4*s:base+4*s+kc], data[base+5*s:base+5*s+kc]
-	r6, r7 := data[base+6*s:base+6*s+kc], data[base+7*s:base+7*s+kc]
-	for p := range r0 {
+// gather8 writes out[p·ld+r] = data[base+r·s+p] for r < 8, p < kc: eight
+// stored rows read side by side, each sliced to length kc once so that the
+// loop needs no bounds checks on them.
+func gather8(out []float64, ld int, data []float64, base, s, kc int) {
+	r0, r1 := data[base:][:kc], data[base+s:][:kc]
+	r2, r3 := data[base+2*s:][:kc], data[base+3*s:][:kc]
+	r4, r5 := data[base+4*s:][:kc], data[base+5*s:][:kc]
+	r6, r7 := data[base+6*s:][:kc], data[base+7*s:][:kc]
+	for p := 0; p < kc; p++ {
 		d := (*[8]float64)(out[p*ld:])
 		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
