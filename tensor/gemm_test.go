@@ -340,3 +340,48 @@ func TestGemmNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// Concurrent Gemm calls (each with its own C, threads = 2) give the same
+// bitwise result as the same calls made one after another: the worker pool
+// and the job buffers are not shared between calls.
+func TestGemmConcurrentCalls(t *testing.T) {
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	defer func() { gemmParallelFlops = old }()
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(d *Dense) *Dense {
+		for i := range d.Data {
+			d.Data[i] = 2*rng.Float64() - 1
+		}
+		return d
+	}
+	const calls = 6
+	var as, bs, want, got [calls]*Dense
+	for i := range calls {
+		m, k, n := 20+7*i, 33+5*i, 41+3*i
+		as[i], bs[i] = fill(NewDense(m, k)), fill(NewDense(k, n))
+		want[i], got[i] = NewDense(m, n), NewDense(m, n)
+	}
+	withThreads(2, func() {
+		for i := range calls {
+			Gemm(NoTrans, NoTrans, 1, as[i], bs[i], 0, want[i])
+		}
+		done := make(chan int)
+		for i := range calls {
+			go func() {
+				for range 5 {
+					Gemm(NoTrans, NoTrans, 1, as[i], bs[i], 0, got[i])
+				}
+				done <- i
+			}()
+		}
+		for range calls {
+			<-done
+		}
+	})
+	for i := range calls {
+		if !cmp.Equal(got[i].Data, want[i].Data) {
+			t.Fatalf("call %d: concurrent result differs from the sequential one", i)
+		}
+	}
+}
