@@ -223,26 +223,36 @@ func checkGemm(g gemmCase, c0 *Dense) string {
 
 func TestGemmMatchesNaive(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
-		rapid.Check(t, func(t *rapid.T) {
-			g := drawGemm(t)
-			nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
-			a0, b0, c0 := copyOf(g.a), copyOf(g.b), copyOf(g.c)
-			// Send even small products through the threaded path here.
-			old := gemmParallelFlops
-			gemmParallelFlops = 0
-			withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
-			gemmParallelFlops = old
-			if msg := checkGemm(g, c0); msg != "" {
-				t.Fatalf("%s, %d threads, tA=%v tB=%v %d×%d×%d α=%v β=%v: %s", l, nt, g.tA, g.tB, g.m, g.k, g.n, g.alpha, g.beta, msg)
-			}
-			if !guardsIntact(g.cp, g.c) {
-				t.Fatalf("%s: Gemm wrote outside the C view", l)
-			}
-			if !cmp.Equal(copyOf(g.a), a0) || !cmp.Equal(copyOf(g.b), b0) {
-				t.Fatalf("%s: Gemm changed A or B", l)
-			}
-		})
+		rapid.Check(t, gemmMatchesNaive)
 	})
+}
+
+// FuzzGemm runs the same property under the active level with go test
+// -fuzz=FuzzGemm.
+func FuzzGemm(f *testing.F) { f.Fuzz(rapid.MakeFuzz(gemmMatchesNaive)) }
+
+// gemmMatchesNaive: on the active level and 1–3 threads, Gemm agrees with
+// the naive loop within gemmBound, writes nothing outside the C view and
+// leaves A and B unchanged.
+func gemmMatchesNaive(t *rapid.T) {
+	l := asm.Active()
+	g := drawGemm(t)
+	nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
+	a0, b0, c0 := copyOf(g.a), copyOf(g.b), copyOf(g.c)
+	// Send even small products through the threaded path here.
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
+	gemmParallelFlops = old
+	if msg := checkGemm(g, c0); msg != "" {
+		t.Fatalf("%s, %d threads, tA=%v tB=%v %d×%d×%d α=%v β=%v: %s", l, nt, g.tA, g.tB, g.m, g.k, g.n, g.alpha, g.beta, msg)
+	}
+	if !guardsIntact(g.cp, g.c) {
+		t.Fatalf("%s: Gemm wrote outside the C view", l)
+	}
+	if !cmp.Equal(copyOf(g.a), a0) || !cmp.Equal(copyOf(g.b), b0) {
+		t.Fatalf("%s: Gemm changed A or B", l)
+	}
 }
 
 // The checker can fail: a product that drops the last term of k is caught.
