@@ -67,8 +67,11 @@ func GemmShape() (mr, nr int) { return gemmActive.mr, gemmActive.nr }
 //
 // with C not read when β = 0. It needs lda ≥ mr, ldb ≥ nr, ldc ≥ nr and
 // slices long enough for every element named above; otherwise it panics,
-// as for an index out of range. Every level computes bitwise the same tile
-// (see the package comment of the GEMM files: one FMA per term in order).
+// as for an index out of range. Every level computes bitwise the same tile:
+// each element is +0 plus one fused multiply-add per term in increasing p,
+// then fma(β, C, acc) (or acc when β = 0, so that C is not read). It is the
+// building block of tensor.Gemm, which packs the panels; SetLevel switches
+// it with the other kernels.
 func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
 	g := gemmActive
 	mr, nr := g.mr, g.nr

@@ -14,7 +14,10 @@
 // Shared register roles:
 //	CX  remaining k          AX  a panel (moves lda·8 bytes per p)
 //	BX  b panel (ldb·8/p)    DX  current C row (moves ldc·8 bytes per row)
-//	R8  lda·8   R9  ldb·8    R10 ldc·8   R11 β's bits without the sign (0 ⇔ β = ±0)
+//	R8  lda·8   R9  ldb·8    R10 ldc·8
+//	R11 first the row pointer of the C prefetch (PREFETCHT0 of every line of
+//	    the tile before the k loop, so that the epilogue finds C in L1), then
+//	    β's bits without the sign (0 ⇔ β = ±0)
 
 // func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 //

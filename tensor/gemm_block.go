@@ -17,15 +17,18 @@ import (
 //	    barrier
 //	    for ic over this thread's rows in steps of mc
 //	      pack α·op(A)[ic:, pc:] into mr-tall micro-panels (per thread, L2)
-//	      for jr over this thread's nr-panels     one B micro-panel stays in L1
+//	      for jr over this thread's nr-panels     one B micro-panel, reused mc/mr times
 //	        for ir over the mr-panels             A micro-panels stream from L2
 //	          micro-kernel: C tile = A·B + β'·C   (β' = β for pc = 0, else 1)
 //	    barrier
 //
 // kc is chosen so that one B micro-panel (kc·nr doubles) is the size of L1D
-// (measured faster here than half of it: fewer passes over C),
-// mc so that the packed A block (mc·kc) fills half of L2, nc so that the B
-// block stays a few MB. Every element of C is the sum over pc blocks, in
+// (256 for the 8×24 AVX-512 tile and 48 KB; 128, 192, 256 and 320 measured
+// within the noise of this shared machine, and the larger kc halves the
+// passes over C), mc so that the packed A block (mc·kc) fills half of L2,
+// nc so that the B block stays about 4 MB. The sizes come from the caches
+// cpuid reports, so the rounding of C may differ between machines, never
+// between runs or thread counts on one machine and level. Every element of C is the sum over pc blocks, in
 // order, of micro-kernel sums in order over p: an order fixed by k, kc and
 // the level, never by the thread count. Threads split M (each packs its own
 // rows of A) or, when M has too few tiles, the nr-panels of N.
@@ -113,16 +116,24 @@ func grow(buf []float64, n int) []float64 {
 	return buf[:n]
 }
 
-// Below this many flops a product runs on one thread: waking a second one
-// and two barriers per block cost more than they save. (A variable so that
-// tests can send small products through the threaded path.)
-var gemmParallelFlops = float64(1 << 23)
+// Below this many flops (about 0.3 ms of one core) a product runs on one
+// thread: waking a second one and two barriers per k block cost more than
+// they save (100×784×128, 20 Mflop, measured slower on 2 threads here).
+// A variable so that tests can send small products through the threaded
+// path.
+var gemmParallelFlops = float64(1 << 25)
 
 func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
 	mr, nr := asm.GemmShape()
 	blk := blockingFor(mr, nr)
 	if blockOverride != nil {
 		blk = *blockOverride
+	}
+	// Even out the k blocks (k = 784 runs as 4×196, not 3×256 + 16): a
+	// short last block would pay the C update for little work. This depends
+	// on k and the level only, so the summation order stays fixed.
+	if nb := ceilDiv(k, blk.kc); nb > 1 {
+		blk.kc = min(blk.kc, ceilDiv(ceilDiv(k, nb), 8)*8)
 	}
 	j := getJob()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,

@@ -83,6 +83,13 @@ func view(t *rapid.T, name string, rows, cols int, fill func() float64) (v, pare
 	top := rapid.IntRange(0, 3).Draw(t, name+".top")
 	left := rapid.IntRange(0, 3).Draw(t, name+".left")
 	extra := rapid.IntRange(0, 5).Draw(t, name+".extra")
+	return guardedView(top, left, extra, rows, cols, fill)
+}
+
+// guardedView returns a rows×cols view at (top, left) of a parent with
+// extra columns on the right and one row below; the parent's other elements
+// are guards, the view's come from fill.
+func guardedView(top, left, extra, rows, cols int, fill func() float64) (v, parent *Dense) {
 	parent = NewDense(top+rows+1, left+cols+extra)
 	for i := range parent.Data {
 		parent.Data[i] = guardVal
@@ -150,14 +157,14 @@ type gemmCase struct {
 }
 
 // drawGemm draws a product whose naive reference stays cheap (m·n·k ≤
-// 150k, so that the suite also runs under qemu): all four transposes, α and
+// 60k, so that the suite also runs under qemu in seconds): all four transposes, α and
 // β including 0 and 1, strided views, and NaN in C when β = 0.
 func drawGemm(t *rapid.T) gemmCase {
 	var g gemmCase
 	g.tA = Op(rapid.Bool().Draw(t, "tA"))
 	g.tB = Op(rapid.Bool().Draw(t, "tB"))
 	g.m, g.n, g.k = drawDim(t, "m"), drawDim(t, "n"), drawDim(t, "k")
-	for g.m*g.n*g.k > 150_000 {
+	for g.m*g.n*g.k > 60_000 {
 		switch {
 		case g.m >= g.n && g.m >= g.k:
 			g.m /= 2
@@ -216,26 +223,36 @@ func checkGemm(g gemmCase, c0 *Dense) string {
 
 func TestGemmMatchesNaive(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
-		rapid.Check(t, func(t *rapid.T) {
-			g := drawGemm(t)
-			nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
-			a0, b0, c0 := copyOf(g.a), copyOf(g.b), copyOf(g.c)
-			// Send even small products through the threaded path here.
-			old := gemmParallelFlops
-			gemmParallelFlops = 0
-			withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
-			gemmParallelFlops = old
-			if msg := checkGemm(g, c0); msg != "" {
-				t.Fatalf("%s, %d threads, tA=%v tB=%v %d×%d×%d α=%v β=%v: %s", l, nt, g.tA, g.tB, g.m, g.k, g.n, g.alpha, g.beta, msg)
-			}
-			if !guardsIntact(g.cp, g.c) {
-				t.Fatalf("%s: Gemm wrote outside the C view", l)
-			}
-			if !cmp.Equal(copyOf(g.a), a0) || !cmp.Equal(copyOf(g.b), b0) {
-				t.Fatalf("%s: Gemm changed A or B", l)
-			}
-		})
+		rapid.Check(t, gemmMatchesNaive)
 	})
+}
+
+// FuzzGemm runs the same property under the active level with go test
+// -fuzz=FuzzGemm.
+func FuzzGemm(f *testing.F) { f.Fuzz(rapid.MakeFuzz(gemmMatchesNaive)) }
+
+// gemmMatchesNaive: on the active level and 1–3 threads, Gemm agrees with
+// the naive loop within gemmBound, writes nothing outside the C view and
+// leaves A and B unchanged.
+func gemmMatchesNaive(t *rapid.T) {
+	l := asm.Active()
+	g := drawGemm(t)
+	nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
+	a0, b0, c0 := copyOf(g.a), copyOf(g.b), copyOf(g.c)
+	// Send even small products through the threaded path here.
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
+	gemmParallelFlops = old
+	if msg := checkGemm(g, c0); msg != "" {
+		t.Fatalf("%s, %d threads, tA=%v tB=%v %d×%d×%d α=%v β=%v: %s", l, nt, g.tA, g.tB, g.m, g.k, g.n, g.alpha, g.beta, msg)
+	}
+	if !guardsIntact(g.cp, g.c) {
+		t.Fatalf("%s: Gemm wrote outside the C view", l)
+	}
+	if !cmp.Equal(copyOf(g.a), a0) || !cmp.Equal(copyOf(g.b), b0) {
+		t.Fatalf("%s: Gemm changed A or B", l)
+	}
 }
 
 // The checker can fail: a product that drops the last term of k is caught.
@@ -290,18 +307,18 @@ func TestGemmMultiBlock(t *testing.T) {
 	}
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
 		mr, nr := asm.GemmShape()
-		blk := blockingFor(mr, nr)
 		// Shrink the blocks so that a modest product spans several of each.
 		old := blockOverride
 		blockOverride = &gemmBlocking{mr: mr, nr: nr, kc: 16, mc: 3 * mr, nc: 2 * nr}
 		defer func() { blockOverride = old }()
-		_ = blk
 		m, n, k := 7*mr+3, 5*nr+1, 53
-		for _, tr := range [][2]Op{{NoTrans, NoTrans}, {NoTrans, Trans}, {Trans, NoTrans}, {Trans, Trans}} {
-			rapid.Check(t, func(rt *rapid.T) {
-				g := gemmCase{tA: tr[0], tB: tr[1], alpha: 1.5, beta: -0.5, m: m, n: n, k: k}
-				rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(rt, "seed"), 2))
+		// A few seeded cases per transpose pair (each is large for the naive
+		// reference, and the suite also runs under qemu).
+		for seed := range uint64(3) {
+			for _, tr := range [][2]Op{{NoTrans, NoTrans}, {NoTrans, Trans}, {Trans, NoTrans}, {Trans, Trans}} {
+				rng := rand.New(rand.NewPCG(seed, 2))
 				val := func() float64 { return 8*rng.Float64() - 4 }
+				g := gemmCase{tA: tr[0], tB: tr[1], alpha: 1.5, beta: -0.5, m: m, n: n, k: k}
 				ar, ac, br, bc := m, k, k, n
 				if g.tA {
 					ar, ac = ac, ar
@@ -309,20 +326,25 @@ func TestGemmMultiBlock(t *testing.T) {
 				if g.tB {
 					br, bc = bc, br
 				}
-				g.a, _ = view(rt, "A", ar, ac, val)
-				g.b, _ = view(rt, "B", br, bc, val)
-				g.c, g.cp = view(rt, "C", m, n, val)
+				g.a, _ = viewRand(rng, ar, ac, val)
+				g.b, _ = viewRand(rng, br, bc, val)
+				g.c, g.cp = viewRand(rng, m, n, val)
 				c0 := copyOf(g.c)
 				withThreads(2, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
 				if msg := checkGemm(g, c0); msg != "" {
-					rt.Fatalf("%s tA=%v tB=%v: %s", l, g.tA, g.tB, msg)
+					t.Fatalf("%s tA=%v tB=%v seed %d: %s", l, g.tA, g.tB, seed, msg)
 				}
 				if !guardsIntact(g.cp, g.c) {
-					rt.Fatalf("%s: wrote outside the C view", l)
+					t.Fatalf("%s: wrote outside the C view", l)
 				}
-			})
+			}
 		}
 	})
+}
+
+// viewRand is view with offsets drawn from rng instead of rapid.
+func viewRand(rng *rand.Rand, rows, cols int, fill func() float64) (v, parent *Dense) {
+	return guardedView(rng.IntN(4), rng.IntN(4), rng.IntN(6), rows, cols, fill)
 }
 
 // Steady state allocates nothing, also with threads.
@@ -338,5 +360,50 @@ func TestGemmNoAllocs(t *testing.T) {
 				t.Errorf("%d threads: %v allocations per call", nt, n)
 			}
 		})
+	}
+}
+
+// Concurrent Gemm calls (each with its own C, threads = 2) give the same
+// bitwise result as the same calls made one after another: the worker pool
+// and the job buffers are not shared between calls.
+func TestGemmConcurrentCalls(t *testing.T) {
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	defer func() { gemmParallelFlops = old }()
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(d *Dense) *Dense {
+		for i := range d.Data {
+			d.Data[i] = 2*rng.Float64() - 1
+		}
+		return d
+	}
+	const calls = 6
+	var as, bs, want, got [calls]*Dense
+	for i := range calls {
+		m, k, n := 20+7*i, 33+5*i, 41+3*i
+		as[i], bs[i] = fill(NewDense(m, k)), fill(NewDense(k, n))
+		want[i], got[i] = NewDense(m, n), NewDense(m, n)
+	}
+	withThreads(2, func() {
+		for i := range calls {
+			Gemm(NoTrans, NoTrans, 1, as[i], bs[i], 0, want[i])
+		}
+		done := make(chan int)
+		for i := range calls {
+			go func() {
+				for range 5 {
+					Gemm(NoTrans, NoTrans, 1, as[i], bs[i], 0, got[i])
+				}
+				done <- i
+			}()
+		}
+		for range calls {
+			<-done
+		}
+	})
+	for i := range calls {
+		if !cmp.Equal(got[i].Data, want[i].Data) {
+			t.Fatalf("call %d: concurrent result differs from the sequential one", i)
+		}
 	}
 }
