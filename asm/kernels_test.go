@@ -632,3 +632,51 @@ func (r *recordTB) Fatal(args ...any)                 { r.fail(fmt.Sprint(args..
 func (r *recordTB) FailNow()                          { r.failed = true }
 func (r *recordTB) Fail()                             { r.failed = true }
 func (r *recordTB) Failed() bool                      { return r.failed }
+
+// Empty and nil slices: no kernel may touch memory, and the reductions
+// return their documented empty values.
+func TestEmpty(t *testing.T) {
+	for _, v := range variants(t) {
+		for _, x := range [][]float64{nil, {}, make([]float64, 8)[8:]} {
+			if got := v.k.dot(x, x); got != 0 || math.Signbit(got) {
+				t.Errorf("%s: dot of empty = %v", v.name, got)
+			}
+			if got := v.k.absSum(x); got != 0 {
+				t.Errorf("%s: absSum of empty = %v", v.name, got)
+			}
+			if got := v.k.nrm2(x); got != 0 {
+				t.Errorf("%s: nrm2 of empty = %v", v.name, got)
+			}
+			if got := v.k.maxAbs(x); got != 0 {
+				t.Errorf("%s: maxAbs of empty = %v", v.name, got)
+			}
+			if got := v.k.argMaxAbs(x); got != -1 {
+				t.Errorf("%s: argMaxAbs of empty = %v", v.name, got)
+			}
+			v.k.axpy(2, x, x)
+			v.k.scal(2, x)
+			v.k.sign(x, x)
+			v.k.relu(x, x)
+			v.k.reluMask(x, x, x)
+			v.k.adam(x, x, x, x, 0.9, 0.999, 1e-3, 1, 1e-8)
+		}
+	}
+}
+
+// PeakFMA returns its documented operation count: n iterations of 12
+// vector FMAs (2 flops per lane) on the SIMD levels, 0 elsewhere.
+func TestPeakFMA(t *testing.T) {
+	lanes := map[Level]float64{AVX2: 4, AVX512: 8}
+	for _, l := range []Level{Generic, AVX2, AVX512, NEON} {
+		want := 0.0
+		if Supported(l) {
+			want = 7 * 12 * 2 * lanes[l]
+		}
+		if got := PeakFMA(l, 7); got != want {
+			t.Errorf("PeakFMA(%s, 7) = %v, want %v", l, got, want)
+		}
+		if got := PeakFMA(l, 0); got != 0 {
+			t.Errorf("PeakFMA(%s, 0) = %v, want 0", l, got)
+		}
+	}
+}
