@@ -680,3 +680,22 @@ func TestPeakFMA(t *testing.T) {
 		}
 	}
 }
+
+// FuzzKernels runs the exact-semantics properties under the fuzzer
+// (go test -fuzz FuzzKernels ./asm/): rapid turns the fuzzer's bytes into
+// drawn lengths, offsets and values. Without -fuzz it runs the seed once.
+func FuzzKernels(f *testing.F) {
+	vs := variants(f)
+	f.Add([]byte{})
+	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
+		v := vs[rapid.IntRange(0, len(vs)-1).Draw(t, "variant")]
+		switch rapid.IntRange(0, 2).Draw(t, "property") {
+		case 0:
+			checkMaxAbsArgMaxAbs(t, v)
+		case 1:
+			checkElementwise(t, v, rapid.SampledFrom(elemKernels).Draw(t, "kernel"))
+		default:
+			checkDot(t, v)
+		}
+	}))
+}
