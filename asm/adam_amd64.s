@@ -10,11 +10,15 @@ GLOBL one<>(SB), RODATA|NOPTR, $8
 // adamAVX2 in Y8..Y15:
 //   A = g;  B = c1·g;  C = b1·m;  B = C + B   (m')
 //   A = g²; A = c2·A;  C = b2·v;  A = C + A   (v')
-//   store m', v';  C = √v' / sqrtBC2 + ε      (the denominator d)
+//   store m', v';  C = √v' · (1/sqrtBC2) + ε  (the denominator d)
 //   D = d ≠ 0 (VCMPPD 0x04, NEQ_UQ); B = (m'/d) AND D
 //   B = step·B;  A = θ − B;  store θ
-// These are the operations of adamGeneric, one rounding each in the same
-// order (no FMA), so the results agree with it bitwise.
+// m' and v' are computed as adamGeneric does, one rounding per operation in
+// the same order (no FMA), so they agree with it bitwise. θ differs by a
+// few ulps of the step: the division by sqrtBC2 is a multiplication by its
+// reciprocal (one rounding more in d), which takes one of the three
+// divider operations (VSQRTPD, VDIVPD, VDIVPD) per vector off the loop's
+// critical resource.
 #define ADAM_AVX2(off, A, B, C, D) \
 	VMOVUPD      off(R11)(BX*8), A; \
 	VMULPD       A, Y9, B; \
@@ -27,7 +31,7 @@ GLOBL one<>(SB), RODATA|NOPTR, $8
 	VMOVUPD      B, off(R9)(BX*8); \
 	VMOVUPD      A, off(R10)(BX*8); \
 	VSQRTPD      A, C; \
-	VDIVPD       Y13, C, C; \
+	VMULPD       Y13, C, C; \
 	VADDPD       Y14, C, C; \
 	VCMPPD       $0x04, Y15, C, D; \
 	VDIVPD       C, B, B; \
@@ -39,11 +43,11 @@ GLOBL one<>(SB), RODATA|NOPTR, $8
 
 // func adamAVX2(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
 //
-// One fused Adam step (m, v and θ in one pass), with the operations of
-// adamGeneric in its order and no FMA, so that it agrees bitwise.
+// One fused Adam step (m, v and θ in one pass); see ADAM_AVX2 for how its
+// roundings compare with adamGeneric's.
 // Arguments: θ (DI), m (R9), v (R10), g (R11), n = len(θ) (CX).
 // Registers: BX = index i, DX = loop bound, Y8 = β1, Y9 = 1−β1, Y10 = β2,
-// Y11 = 1−β2, Y12 = stepSize, Y13 = sqrtBC2, Y14 = ε, Y15 = 0,
+// Y11 = 1−β2, Y12 = stepSize, Y13 = 1/sqrtBC2, Y14 = ε, Y15 = 0,
 // Y0..Y7 = scratch for two vectors in flight.
 // Loops: main loop 8 elements (2 ymm; the iterations are independent and
 // the loop is bound by VSQRTPD/VDIVPD throughput, so a deeper unroll does
@@ -63,7 +67,8 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-136
 	VBROADCASTSD beta2+104(FP), Y10
 	VBROADCASTSD X2, Y11
 	VBROADCASTSD stepSize+112(FP), Y12
-	VBROADCASTSD sqrtBC2+120(FP), Y13
+	VDIVSD       sqrtBC2+120(FP), X0, X3
+	VBROADCASTSD X3, Y13
 	VBROADCASTSD eps+128(FP), Y14
 	VXORPD       Y15, Y15, Y15
 	XORQ         BX, BX
@@ -102,7 +107,7 @@ scalar:
 	VMOVSD       X1, (R9)(BX*8)
 	VMOVSD       X0, (R10)(BX*8)
 	VSQRTPD      X0, X2
-	VDIVPD       X13, X2, X2
+	VMULPD       X13, X2, X2
 	VADDPD       X14, X2, X2
 	VCMPPD       $0x04, X15, X2, X3
 	VDIVPD       X2, X1, X1
@@ -133,7 +138,7 @@ done:
 	VMOVUPD      B, off(R9)(BX*8); \
 	VMOVUPD      A, off(R10)(BX*8); \
 	VSQRTPD      A, C; \
-	VDIVPD       Z25, C, C; \
+	VMULPD       Z25, C, C; \
 	VADDPD       Z26, C, C; \
 	VCMPPD       $0x04, Z27, C, K; \
 	VDIVPD.Z     C, B, K, B; \
@@ -146,7 +151,7 @@ done:
 //
 // Arguments: θ (DI), m (R9), v (R10), g (R11), n = len(θ) (CX).
 // Registers: BX = index i, DX = loop bound, Z20 = β1, Z21 = 1−β1, Z22 = β2,
-// Z23 = 1−β2, Z24 = stepSize, Z25 = sqrtBC2, Z26 = ε, Z27 = 0, Z0..Z7 and
+// Z23 = 1−β2, Z24 = stepSize, Z25 = 1/sqrtBC2, Z26 = ε, Z27 = 0, Z0..Z7 and
 // K2..K3 = scratch for two vectors in flight, K1 = tail mask, AX = scratch.
 // Loops: main loop 16 elements (2 zmm, see adamAVX2 for the unroll depth);
 // vector tail 8 elements; masked tail (n mod 8: zero-masked loads of g, m,
@@ -165,7 +170,8 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-136
 	VBROADCASTSD beta2+104(FP), Z22
 	VBROADCASTSD X2, Z23
 	VBROADCASTSD stepSize+112(FP), Z24
-	VBROADCASTSD sqrtBC2+120(FP), Z25
+	VDIVSD       sqrtBC2+120(FP), X0, X3
+	VBROADCASTSD X3, Z25
 	VBROADCASTSD eps+128(FP), Z26
 	VPXORQ       Z27, Z27, Z27
 	XORQ         BX, BX
@@ -208,7 +214,7 @@ tail:
 	VMOVUPD      Z1, K1, (R9)(BX*8)
 	VMOVUPD      Z0, K1, (R10)(BX*8)
 	VSQRTPD      Z0, Z2
-	VDIVPD       Z25, Z2, Z2
+	VMULPD       Z25, Z2, Z2
 	VADDPD       Z26, Z2, Z2
 	VCMPPD       $0x04, Z27, Z2, K1, K2
 	VDIVPD.Z     Z2, Z1, K2, Z1
