@@ -28,7 +28,7 @@
 //	NewShampoo(layout, lr, ε)          torch-optimizer's Shampoo    (§7, the paper's Fig. 3)
 //	New(Config)                        any of these by name, for the CLI
 //
-// Step(opt, θ, ev) applies one step from an nn.Eval. State/SetState expose
+// opt.Step(θ, ev) applies one step from an nn.Eval. State/SetState expose
 // the optimizer state for checkpoints and roll-backs.
 //
 // # Schedules

@@ -135,6 +135,11 @@ type Meter struct {
 	dirBuf       []float64
 	PowerIters   int     // power iterations per layer per call (default 5)
 	PowerTol     float64 // their relative stopping tolerance (default 1e−12)
+	// ExactSpectral makes σ_max exact when PowerIters iterations do not
+	// converge (σ₂ ≈ σ₁): Jacobi on the layer's smaller Gram matrix, O(k³)
+	// for a k×· layer. Off by default: the capped estimate is a lower bound
+	// that tightens from call to call through the warm start.
+	ExactSpectral bool
 }
 
 // NewMeter returns a Meter for a model of homogeneity degree L = degree
@@ -151,6 +156,17 @@ func NewMeter(degree int, layout nn.Layout, spectral, spectralDual bool) (*Meter
 		mt.layerBuf = make([]float64, layout.Layers())
 	}
 	return mt, nil
+}
+
+// Measure computes the metrics of θ from ev, which must come from
+// Evaluate(…, θ, …, grad = true) at this θ.
+func (mt *Meter) Measure(step int, theta []float64, ev *nn.Eval) (Metrics, error) {
+	if len(ev.Grad) != len(theta) {
+		return Metrics{}, errorf("meter: len(Grad) = %d, len(theta) = %d (evaluate with the gradient)", len(ev.Grad), len(theta))
+	}
+	in := measureInput{q: ev.Q, w: ev.Weights, grad: ev.Grad, logLoss: ev.LogLoss,
+		qmin: ev.QMin(), soft: ev.SoftNumerator()}
+	return mt.measure(step, theta, &in), nil
 }
 
 // measureInput is what Measure takes from an nn.Eval.
@@ -186,7 +202,12 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 		m.HasSpectral = true
 		lay := mt.spectral.layout
 		for l := range lay.Layers() {
-			mt.layerBuf[l] = mt.spectral.power[l].sigmaMaxCapped(lay.View(theta, l), mt.PowerTol, mt.PowerIters)
+			p, w := mt.spectral.power[l], lay.View(theta, l)
+			if mt.ExactSpectral {
+				mt.layerBuf[l] = p.sigmaMax(w, mt.PowerTol, mt.PowerIters)
+			} else {
+				mt.layerBuf[l] = p.sigmaMaxCapped(w, mt.PowerTol, mt.PowerIters)
+			}
 		}
 		m.LayerSpectral = mt.layerBuf
 		for _, s := range mt.layerBuf {

@@ -24,7 +24,7 @@ func refMeasure(t *rapid.T, m *refModel, theta []float64, spectral bool) Metrics
 	if err != nil {
 		t.Fatal(err)
 	}
-	mt.PowerIters = 1000 // converge fully for the comparisons
+	mt.ExactSpectral = true // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
 	q, w, ll, g := m.eval(theta)
 	qmin := math.Inf(1)
 	for _, v := range q {

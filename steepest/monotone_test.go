@@ -105,11 +105,18 @@ var monotoneAlgos = []algo{
 // on linear models and one-hidden-layer ReLU nets; and it does increase over
 // the run (for linear models with L < 1 the first-order gain is positive).
 func TestSoftMarginMonotoneReference(t *testing.T) {
-	for _, hidden := range []int{0, 3} {
+	checkMonotone(t, 3, func(_ *rapid.T, r *refModel) stepModel { return r })
+}
+
+// checkMonotone runs the soft-margin check for every algorithm on linear
+// models and nets with the given hidden width, built by model.
+func checkMonotone(t *testing.T, hidden int, model func(*rapid.T, *refModel) stepModel) {
+	for _, h := range []int{0, hidden} {
 		for _, al := range monotoneAlgos {
-			t.Run(al.name+map[bool]string{true: "/linear", false: "/relu"}[hidden == 0], func(t *testing.T) {
+			t.Run(al.name+map[bool]string{true: "/linear", false: "/relu"}[h == 0], func(t *testing.T) {
 				rapid.Check(t, func(t *rapid.T) {
-					m, theta := drawSeparable(t, hidden)
+					r, theta := drawSeparable(t, h)
+					m := model(t, r)
 					opt := al.opt()
 					for step := range 25 {
 						drop, allowed, gamma := softMarginStep(t, m, al.norm, opt, theta, 0.005)

@@ -30,6 +30,9 @@ type Optimizer interface {
 	// gradient's log-scale. It fails, leaving θ unchanged, on mismatched
 	// lengths or a non-finite gradient.
 	Update(theta, grad []float64, logScale float64) error
+	// Step is Update(theta, ev.Grad, ev.LogScale): one step from an
+	// nn.Eval that was evaluated at θ with the gradient.
+	Step(theta []float64, ev *nn.Eval) error
 	// LogLR returns log η; SetLogLR sets it.
 	LogLR() float64
 	SetLogLR(logLR float64)
@@ -165,6 +168,11 @@ func (s *Steepest) State() [][]float64 { return nil }
 
 // SetState accepts only an empty state.
 func (s *Steepest) SetState(st [][]float64) error { return setState(s.Name(), nil, st) }
+
+// Step applies one step from ev (see Optimizer).
+func (s *Steepest) Step(theta []float64, ev *nn.Eval) error {
+	return s.Update(theta, ev.Grad, ev.LogScale)
+}
 
 // Update applies one step.
 func (s *Steepest) Update(theta, grad []float64, logScale float64) error {

@@ -107,11 +107,13 @@ func newPowerWork(m, n int) *powerWork {
 	return p
 }
 
-// sigmaMax returns σ_max(W) to relative accuracy about tol (the estimate is
-// a lower bound that increases monotonically; the stop extrapolates the
-// geometric convergence of the increments); if maxIter iterations do not
-// suffice it falls back to exact (Jacobi on the Gram matrix). Afterwards p.u and p.v hold the unit singular vectors with
-// W·v ≈ σ·u.
+// sigmaMax returns σ_max(W) to relative accuracy about tol. The power
+// estimate is a lower bound that increases monotonically; the stop
+// extrapolates the geometric decay of its increments (ratio ≈ (σ₂/σ₁)²),
+// which needs increments above rounding level. When that fails — maxIter
+// iterations, or increments lost in rounding (σ₂ ≈ σ₁) — it falls back to
+// exact (Jacobi on the Gram matrix). Afterwards p.u and p.v hold the unit
+// singular vectors with W·v ≈ σ·u.
 func (p *powerWork) sigmaMax(w *tensor.Dense, tol float64, maxIter int) float64 {
 	s, ok := p.iterate(w, tol, maxIter)
 	if !ok {
@@ -134,7 +136,7 @@ func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64,
 	if v := tensor.Nrm2(p.v); v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		*p = *newPowerWork(w.Rows, w.Cols) // a NaN of an earlier broken θ must not stick
 	}
-	sigma, prevD := 0.0, 0.0
+	sigma, prevD, prevRho := 0.0, 0.0, 0.0 // last estimate, increment and increment ratio (0: none yet)
 	for p.iters < max(maxIter, 1) {
 		p.iters++
 		for i := range p.u { // u = W v
@@ -163,16 +165,34 @@ func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64,
 		}
 		t := tensor.Nrm2(p.v) // = ‖WᵀWv‖/‖Wv‖ ≥ ‖Wv‖ = s
 		tensor.Scal(1/t, p.v)
+		if p.iters == 1 {
+			sigma = t // the first estimate: no increment yet
+			continue
+		}
 		// t increases toward σ_max; the increments shrink by ρ ≈ (σ₂/σ₁)²,
-		// so what remains is about Δ·ρ/(1−ρ). Stop when that is below tol·t.
+		// so what remains is about Δ·ρ/(1−ρ). Stop when that is below tol·t
+		// (ρ needs two increments).
 		d := t - sigma
-		if d <= 0 {
-			return max(t, sigma), true
+		if d <= 0x1p-46*t {
+			// Increments at rounding level (64 ulps) carry no information
+			// about the remaining error: either converged or stuck on a
+			// near-degenerate pair; let the caller decide (exact fallback).
+			return max(t, sigma), false
 		}
 		if d <= tol*t && prevD > 0 {
-			if rho := d / prevD; rho < 1 && d*rho/(1-rho) <= tol*t {
+			// ρ from the last two increment ratios, the larger one: the
+			// first steps also remove faster-decaying components (e.g. the
+			// null space), which makes a single early ratio look too small.
+			rho := d / prevD
+			if prevRho > rho {
+				rho = prevRho
+			}
+			if p.iters >= 4 && rho < 1 && d*rho/(1-rho) <= tol*t {
 				return t, true
 			}
+		}
+		if prevD > 0 {
+			prevRho = d / prevD
 		}
 		sigma, prevD = t, d
 	}

@@ -119,6 +119,11 @@ func (s *Shampoo) SetState(st [][]float64) error {
 	return nil
 }
 
+// Step applies one step from ev (see Optimizer).
+func (s *Shampoo) Step(theta []float64, ev *nn.Eval) error {
+	return s.Update(theta, ev.Grad, ev.LogScale)
+}
+
 // Update applies one Shampoo step. On error θ is unchanged but the
 // preconditioners may have advanced (restore State to roll back).
 func (s *Shampoo) Update(theta, grad []float64, logScale float64) error {
