@@ -228,12 +228,14 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 }
 
 // ratioPow returns num/n^L for an integer degree L without overflow or
-// underflow in n^L: with n = f·2^e (f ∈ [0.5, 1)) it forms num/f^L and
-// scales by 2^{−e·L} exactly, so the result is accurate to a few ulps
-// wherever it is representable.
+// underflow in n^L: when n^L is not a normal float it writes n = f·2^e
+// (f ∈ [0.5, 1)), forms num/f^L and scales by 2^{−e·L} exactly, so the
+// result is accurate to a few ulps wherever it is representable.
 func ratioPow(num, n, L float64) float64 {
-	if n == 0 || math.IsInf(n, 0) || math.IsNaN(n) || math.IsNaN(num) {
-		return num / math.Pow(n, L)
+	d := math.Pow(n, L)
+	if n == 0 || math.IsInf(n, 0) || math.IsNaN(n) || math.IsNaN(num) ||
+		(d >= 0x1p-1022 && !math.IsInf(d, 0)) {
+		return num / d // n^L normal: one pow, one division
 	}
 	f, e := math.Frexp(n)
 	return math.Ldexp(num/math.Pow(f, L), -e*int(L))

@@ -144,6 +144,19 @@ func TestMetricsMatchDefinitions(t *testing.T) {
 		if !relClose(got.MarginSpectral, qmin/math.Pow(smax, L), 1e-9) {
 			t.Fatalf("gammaSpec = %v, SVD %v", got.MarginSpectral, qmin/math.Pow(smax, L))
 		}
+		// Spectral alignment: ⟨θ,−g⟩/(max_l σ_max(W_l) · Σ_l ‖G_l‖_nuclear),
+		// nuclear norms from the SVD (polar cut-off: 1e−10·‖G‖_F per
+		// singular value, so 1e−9 relative).
+		var nuc float64
+		for l := range lay.Layers() {
+			_, sv, _ := jacobiSVD(lay.View(g, l))
+			for _, v := range sv {
+				nuc += v
+			}
+		}
+		if want := ip / (smax * nuc); !relClose(got.AlignSpectral, want, 1e-9) {
+			t.Fatalf("alignSpec = %v, definition %v", got.AlignSpectral, want)
+		}
 		if got.AlignSpectral > 1+1e-9 || got.AlignL2 > 1+1e-12 || got.AlignLinf > 1+1e-12 || got.AlignL1 > 1+1e-12 {
 			t.Fatalf("alignment above 1 (Hölder): %+v", got)
 		}
