@@ -14,6 +14,9 @@ var neonKernels = kernels{
 	nrm2:      nrm2NEON,
 	maxAbs:    maxAbsNEON,
 	argMaxAbs: argMaxAbsNEON,
+	sign:      signNEON,
+	relu:      reluNEON,
+	reluMask:  reluMaskNEON,
 }
 
 // The NEON kernels (Advanced SIMD, two float64 lanes per V register). The
@@ -57,6 +60,22 @@ func maxAbsNEON(x []float64) float64
 //
 //go:noescape
 func firstAbsAboveNEON(x []float64, t float64) int
+
+// signNEON writes dst_i = sign(x_i) (Sign's semantics).
+//
+//go:noescape
+func signNEON(dst, x []float64)
+
+// reluNEON writes dst_i = max(x_i, +0) with FMAX, which orders −0 below +0
+// and propagates NaN: exactly ReLU's semantics.
+//
+//go:noescape
+func reluNEON(dst, x []float64)
+
+// reluMaskNEON writes dst_i = g_i where z_i > 0, else +0.
+//
+//go:noescape
+func reluMaskNEON(dst, g, z []float64)
 
 // nrm2NEON follows nrm2Generic: the SIMD sum of squares where it is safely
 // inside the normal range, else the shared scaled second pass, with the
