@@ -17,6 +17,7 @@ var neonKernels = kernels{
 	sign:      signNEON,
 	relu:      reluNEON,
 	reluMask:  reluMaskNEON,
+	adam:      adamNEON,
 }
 
 // The NEON kernels (Advanced SIMD, two float64 lanes per V register). The
@@ -76,6 +77,11 @@ func reluNEON(dst, x []float64)
 //
 //go:noescape
 func reluMaskNEON(dst, g, z []float64)
+
+// adamNEON is the fused Adam update (Adam's semantics).
+//
+//go:noescape
+func adamNEON(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
 
 // nrm2NEON follows nrm2Generic: the SIMD sum of squares where it is safely
 // inside the normal range, else the shared scaled second pass, with the
