@@ -7,7 +7,7 @@
 
 // func axpyNEON(a float64, x, y []float64)
 //
-// R0 = &x[i] (post-incremented), R1 = &y[i] (loads), R3 = &y[i] (stores,
+// R0 = &x[i], R1 = &y[i] for loads, R3 = &y[i] for stores (all three
 // post-incremented), R2 = elements left.
 // V0     a in both lanes.
 // V4-V7  x block, V8-V11 y block (updated in place, then stored).
@@ -62,8 +62,8 @@ done:
 
 // func scalNEON(a float64, x []float64)
 //
-// R0 = &x[i] (loads, post-incremented), R3 = &x[i] (stores, post-
-// incremented), R2 = elements left.
+// R0 = &x[i] for loads, R3 = &x[i] for stores (both post-incremented),
+// R2 = elements left.
 // V0     a in both lanes.
 // V4-V7  x block, multiplied in place.
 //
