@@ -74,7 +74,7 @@ type Field struct {
 // Fields returns the record's values in a fixed order under their JSON
 // names (the per-layer spectral norms as spec_1, spec_2, …); spectral fields
 // appear only when computed.
-func (m *Metrics) Fields() []Field {
+func (m Metrics) Fields() []Field {
 	f := []Field{
 		{"step", float64(m.Step)}, {"loss", m.Loss}, {"log_loss", m.LogLoss}, {"qmin", m.QMin},
 		{"norm_l1", m.NormL1}, {"norm_l2", m.NormL2}, {"norm_linf", m.NormLinf},
@@ -100,7 +100,7 @@ func (m *Metrics) Fields() []Field {
 
 // MarshalJSON writes the Fields as one JSON object, in order; NaN and ±Inf
 // (e.g. D and δ before separation) become null.
-func (m *Metrics) MarshalJSON() ([]byte, error) {
+func (m Metrics) MarshalJSON() ([]byte, error) {
 	b := []byte{'{'}
 	for i, f := range m.Fields() {
 		if i > 0 {

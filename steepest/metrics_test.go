@@ -197,14 +197,17 @@ func TestMarginsScaleInvariant(t *testing.T) {
 	})
 }
 
-// JSON: ordered fields, the paper's names, NaN (D, δ before separation) as
+// JSON (by value and by pointer): ordered fields, the paper's names, NaN (D, δ before separation) as
 // null, and parseable.
 func TestMetricsJSON(t *testing.T) {
 	m := Metrics{Step: 3, QMin: -1, BregmanL2: math.NaN(), MarginLinf: 0.25, HasSpectral: true,
 		LayerSpectral: []float64{2, 3}, NormSpectral: 3}
-	b, err := json.Marshal(&m)
+	b, err := json.Marshal(m) // by value: the CLI may not pass a pointer
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bp, err := json.Marshal(&m); err != nil || string(bp) != string(b) {
+		t.Fatalf("pointer and value marshal differ: %s vs %s (%v)", bp, b, err)
 	}
 	s := string(b)
 	for _, want := range []string{`{"step":3,`, `"gamma1":0.25`, `"bregman2":null`, `"spec_2":3`, `"norm_spec":3`} {
