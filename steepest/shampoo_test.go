@@ -160,3 +160,47 @@ func TestShampooStateRoundTrip(t *testing.T) {
 		t.Error("SetState accepted a short state")
 	}
 }
+
+// One step of torch-optimizer's Shampoo from ε·I with ε → 0 is the spectral
+// step of Eq. 82: L^{−1/2}G = U·Vᵀ (on G's range), then R = (UVᵀ)ᵀ(UVᵀ) =
+// V·Vᵀ and UVᵀ·R^{−1/2} = U·Vᵀ. With ε > 0 each singular direction is
+// scaled by σ/√(σ² + ε) (twice), an error ≤ ε/σ_min²; the inverse roots
+// add ≈ 1e−13·κ·n with κ = (‖G‖_F² + ε)/ε. The textbook ordering (R from
+// GᵀG) gives U·Σ⁻¹·Vᵀ instead, which the last check tells apart.
+func TestShampooFirstStepIsSpectral(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m, n := rapid.IntRange(1, 4).Draw(t, "m"), rapid.IntRange(1, 4).Draw(t, "n")
+		g := tensor.DenseOf(m, n, rapid.SliceOfN(rapid.Float64Range(-1, 1), m*n, m*n).Draw(t, "g"))
+		_, sv, _ := jacobiSVD(g)
+		smin := sv[len(sv)-1]
+		if smin < 0.1 {
+			return
+		}
+		eps := 1e-8
+		lay := nn.NewLayout(nn.Shape{Out: m, In: n})
+		sh, _ := NewShampoo(lay, 1, eps)
+		delta := make([]float64, m*n)
+		if err := sh.Update(delta, g.Data, 0); err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := refPolar(g, 0)
+		tensor.Scal(-1, ref.Data)
+		f := tensor.Nrm2(g.Data)
+		kappa := (f*f + eps) / eps
+		bound := (eps/(smin*smin) + 1e-13*kappa*float64(max(m, n))) * tensor.Nrm2(ref.Data)
+		if diff, _ := frobDiff(delta, ref.Data); diff > bound {
+			t.Fatalf("first Shampoo step differs from −UVᵀ by %v (bound %v)", diff, bound)
+		}
+		if sv[0]/smin > 1.5 { // the textbook variant is U·Σ⁻¹·Vᵀ: visibly different
+			tb, _ := NewShampoo(lay, 1, eps)
+			tb.Textbook = true
+			d2 := make([]float64, m*n)
+			if err := tb.Update(d2, g.Data, 0); err != nil {
+				t.Fatal(err)
+			}
+			if diff, _ := frobDiff(d2, ref.Data); diff < 0.1 {
+				t.Fatalf("textbook Shampoo step equals −UVᵀ (diff %v)", diff)
+			}
+		}
+	})
+}
