@@ -55,6 +55,19 @@ var normCases = []normCase{
 		l := drawLayout(t)
 		return NewSpectral(l), l.Size()
 	}, 1e-9},
+	{"modular", func(t *rapid.T) (Norm, int) {
+		l := drawLayout(t)
+		var per []Norm
+		for i := range l.Layers() {
+			per = append(per, rapid.SampledFrom([]Norm{L2{}, LInf{}, L1{}, mustLp(3),
+				NewSpectral(nn.NewLayout(l.Shape(i)))}).Draw(t, "layer norm"))
+		}
+		m, err := NewModular(l, per...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, l.Size()
+	}, 1e-9},
 }
 
 // forEachNorm runs a property for every norm case.
@@ -271,4 +284,32 @@ func FuzzNormDirection(f *testing.F) {
 			t.Fatalf("%s: ⟨u,g⟩ = %v, −‖g‖⋆ = %v", c.name, tensor.Dot(u, g), -d)
 		}
 	}))
+}
+
+// The modular norm with the spectral norm in every layer is Spectral.
+func TestModularSpectralIsSpectral(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		l := drawLayout(t)
+		var per []Norm
+		for i := range l.Layers() {
+			per = append(per, NewSpectral(nn.NewLayout(l.Shape(i))))
+		}
+		m, err := NewModular(l, per...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewSpectral(l)
+		x := drawVec(t, l.Size(), "x")
+		// Both run the same kernels on the same slices: equal to rounding of
+		// the sums over layers (1e−14 relative).
+		if a, b := m.Value(x), s.Value(x); !relClose(a, b, 1e-14) {
+			t.Fatalf("value %v vs %v", a, b)
+		}
+		if a, b := m.Dual(x), s.Dual(x); !relClose(a, b, 1e-14) {
+			t.Fatalf("dual %v vs %v", a, b)
+		}
+	})
+	if _, err := NewModular(nn.NewLayout(nn.Shape{Out: 1, In: 2}, nn.Shape{Out: 1, In: 1}), L2{}, L1{}, LInf{}); err == nil {
+		t.Error("NewModular accepted 3 norms for 2 layers")
+	}
 }
