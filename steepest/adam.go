@@ -88,7 +88,7 @@ func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta,
 
 // Update applies one Adam step.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(a.Name(), theta, grad, logScale); err != nil {
+	if err := checkStep(a, theta, grad, logScale); err != nil {
 		return err
 	}
 	if len(a.M) != len(theta) {

@@ -128,7 +128,7 @@ func (s *Shampoo) Step(theta []float64, ev *nn.Eval) error {
 // Update applies one Shampoo step. On error θ is unchanged but the
 // preconditioners may have advanced (restore State to roll back).
 func (s *Shampoo) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(s.Name(), theta, grad, logScale); err != nil {
+	if err := checkStep(s, theta, grad, logScale); err != nil {
 		return err
 	}
 	if len(theta) != s.layout.Size() {
