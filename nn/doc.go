@@ -1,9 +1,43 @@
 // Package nn holds the models of the paper (shared/paper.md §1, §5):
 // bias-free ReLU MLPs, which are L-homogeneous in their trainable weights,
 // with their forward and backward passes on tensor's GEMM and exponential
-// and logistic losses computed in log space.
+// and logistic losses computed in log space (§8.3).
 //
-// All trainable parameters live in one flat []float64 θ, described by a
-// Layout (W_1, …, W_D, each row-major, concatenated); package steepest works
-// on that vector.
+// # Models and parameters
+//
+// An MLP computes f(x) = W_D σ(W_{D−1} … σ(W_1 x)) with σ(z) = max(z, s·z)
+// (ReLU for s = 0, leaky ReLU for 0 < s < 1), no biases and a scalar
+// output. D = 1 is the linear model f(x) = W_1 x. All trainable parameters
+// live in one flat []float64 θ, described by a Layout: W_1, …, W_D, each
+// row-major (Out×In), concatenated; package steepest works on that vector
+// and every norm of the paper is a norm of it. With Config.FreezeLast the
+// last layer stays out of θ (MLP.Frozen holds it) and f is
+// (D−1)-homogeneous in θ; MLP.Degree reports L.
+//
+// # Batches without allocation
+//
+// Forward and Evaluate run a whole batch (the rows of X) through GEMMs:
+// H_l = σ(H_{l−1}·W_lᵀ) forward, dW_l = Gᵀ·H_{l−1} and G_{l−1} = (G·W_l)⊙σ'
+// backward. A Workspace holds every buffer; after the first call a step
+// allocates nothing.
+//
+// # Losses in log space
+//
+// The objective is L(θ) = Σ_i ℓ(q_i) with q_i = y_i f(x_i; θ) (or the mean),
+// ℓ(q) = e^{−q} (Exp) or log(1 + e^{−q}) (Logistic). Eval keeps log L, never
+// L itself, and the gradient as ∇L(θ) = exp(LogScale)·Grad where Grad is
+// the weighted sum Σ_i w_i·(−y_i ∇f(x_i; θ)) with weights w = softmax(−q)
+// for Exp (softmax(−softplus(q)) for Logistic). Scale-invariant steps (sign
+// descent, coordinate descent, normalised steps, Adam with ε = 0) use Grad
+// directly and stay exact when L is far below 1e−308; a loss such as
+// e^{−10⁴} is still represented by its logarithm, and badly misclassified
+// points early in training (q ≪ 0) do not overflow either. Eval.QMin and
+// Eval.SoftNumerator give the numerators of the hard and soft margins.
+//
+// # Initialisation
+//
+// MLP.Init draws θ from math/rand/v2 (use a PCG source for reproducible
+// runs): the paper's uniform scheme (§5.1), its coordinate-descent variant,
+// or N(0, α²). Explicit weights are copied into θ through Layout.View (and
+// into Frozen for a frozen last layer).
 package nn
