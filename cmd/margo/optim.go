@@ -9,12 +9,33 @@ import (
 )
 
 // stepper is one training algorithm: it moves θ given the evaluation at θ
-// (nn.Eval: ∇L(θ) = exp(LogScale)·Grad) and the step size of this step.
-// State returns its named state vectors (views, for checkpoints); SetState
-// restores them.
+// (nn.Eval: ∇L(θ) = exp(LogScale)·Grad) and the log of this step's learning
+// rate (a loss-adaptive η = η₀/L may exceed the float range). State returns
+// its named state vectors (views, for checkpoints and roll-backs).
 type stepper interface {
-	Step(theta []float64, ev *nn.Eval, lr float64) error
+	Step(theta []float64, ev *nn.Eval, logLR float64) error
 	State() map[string][]float64
+}
+
+// schedule chooses each step's learning rate and may reject a trial step
+// (the trainer then restores θ and the optimizer state and retries).
+type schedule interface {
+	LogLR(logLoss float64) float64
+	Judge(logLoss, newLogLoss float64) (bool, error)
+	CanReject() bool
+	State() []float64 // for checkpoints
+	SetState([]float64) error
+}
+
+// copyState copies a state map into dst (reusing its slices).
+func copyState(src, dst map[string][]float64) map[string][]float64 {
+	if dst == nil {
+		dst = map[string][]float64{}
+	}
+	for k, v := range src {
+		dst[k] = append(dst[k][:0], v...)
+	}
+	return dst
 }
 
 // newStepper returns the algorithm named by o.Alg for p parameters.
@@ -37,13 +58,14 @@ func newStepper(o trainOptions, m *nn.MLP) (stepper, error) {
 	return newSteepestStepper(o, m)
 }
 
-// scaleOf returns exp(log a + b) without overflow in the intermediate.
-func scaleOf(a, logb float64) float64 { return math.Exp(math.Log(a) + logb) }
+// scaleOf returns exp(loga + logb) without overflow in the intermediate.
+func scaleOf(loga, logb float64) float64 { return math.Exp(loga + logb) }
 
 // gdStep is gradient descent: θ −= η∇L, or θ −= η∇L/‖∇L‖₂ normalized.
 type gdStep struct{ normalize bool }
 
-func (s *gdStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
+func (s *gdStep) Step(theta []float64, ev *nn.Eval, logLR float64) error {
+	lr := math.Exp(logLR)
 	if s.normalize {
 		n := tensor.Nrm2(ev.Grad)
 		if n == 0 {
@@ -52,7 +74,7 @@ func (s *gdStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
 		tensor.Axpy(-lr/n, ev.Grad, theta)
 		return nil
 	}
-	tensor.Axpy(-scaleOf(lr, ev.LogScale), ev.Grad, theta)
+	tensor.Axpy(-scaleOf(logLR, ev.LogScale), ev.Grad, theta)
 	return nil
 }
 
@@ -65,11 +87,11 @@ type signStep struct {
 	dir       []float64
 }
 
-func (s *signStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
+func (s *signStep) Step(theta []float64, ev *nn.Eval, logLR float64) error {
 	tensor.Sign(s.dir, ev.Grad)
-	a := lr
+	a := math.Exp(logLR)
 	if !s.normalize {
-		a = scaleOf(lr, ev.LogScale) * tensor.AbsSum(ev.Grad)
+		a = scaleOf(logLR, ev.LogScale) * tensor.AbsSum(ev.Grad)
 	}
 	tensor.Axpy(-a, s.dir, theta)
 	return nil
@@ -82,15 +104,15 @@ func (s *signStep) State() map[string][]float64 { return nil }
 // unnormalized.
 type coordStep struct{ normalize bool }
 
-func (s *coordStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
+func (s *coordStep) Step(theta []float64, ev *nn.Eval, logLR float64) error {
 	i := tensor.ArgMaxAbs(ev.Grad)
 	if i < 0 || ev.Grad[i] == 0 {
 		return nil
 	}
 	if s.normalize {
-		theta[i] -= lr * math.Copysign(1, ev.Grad[i])
+		theta[i] -= math.Exp(logLR) * math.Copysign(1, ev.Grad[i])
 	} else {
-		theta[i] -= scaleOf(lr, ev.LogScale) * ev.Grad[i]
+		theta[i] -= scaleOf(logLR, ev.LogScale) * ev.Grad[i]
 	}
 	return nil
 }
@@ -105,7 +127,8 @@ type adamStep struct {
 	t                 []float64 // the step count, as a vector for checkpoints
 }
 
-func (s *adamStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
+func (s *adamStep) Step(theta []float64, ev *nn.Eval, logLR float64) error {
+	lr := math.Exp(logLR)
 	c := math.Exp(ev.LogScale)
 	for i, v := range ev.Grad {
 		s.g[i] = c * v
@@ -135,4 +158,38 @@ func restoreState(s stepper, saved map[string][]float64) error {
 		copy(dst, src)
 	}
 	return nil
+}
+
+// constantSchedule is the paper's constant learning rate.
+type constantSchedule struct{ logLR float64 }
+
+func (c constantSchedule) LogLR(float64) float64 { return c.logLR }
+func (c constantSchedule) Judge(_, newLogLoss float64) (bool, error) {
+	if math.IsNaN(newLogLoss) || math.IsInf(newLogLoss, 1) {
+		return false, fmt.Errorf("loss is %v", math.Exp(newLogLoss))
+	}
+	return true, nil
+}
+func (constantSchedule) CanReject() bool          { return false }
+func (constantSchedule) State() []float64         { return nil }
+func (constantSchedule) SetState([]float64) error { return nil }
+
+// inverseLossSchedule is η_t = η/L(θ_t) without roll-backs (used until
+// package steepest provides Lyu & Li's schedule).
+type inverseLossSchedule struct{ logBase float64 }
+
+func (c inverseLossSchedule) LogLR(logLoss float64) float64 { return c.logBase - logLoss }
+func (c inverseLossSchedule) Judge(a, b float64) (bool, error) {
+	return constantSchedule{}.Judge(a, b)
+}
+func (inverseLossSchedule) CanReject() bool          { return false }
+func (inverseLossSchedule) State() []float64         { return nil }
+func (inverseLossSchedule) SetState([]float64) error { return nil }
+
+// newSchedule returns the --schedule of o.
+func newSchedule(o trainOptions) (schedule, error) {
+	if o.Schedule == "loss-adaptive" {
+		return inverseLossSchedule{math.Log(o.LR)}, nil
+	}
+	return constantSchedule{math.Log(o.LR)}, nil
 }

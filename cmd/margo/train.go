@@ -61,6 +61,7 @@ type trainer struct {
 	obj          nn.Objective
 	theta        []float64
 	opt          stepper
+	sched        schedule
 	spec         bool // record the spectral margin
 	step         int  // the next step to evaluate
 	metrics      *os.File
@@ -120,6 +121,9 @@ func newTrainer(o trainOptions, train, test *nn.Dataset, init *paramState) (*tra
 		tr.obj.Loss = nn.Logistic
 	}
 	if tr.opt, err = newStepper(o, model); err != nil {
+		return nil, err
+	}
+	if tr.sched, err = newSchedule(o); err != nil {
 		return nil, err
 	}
 	if init != nil {
@@ -182,21 +186,22 @@ func (tr *trainer) run() (res trainResult, err error) {
 	}
 	var line []byte
 	logStop := math.Log(o.StopLoss)
-	for t := tr.step; ; t++ {
-		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
+	tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
+	trial := nn.NewEval(n, len(tr.theta))
+	var backup []float64
+	var backupState map[string][]float64
+	for t := tr.step; ; {
+		// ev holds the evaluation at θ_t.
 		if bad := nonFinite(ev); bad != "" {
 			return res, tr.diverged(t, bad)
 		}
 		last := t >= o.Steps || (o.StopLoss > 0 && ev.LogLoss < logStop) || (tr.stopSeparated && ev.QMin() > 0)
-		lr := o.LR
-		if o.Schedule == "loss-adaptive" {
-			lr = math.Exp(math.Log(o.LR) - ev.LogLoss)
-		}
+		logLR := tr.sched.LogLR(ev.LogLoss)
 		if (next < len(steps) && steps[next] == t) || last {
 			for next < len(steps) && steps[next] <= t {
 				next++
 			}
-			rec := tr.record(t, ev, lr)
+			rec := tr.record(t, ev, math.Exp(logLR))
 			res.Final = rec
 			if tr.metrics != nil {
 				line = rec.appendJSON(line[:0])
@@ -216,14 +221,32 @@ func (tr *trainer) run() (res trainResult, err error) {
 			res.Stopped = t < o.Steps
 			break
 		}
-		if err := tr.opt.Step(tr.theta, ev, lr); err != nil {
+		if tr.sched.CanReject() {
+			backup = append(backup[:0], tr.theta...)
+			backupState = copyState(tr.opt.State(), backupState)
+		}
+		if err := tr.opt.Step(tr.theta, ev, logLR); err != nil {
 			return res, fmt.Errorf("step %d: %w", t, err)
 		}
 		if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
 			return res, tr.diverged(t+1, "parameters are not finite")
 		}
-		if o.CheckpointEvery > 0 && (t+1)%o.CheckpointEvery == 0 && t+1 < o.Steps {
-			tr.step = t + 1
+		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
+		ok, err := tr.sched.Judge(ev.LogLoss, trial.LogLoss)
+		if err != nil {
+			return res, tr.diverged(t+1, err.Error())
+		}
+		if !ok { // rejected trial step: roll back θ and the optimizer state
+			copy(tr.theta, backup)
+			if err := restoreState(tr.opt, backupState); err != nil {
+				return res, err
+			}
+			continue
+		}
+		ev, trial = trial, ev
+		t++
+		if o.CheckpointEvery > 0 && t%o.CheckpointEvery == 0 && t < o.Steps {
+			tr.step = t
 			if err := tr.saveCheckpoint(); err != nil {
 				return res, err
 			}
@@ -352,6 +375,9 @@ func (tr *trainer) saveCheckpoint() error {
 	for _, k := range names {
 		mem = append(mem, npzfile.Member{Name: "opt_" + k, Array: &npzfile.Array{Shape: []int{len(st[k])}, Data: st[k]}})
 	}
+	if st := tr.sched.State(); st != nil {
+		mem = append(mem, npzfile.Member{Name: "schedule", Array: &npzfile.Array{Shape: []int{len(st)}, Data: st}})
+	}
 	mem = append(mem, npzfile.Member{Name: "meta.json", Raw: meta})
 	return npzfile.Write(tr.o.Checkpoint, mem)
 }
@@ -396,6 +422,11 @@ func (tr *trainer) restore() error {
 	}
 	if err := restoreState(tr.opt, saved); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if st := tr.sched.State(); st != nil {
+		if err := tr.sched.SetState(a.Arrays["schedule"].Data); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if meta.Step < 0 || meta.Step > tr.o.Steps || meta.MetricsBytes < 0 {
 		return fmt.Errorf("checkpoint %s: step %d out of range", path, meta.Step)
