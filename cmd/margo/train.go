@@ -189,7 +189,7 @@ func (tr *trainer) run() (res trainResult, err error) {
 	tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
 	trial := nn.NewEval(n, len(tr.theta))
 	var backup []float64
-	var backupState map[string][]float64
+	var backupState [][]float64
 	for t := tr.step; ; {
 		// ev holds the evaluation at θ_t.
 		if bad := nonFinite(ev); bad != "" {
@@ -238,7 +238,7 @@ func (tr *trainer) run() (res trainResult, err error) {
 		}
 		if !ok { // rejected trial step: roll back θ and the optimizer state
 			copy(tr.theta, backup)
-			if err := restoreState(tr.opt, backupState); err != nil {
+			if err := tr.opt.SetState(backupState); err != nil {
 				return res, err
 			}
 			continue
@@ -366,14 +366,8 @@ func (tr *trainer) saveCheckpoint() error {
 	if fr := tr.model.Frozen(); fr != nil {
 		mem = append(mem, npzfile.Member{Name: "frozen", Array: &npzfile.Array{Shape: []int{len(fr)}, Data: fr}})
 	}
-	st := tr.opt.State()
-	names := make([]string, 0, len(st))
-	for k := range st {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		mem = append(mem, npzfile.Member{Name: "opt_" + k, Array: &npzfile.Array{Shape: []int{len(st[k])}, Data: st[k]}})
+	for i, v := range tr.opt.State() {
+		mem = append(mem, npzfile.Member{Name: fmt.Sprintf("opt_%d", i), Array: &npzfile.Array{Shape: []int{len(v)}, Data: v}})
 	}
 	if st := tr.sched.State(); st != nil {
 		mem = append(mem, npzfile.Member{Name: "schedule", Array: &npzfile.Array{Shape: []int{len(st)}, Data: st}})
@@ -414,14 +408,16 @@ func (tr *trainer) restore() error {
 		}
 		copy(fr, f.Data)
 	}
-	saved := map[string][]float64{}
-	for k, v := range a.Arrays {
-		if len(k) > 4 && k[:4] == "opt_" {
-			saved[k[4:]] = v.Data
+	var saved [][]float64
+	for i := 0; ; i++ {
+		v, ok := a.Arrays[fmt.Sprintf("opt_%d", i)]
+		if !ok {
+			break
 		}
+		saved = append(saved, v.Data)
 	}
-	if err := restoreState(tr.opt, saved); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := tr.opt.SetState(saved); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	if st := tr.sched.State(); st != nil {
 		if err := tr.sched.SetState(a.Arrays["schedule"].Data); err != nil {
