@@ -34,10 +34,14 @@ func buildExperiment(ro *reproduceOptions) (*experiment, error) {
 			Steps: 100000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
 		if ro.Quick {
 			ts = quickTeacher(ro)
+			if ro.dSet {
+				ts.D = ro.D
+			}
 		}
 		if ro.Steps > 0 {
 			ts.Steps = ro.Steps
 		}
+		ro.D, ro.dSet = ts.D, true // the manifest records the d used
 		return teacherExperiment(ro.Figure, ts, seeds(20, 2)), nil
 	case "fig2", "fig5":
 		a, b := byte(3), byte(6)
