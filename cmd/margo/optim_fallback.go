@@ -172,3 +172,23 @@ func newSchedule(o trainOptions) (schedule, error) {
 	}
 	return constantSchedule{math.Log(o.LR)}, nil
 }
+
+// newMargins returns the computation of the ℓ1/ℓ2/ℓ∞ norms, hard and soft
+// margins and alignments of a record (paper.md 1.3–1.4, 3.7).
+func newMargins(m *nn.MLP) (func(r *record, th []float64, ev *nn.Eval) error, error) {
+	L := float64(m.Degree())
+	return func(r *record, th []float64, ev *nn.Eval) error {
+		g := ev.Grad
+		r.NormL1, r.NormL2, r.NormLinf = tensor.AbsSum(th), tensor.Nrm2(th), tensor.MaxAbs(th)
+		p1, p2, pInf := math.Pow(r.NormLinf, L), math.Pow(r.NormL2, L), math.Pow(r.NormL1, L)
+		r.Gamma1, r.Gamma2, r.GammaInf = r.QMin/p1, r.QMin/p2, r.QMin/pInf
+		s := ev.SoftNumerator()
+		r.Soft1, r.Soft2, r.SoftInf = s/p1, s/p2, s/pInf
+		// ⟨θ, −g⟩ with g the gradient direction (a positive multiple of ∇L).
+		inner := -tensor.Dot(th, g)
+		r.Align1 = inner / (r.NormLinf * tensor.AbsSum(g))
+		r.Align2 = inner / (r.NormL2 * tensor.Nrm2(g))
+		r.AlignInf = inner / (r.NormL1 * tensor.MaxAbs(g))
+		return nil
+	}, nil
+}

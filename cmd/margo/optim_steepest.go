@@ -82,3 +82,28 @@ func (s steepestSchedule) SetState(st []float64) error {
 	s.la.Base = st[0]
 	return nil
 }
+
+// newMargins returns the record's norms, margins, soft margins and
+// alignments from steepest.Meter, plus its KKT measures (Bregman value and
+// slackness per norm) as extra fields. The spectral norm is computed apart
+// (an exact SVD), so a record never depends on earlier calls.
+func newMargins(m *nn.MLP) (func(r *record, th []float64, ev *nn.Eval) error, error) {
+	mt, err := steepest.NewMeter(m.Degree(), m.Layout(), false, false)
+	if err != nil {
+		return nil, err
+	}
+	return func(r *record, th []float64, ev *nn.Eval) error {
+		x, err := mt.Measure(r.Step, th, ev)
+		if err != nil {
+			return err
+		}
+		r.NormL1, r.NormL2, r.NormLinf = x.NormL1, x.NormL2, x.NormLinf
+		r.Gamma1, r.Gamma2, r.GammaInf = x.MarginLinf, x.MarginL2, x.MarginL1
+		r.Soft1, r.Soft2, r.SoftInf = x.SoftLinf, x.SoftL2, x.SoftL1
+		r.Align1, r.Align2, r.AlignInf = x.AlignLinf, x.AlignL2, x.AlignL1
+		r.Extra = append(r.Extra[:0],
+			namedValue{"bregman1", x.BregmanLinf}, namedValue{"bregman2", x.BregmanL2}, namedValue{"bregmanInf", x.BregmanL1},
+			namedValue{"slack1", x.SlackLinf}, namedValue{"slack2", x.SlackL2}, namedValue{"slackInf", x.SlackL1})
+		return nil
+	}, nil
+}

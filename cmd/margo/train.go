@@ -62,8 +62,9 @@ type trainer struct {
 	theta        []float64
 	opt          stepper
 	sched        schedule
-	spec         bool // record the spectral margin
-	step         int  // the next step to evaluate
+	margins      func(r *record, theta []float64, ev *nn.Eval) error // norms, margins, soft margins, alignments
+	spec         bool                                                // record the spectral margin
+	step         int                                                 // the next step to evaluate
 	metrics      *os.File
 	metricsBytes int64
 	resumed      bool
@@ -124,6 +125,9 @@ func newTrainer(o trainOptions, train, test *nn.Dataset, init *paramState) (*tra
 		return nil, err
 	}
 	if tr.sched, err = newSchedule(o); err != nil {
+		return nil, err
+	}
+	if tr.margins, err = newMargins(model); err != nil {
 		return nil, err
 	}
 	if init != nil {
@@ -285,7 +289,7 @@ func (tr *trainer) diverged(t int, what string) error {
 
 // record computes the metrics of θ_t from the evaluation at θ_t.
 func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
-	th, g := tr.theta, ev.Grad
+	th := tr.theta
 	L := float64(tr.model.Degree())
 	r := record{Step: t + tr.offset, LogLoss: ev.LogLoss, Loss: math.Exp(ev.LogLoss), QMin: ev.QMin(), LR: lr}
 	pos := 0
@@ -295,16 +299,9 @@ func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
 		}
 	}
 	r.TrainAcc = float64(pos) / float64(len(ev.Q))
-	r.NormL1, r.NormL2, r.NormLinf = tensor.AbsSum(th), tensor.Nrm2(th), tensor.MaxAbs(th)
-	p1, p2, pInf := math.Pow(r.NormLinf, L), math.Pow(r.NormL2, L), math.Pow(r.NormL1, L)
-	r.Gamma1, r.Gamma2, r.GammaInf = r.QMin/p1, r.QMin/p2, r.QMin/pInf
-	s := ev.SoftNumerator()
-	r.Soft1, r.Soft2, r.SoftInf = s/p1, s/p2, s/pInf
-	// ⟨θ, −g⟩ with g the gradient direction (a positive multiple of ∇L).
-	inner := -tensor.Dot(th, g)
-	r.Align1 = inner / (r.NormLinf * tensor.AbsSum(g))
-	r.Align2 = inner / (r.NormL2 * tensor.Nrm2(g))
-	r.AlignInf = inner / (r.NormL1 * tensor.MaxAbs(g))
+	if err := tr.margins(&r, th, ev); err != nil {
+		r.QMin = math.NaN() // cannot happen: ev holds this θ's gradient
+	}
 	if tr.spec {
 		r.HasSpec = true
 		r.NormSpec = spectralNorm(tr.model.Layout(), th)
