@@ -205,7 +205,11 @@ func (tr *trainer) run() (res trainResult, err error) {
 			for next < len(steps) && steps[next] <= t {
 				next++
 			}
-			rec := tr.record(t, ev, math.Exp(logLR))
+			lr := math.Exp(logLR)
+			if o.Schedule == "constant" {
+				lr = o.LR // exactly as given, not through its logarithm
+			}
+			rec := tr.record(t, ev, lr)
 			res.Final = rec
 			if tr.metrics != nil {
 				line = rec.appendJSON(line[:0])
