@@ -222,7 +222,7 @@ func (tr *trainer) run() (res trainResult, err error) {
 			}
 		}
 		if tr.progress != nil {
-			tr.progress.update(t, ev)
+			tr.progress.update(t, ev, tr.theta, tr.model.Degree())
 		}
 		if last {
 			res.LastStep, res.LogLoss = t, ev.LogLoss
