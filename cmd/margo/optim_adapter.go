@@ -1,5 +1,3 @@
-//go:build margo_steepest
-
 package main
 
 import (
