@@ -261,6 +261,6 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 
 // quickTeacher is the scaled-down teacher–student setup of --quick.
 func quickTeacher(ro *reproduceOptions) teacherSetup {
-	return teacherSetup{D: 64, K: 64, Active: 3, Width: 64, Train: 60, Test: 2000,
-		Steps: 5000, LR: 6e-3, Alphas: []float64{0.1, 0.001}, AlphaLeft: 0.1}
+	return teacherSetup{D: 256, K: 64, Active: 3, Width: 256, Train: 64, Test: 2000,
+		Steps: 10000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
 }

@@ -72,6 +72,9 @@ func Save(base string, panels []Panel, cols int) error {
 	if cols < 1 {
 		cols = 1
 	}
+	if len(panels) <= cols { // one row: the legend gets a column of its own
+		cols = len(panels) + 1
+	}
 	rows := (len(panels) + 1 + cols - 1) / cols // one tile more for the legend
 	w, h := vg.Length(cols)*10*vg.Centimeter, vg.Length(rows)*8*vg.Centimeter
 	for _, ext := range []string{".png", ".svg"} {
