@@ -449,17 +449,27 @@ func TestAdam(t *testing.T) {
 			// by 2^-1075 absolute: tiny adds 8 such units.
 			// m' may itself be off by mTol (a fused or differently ordered
 			// β1·m + (1−β1)·g cancels to a tiny m'), and that error reaches θ
-			// multiplied by step/d.
+			// multiplied by step/d. Likewise v' may be off by vTol, which moves
+			// d = √v'/bc2 + ε by at most dd = (√(v'+vTol) − √v')/bc2, and the
+			// step m'/d by |m'|·dd/(d·(d−dd)); when dd ≥ d (v' is rounding
+			// noise and ε = 0) the step is not determined and θ is not checked.
 			const tiny = 8 * 0x1p-1075
 			for i := range theta {
 				tol := 8 * eps
 				mTol := tol*(math.Abs(beta1*m[i])+math.Abs(g[i])) + tiny
+				vTol := tol*(beta2*vv[i]+g[i]*g[i]) + tiny
 				var mProp float64
 				if d := math.Sqrt(v2[i])/bc2 + epsA; d > 0 {
+					dd := (math.Sqrt(v2[i]+vTol) - math.Sqrt(v2[i])) / bc2
 					mProp = step * mTol / d
+					if dd >= d {
+						mProp = math.Inf(1)
+					} else {
+						mProp += step * math.Abs(m2[i]) * dd / (d * (d - dd))
+					}
 				}
 				if math.Abs(m1[i]-m2[i]) > mTol ||
-					math.Abs(v1[i]-v2[i]) > tol*(beta2*vv[i]+g[i]*g[i])+tiny ||
+					math.Abs(v1[i]-v2[i]) > vTol ||
 					math.Abs(t1[i]-t2[i]) > tol*(math.Abs(theta[i])+math.Abs(theta[i]-t2[i]))+mProp+tiny {
 					t.Fatalf("%s: i=%d θ %v/%v m %v/%v v %v/%v", v.name, i, t1[i], t2[i], m1[i], m2[i], v1[i], v2[i])
 				}

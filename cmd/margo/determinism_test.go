@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,4 +130,50 @@ func TestResumeRejectsOtherOptions(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("resuming a finished run's last checkpoint changed the metrics")
 	}
+}
+
+// TestResumeLossAdaptive: Lyu & Li's schedule keeps state (its base rate,
+// and rejected steps roll back): resuming from a checkpoint taken mid-run
+// must rewrite exactly the same records.
+func TestResumeLossAdaptive(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "d", 30, 8, 3)
+	m := filepath.Join(dir, "m.jsonl")
+	args := []string{"train", "--data", data, "--width", "12", "--alg", "gd", "--schedule", "loss-adaptive",
+		"--lr", "0.5", "--steps", "100", "--log-every", "3", "--checkpoint-every", "30", "--metrics", m, "--quiet"}
+	if code, _, errs := runMargo(args...); code != 0 {
+		t.Fatal(errs)
+	}
+	full, _ := os.ReadFile(m)
+	// The run leaves its step-90 checkpoint; resuming from it truncates the
+	// metrics to step 90 and must regrow the same bytes.
+	if code, _, errs := runMargo(append(args, "--resume")...); code != 0 {
+		t.Fatal(errs)
+	}
+	again, _ := os.ReadFile(m)
+	if len(full) == 0 || !bytes.Equal(full, again) {
+		t.Fatalf("resumed loss-adaptive run differs (%d vs %d bytes)", len(full), len(again))
+	}
+	rows, _ := readMetrics(m)
+	if last := rows[len(rows)-1]; !(last["lr"] > 0.5) {
+		t.Errorf("loss-adaptive lr did not grow: %v", last["lr"])
+	}
+}
+
+// TestBadSIMDEnv: an unknown MARGO_SIMD is one line and exit 2, before any
+// work (the check happens at start-up, so it needs a real process).
+func TestBadSIMDEnv(t *testing.T) {
+	if binary == "" {
+		t.Fatal("margo binary was not built")
+	}
+	cmd := exec.Command(binary, "version")
+	cmd.Env = append(os.Environ(), "MARGO_SIMD=pentium")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("exit: %v, want code 2", err)
+	}
+	oneLineErr(t, stderr.String())
 }

@@ -34,10 +34,14 @@ func buildExperiment(ro *reproduceOptions) (*experiment, error) {
 			Steps: 100000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
 		if ro.Quick {
 			ts = quickTeacher(ro)
+			if ro.dSet {
+				ts.D = ro.D
+			}
 		}
 		if ro.Steps > 0 {
 			ts.Steps = ro.Steps
 		}
+		ro.D, ro.dSet = ts.D, true // the manifest records the d used
 		return teacherExperiment(ro.Figure, ts, seeds(20, 2)), nil
 	case "fig2", "fig5":
 		a, b := byte(3), byte(6)
@@ -213,7 +217,10 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 	cache := &mnistCache{dir: dir}
 	steps := 5000
 	if ro.Quick {
-		steps = 1500
+		// Shampoo recomputes inverse roots of a 784×784 preconditioner at
+		// every step (torch-optimizer's update_freq = 1): a few hundred
+		// steps are what two cores do in about two minutes.
+		steps = 200
 	}
 	if ro.Steps > 0 {
 		steps = ro.Steps
@@ -254,6 +261,6 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 
 // quickTeacher is the scaled-down teacher–student setup of --quick.
 func quickTeacher(ro *reproduceOptions) teacherSetup {
-	return teacherSetup{D: 64, K: 64, Active: 3, Width: 64, Train: 60, Test: 2000,
-		Steps: 5000, LR: 6e-3, Alphas: []float64{0.1, 0.001}, AlphaLeft: 0.1}
+	return teacherSetup{D: 256, K: 64, Active: 3, Width: 256, Train: 64, Test: 2000,
+		Steps: 10000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
 }

@@ -212,6 +212,7 @@ func replotExperiment(dir, out string, stdout io.Writer) error {
 		return fmt.Errorf("%s/manifest.json: %w", dir, err)
 	}
 	ro := m.Flags
+	ro.dSet = true // the manifest holds the d that was used
 	exp, err := buildExperiment(&ro)
 	if err != nil {
 		return err

@@ -27,8 +27,15 @@ type record struct {
 	Align1, Align2, AlignInf float64
 	NormSpec, GammaSpec      float64 // max-over-layers spectral norm and its margin (extra fields)
 	HasSpec                  bool
-	TestLoss                 float64 // log of the summed test loss (extra field, with --test)
-	LR                       float64 // the learning rate used for the step from θ_t (extra field)
+	TestLoss                 float64      // log of the summed test loss (extra field, with --test)
+	LR                       float64      // the learning rate used for the step from θ_t (extra field)
+	Extra                    []namedValue // further fields (KKT measures), written after alignInf
+}
+
+// namedValue is one extra record field.
+type namedValue struct {
+	Name  string
+	Value float64
 }
 
 // appendJSON appends the record as one JSON object and a newline. Field
@@ -63,6 +70,9 @@ func (r *record) appendJSON(b []byte) []byte {
 	num("align1", r.Align1)
 	num("align2", r.Align2)
 	num("alignInf", r.AlignInf)
+	for _, f := range r.Extra {
+		num(f.Name, f.Value)
+	}
 	if r.HasSpec {
 		num("norm_spec", r.NormSpec)
 		num("gammaSpec", r.GammaSpec)

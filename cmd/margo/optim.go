@@ -1,138 +1,40 @@
 package main
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/margo-lab/margo/nn"
-	"github.com/margo-lab/margo/tensor"
 )
 
 // stepper is one training algorithm: it moves θ given the evaluation at θ
-// (nn.Eval: ∇L(θ) = exp(LogScale)·Grad) and the step size of this step.
-// State returns its named state vectors (views, for checkpoints); SetState
-// restores them.
+// (nn.Eval: ∇L(θ) = exp(LogScale)·Grad) and the log of this step's learning
+// rate (a loss-adaptive η = η₀/L may exceed the float range). State returns
+// its state vectors (for checkpoints and roll-backs; they may alias the
+// stepper's buffers) and SetState restores such vectors.
 type stepper interface {
-	Step(theta []float64, ev *nn.Eval, lr float64) error
-	State() map[string][]float64
+	Step(theta []float64, ev *nn.Eval, logLR float64) error
+	State() [][]float64
+	SetState([][]float64) error
 }
 
-// newStepper returns the algorithm named by o.Alg for p parameters.
-func newStepper(o trainOptions, m *nn.MLP) (stepper, error) {
-	p := m.Layout().Size()
-	switch o.Alg {
-	case "gd":
-		return &gdStep{normalize: o.Normalize}, nil
-	case "sd":
-		return &signStep{normalize: o.Normalize, dir: make([]float64, p)}, nil
-	case "cd":
-		return &coordStep{normalize: o.Normalize}, nil
-	case "adam":
-		if o.Normalize {
-			return nil, usagef("--alg adam has no normalized form")
+// schedule chooses each step's learning rate and may reject a trial step
+// (the trainer then restores θ and the optimizer state and retries).
+type schedule interface {
+	LogLR(logLoss float64) float64
+	Judge(logLoss, newLogLoss float64) (bool, error)
+	CanReject() bool
+	State() []float64 // for checkpoints
+	SetState([]float64) error
+}
+
+// copyState deep-copies a state into dst (reusing its slices).
+func copyState(src, dst [][]float64) [][]float64 {
+	dst = dst[:0:cap(dst)]
+	for i, v := range src {
+		if i < cap(dst) {
+			dst = dst[:i+1]
+			dst[i] = append(dst[i][:0], v...)
+		} else {
+			dst = append(dst, append([]float64(nil), v...))
 		}
-		return &adamStep{beta1: o.Beta1, beta2: o.Beta2, eps: o.Eps,
-			m: make([]float64, p), v: make([]float64, p), g: make([]float64, p), t: []float64{0}}, nil
 	}
-	return newSteepestStepper(o, m)
-}
-
-// scaleOf returns exp(log a + b) without overflow in the intermediate.
-func scaleOf(a, logb float64) float64 { return math.Exp(math.Log(a) + logb) }
-
-// gdStep is gradient descent: θ −= η∇L, or θ −= η∇L/‖∇L‖₂ normalized.
-type gdStep struct{ normalize bool }
-
-func (s *gdStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
-	if s.normalize {
-		n := tensor.Nrm2(ev.Grad)
-		if n == 0 {
-			return nil
-		}
-		tensor.Axpy(-lr/n, ev.Grad, theta)
-		return nil
-	}
-	tensor.Axpy(-scaleOf(lr, ev.LogScale), ev.Grad, theta)
-	return nil
-}
-
-func (s *gdStep) State() map[string][]float64 { return nil }
-
-// signStep is sign descent (steepest w.r.t. ℓ∞): θ −= η·sign(g), or
-// θ −= η‖∇L‖₁·sign(g) unnormalized.
-type signStep struct {
-	normalize bool
-	dir       []float64
-}
-
-func (s *signStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
-	tensor.Sign(s.dir, ev.Grad)
-	a := lr
-	if !s.normalize {
-		a = scaleOf(lr, ev.LogScale) * tensor.AbsSum(ev.Grad)
-	}
-	tensor.Axpy(-a, s.dir, theta)
-	return nil
-}
-
-func (s *signStep) State() map[string][]float64 { return nil }
-
-// coordStep is greedy coordinate descent (steepest w.r.t. ℓ1): only the first
-// coordinate of largest |g_i| moves, by −η·sign(g_i), or −η·∂L/∂θ_i
-// unnormalized.
-type coordStep struct{ normalize bool }
-
-func (s *coordStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
-	i := tensor.ArgMaxAbs(ev.Grad)
-	if i < 0 || ev.Grad[i] == 0 {
-		return nil
-	}
-	if s.normalize {
-		theta[i] -= lr * math.Copysign(1, ev.Grad[i])
-	} else {
-		theta[i] -= scaleOf(lr, ev.LogScale) * ev.Grad[i]
-	}
-	return nil
-}
-
-func (s *coordStep) State() map[string][]float64 { return nil }
-
-// adamStep is torch.optim.Adam (ε outside the square root, bias-corrected),
-// on the true gradient exp(LogScale)·Grad.
-type adamStep struct {
-	beta1, beta2, eps float64
-	m, v, g           []float64
-	t                 []float64 // the step count, as a vector for checkpoints
-}
-
-func (s *adamStep) Step(theta []float64, ev *nn.Eval, lr float64) error {
-	c := math.Exp(ev.LogScale)
-	for i, v := range ev.Grad {
-		s.g[i] = c * v
-	}
-	s.t[0]++
-	t := s.t[0]
-	stepSize := lr / (1 - math.Pow(s.beta1, t))
-	sqrtBC2 := math.Sqrt(1 - math.Pow(s.beta2, t))
-	tensor.Adam(theta, s.m, s.v, s.g, s.beta1, s.beta2, stepSize, sqrtBC2, s.eps)
-	return nil
-}
-
-func (s *adamStep) State() map[string][]float64 {
-	return map[string][]float64{"m": s.m, "v": s.v, "t": s.t}
-}
-
-// restoreState copies saved state vectors into the stepper's own.
-func restoreState(s stepper, saved map[string][]float64) error {
-	for name, dst := range s.State() {
-		src, ok := saved[name]
-		if !ok {
-			return fmt.Errorf("checkpoint has no optimizer state %q", name)
-		}
-		if len(src) != len(dst) {
-			return fmt.Errorf("checkpoint optimizer state %q has %d values, want %d", name, len(src), len(dst))
-		}
-		copy(dst, src)
-	}
-	return nil
+	return dst
 }

@@ -68,7 +68,7 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 	fs.IntVar(&o.Width, "width", o.Width, "hidden width K")
 	fs.IntVar(&o.Depth, "depth", o.Depth, "weight layers D (2 = one hidden layer)")
 	fs.BoolVar(&o.FreezeLast, "freeze-last", false, "keep the last layer W_D at its initial value")
-	fs.StringVar(&o.Init, "init", "", "initial parameters FILE.npz: W1 [K,d], …, WD [1,K]; overrides --init-scale")
+	fs.StringVar(&o.Init, "init", "", "initial parameters FILE.npz: W1 [K,d], …, WD [1,K]; overrides --init-scale and --init-scheme")
 	fs.Float64Var(&o.InitScale, "init-scale", o.InitScale, "α of the paper's uniform init: W1 ~ U[−α/d, α/d], later layers U[−α/K, α/K]")
 	fs.StringVar(&o.InitScheme, "init-scheme", o.InitScheme, "uniform | uniform-cd (first layer U[−α/K, α/K], the paper's CD runs) | gaussian (N(0, α²))")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the initialisation")
@@ -110,9 +110,6 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 	}
 	if set["no-normalize"] {
 		o.Normalize = !*noNorm
-	}
-	if set["init"] && set["init-scale"] {
-		return o, usagef("--init and --init-scale exclude each other")
 	}
 	return o, o.validate()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
 )
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -35,7 +36,7 @@ func newProgress(w io.Writer, total int) *progress {
 	return &progress{w: w, total: total, start: time.Now(), first: -1}
 }
 
-func (p *progress) update(t int, ev *nn.Eval) {
+func (p *progress) update(t int, ev *nn.Eval, theta []float64, degree int) {
 	if p.first < 0 {
 		p.first = t
 		p.start = time.Now()
@@ -51,7 +52,11 @@ func (p *progress) update(t int, ev *nn.Eval) {
 	if rate > 0 {
 		eta = time.Duration(float64(p.total-t) / rate * float64(time.Second)).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "\rstep %d/%d  log L %.4g  qmin %.4g  %.1f steps/s  ETA %s   ", t, p.total, ev.LogLoss, ev.QMin(), rate, eta)
+	q, L := ev.QMin(), float64(degree)
+	g1 := q / math.Pow(tensor.MaxAbs(theta), L)
+	g2 := q / math.Pow(tensor.Nrm2(theta), L)
+	gi := q / math.Pow(tensor.AbsSum(theta), L)
+	fmt.Fprintf(p.w, "\rstep %d/%d  log L %.4g  γ1 %.3g  γ2 %.3g  γ∞ %.3g  %.1f steps/s  ETA %s   ", t, p.total, ev.LogLoss, g1, g2, gi, rate, eta)
 	p.printed = true
 }
 

@@ -33,6 +33,7 @@ type reproduceOptions struct {
 	D       int    `json:"d"`
 	Steps   int    `json:"steps,omitempty"`
 	Quiet   bool   `json:"quiet"`
+	dSet    bool   // --d given (also applies to --quick)
 }
 
 // runSpec is one training run of an experiment.
@@ -84,6 +85,7 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ro.dSet = setFlags(fs)["d"]
 	if len(pos) != 1 {
 		return usagef("want exactly one experiment: fig1, fig2, fig3, fig4, fig5 or switch")
 	}

@@ -61,8 +61,10 @@ type trainer struct {
 	obj          nn.Objective
 	theta        []float64
 	opt          stepper
-	spec         bool // record the spectral margin
-	step         int  // the next step to evaluate
+	sched        schedule
+	margins      func(r *record, theta []float64, ev *nn.Eval) error // norms, margins, soft margins, alignments
+	spec         bool                                                // record the spectral margin
+	step         int                                                 // the next step to evaluate
 	metrics      *os.File
 	metricsBytes int64
 	resumed      bool
@@ -120,6 +122,12 @@ func newTrainer(o trainOptions, train, test *nn.Dataset, init *paramState) (*tra
 		tr.obj.Loss = nn.Logistic
 	}
 	if tr.opt, err = newStepper(o, model); err != nil {
+		return nil, err
+	}
+	if tr.sched, err = newSchedule(o); err != nil {
+		return nil, err
+	}
+	if tr.margins, err = newMargins(model); err != nil {
 		return nil, err
 	}
 	if init != nil {
@@ -182,19 +190,24 @@ func (tr *trainer) run() (res trainResult, err error) {
 	}
 	var line []byte
 	logStop := math.Log(o.StopLoss)
-	for t := tr.step; ; t++ {
-		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
+	tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
+	trial := nn.NewEval(n, len(tr.theta))
+	var backup []float64
+	var backupState [][]float64
+	for t := tr.step; ; {
+		// ev holds the evaluation at θ_t.
 		if bad := nonFinite(ev); bad != "" {
 			return res, tr.diverged(t, bad)
 		}
 		last := t >= o.Steps || (o.StopLoss > 0 && ev.LogLoss < logStop) || (tr.stopSeparated && ev.QMin() > 0)
-		lr := o.LR
-		if o.Schedule == "loss-adaptive" {
-			lr = math.Exp(math.Log(o.LR) - ev.LogLoss)
-		}
+		logLR := tr.sched.LogLR(ev.LogLoss)
 		if (next < len(steps) && steps[next] == t) || last {
 			for next < len(steps) && steps[next] <= t {
 				next++
+			}
+			lr := math.Exp(logLR)
+			if o.Schedule == "constant" {
+				lr = o.LR // exactly as given, not through its logarithm
 			}
 			rec := tr.record(t, ev, lr)
 			res.Final = rec
@@ -209,21 +222,39 @@ func (tr *trainer) run() (res trainResult, err error) {
 			}
 		}
 		if tr.progress != nil {
-			tr.progress.update(t, ev)
+			tr.progress.update(t, ev, tr.theta, tr.model.Degree())
 		}
 		if last {
 			res.LastStep, res.LogLoss = t, ev.LogLoss
 			res.Stopped = t < o.Steps
 			break
 		}
-		if err := tr.opt.Step(tr.theta, ev, lr); err != nil {
+		if tr.sched.CanReject() {
+			backup = append(backup[:0], tr.theta...)
+			backupState = copyState(tr.opt.State(), backupState)
+		}
+		if err := tr.opt.Step(tr.theta, ev, logLR); err != nil {
 			return res, fmt.Errorf("step %d: %w", t, err)
 		}
 		if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
 			return res, tr.diverged(t+1, "parameters are not finite")
 		}
-		if o.CheckpointEvery > 0 && (t+1)%o.CheckpointEvery == 0 && t+1 < o.Steps {
-			tr.step = t + 1
+		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
+		ok, err := tr.sched.Judge(ev.LogLoss, trial.LogLoss)
+		if err != nil {
+			return res, tr.diverged(t+1, err.Error())
+		}
+		if !ok { // rejected trial step: roll back θ and the optimizer state
+			copy(tr.theta, backup)
+			if err := tr.opt.SetState(backupState); err != nil {
+				return res, err
+			}
+			continue
+		}
+		ev, trial = trial, ev
+		t++
+		if o.CheckpointEvery > 0 && t%o.CheckpointEvery == 0 && t < o.Steps {
+			tr.step = t
 			if err := tr.saveCheckpoint(); err != nil {
 				return res, err
 			}
@@ -262,7 +293,7 @@ func (tr *trainer) diverged(t int, what string) error {
 
 // record computes the metrics of θ_t from the evaluation at θ_t.
 func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
-	th, g := tr.theta, ev.Grad
+	th := tr.theta
 	L := float64(tr.model.Degree())
 	r := record{Step: t + tr.offset, LogLoss: ev.LogLoss, Loss: math.Exp(ev.LogLoss), QMin: ev.QMin(), LR: lr}
 	pos := 0
@@ -272,16 +303,9 @@ func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
 		}
 	}
 	r.TrainAcc = float64(pos) / float64(len(ev.Q))
-	r.NormL1, r.NormL2, r.NormLinf = tensor.AbsSum(th), tensor.Nrm2(th), tensor.MaxAbs(th)
-	p1, p2, pInf := math.Pow(r.NormLinf, L), math.Pow(r.NormL2, L), math.Pow(r.NormL1, L)
-	r.Gamma1, r.Gamma2, r.GammaInf = r.QMin/p1, r.QMin/p2, r.QMin/pInf
-	s := ev.SoftNumerator()
-	r.Soft1, r.Soft2, r.SoftInf = s/p1, s/p2, s/pInf
-	// ⟨θ, −g⟩ with g the gradient direction (a positive multiple of ∇L).
-	inner := -tensor.Dot(th, g)
-	r.Align1 = inner / (r.NormLinf * tensor.AbsSum(g))
-	r.Align2 = inner / (r.NormL2 * tensor.Nrm2(g))
-	r.AlignInf = inner / (r.NormL1 * tensor.MaxAbs(g))
+	if err := tr.margins(&r, th, ev); err != nil {
+		r.QMin = math.NaN() // cannot happen: ev holds this θ's gradient
+	}
 	if tr.spec {
 		r.HasSpec = true
 		r.NormSpec = spectralNorm(tr.model.Layout(), th)
@@ -343,14 +367,11 @@ func (tr *trainer) saveCheckpoint() error {
 	if fr := tr.model.Frozen(); fr != nil {
 		mem = append(mem, npzfile.Member{Name: "frozen", Array: &npzfile.Array{Shape: []int{len(fr)}, Data: fr}})
 	}
-	st := tr.opt.State()
-	names := make([]string, 0, len(st))
-	for k := range st {
-		names = append(names, k)
+	for i, v := range tr.opt.State() {
+		mem = append(mem, npzfile.Member{Name: fmt.Sprintf("opt_%d", i), Array: &npzfile.Array{Shape: []int{len(v)}, Data: v}})
 	}
-	slices.Sort(names)
-	for _, k := range names {
-		mem = append(mem, npzfile.Member{Name: "opt_" + k, Array: &npzfile.Array{Shape: []int{len(st[k])}, Data: st[k]}})
+	if st := tr.sched.State(); st != nil {
+		mem = append(mem, npzfile.Member{Name: "schedule", Array: &npzfile.Array{Shape: []int{len(st)}, Data: st}})
 	}
 	mem = append(mem, npzfile.Member{Name: "meta.json", Raw: meta})
 	return npzfile.Write(tr.o.Checkpoint, mem)
@@ -388,14 +409,21 @@ func (tr *trainer) restore() error {
 		}
 		copy(fr, f.Data)
 	}
-	saved := map[string][]float64{}
-	for k, v := range a.Arrays {
-		if len(k) > 4 && k[:4] == "opt_" {
-			saved[k[4:]] = v.Data
+	var saved [][]float64
+	for i := 0; ; i++ {
+		v, ok := a.Arrays[fmt.Sprintf("opt_%d", i)]
+		if !ok {
+			break
 		}
+		saved = append(saved, v.Data)
 	}
-	if err := restoreState(tr.opt, saved); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := tr.opt.SetState(saved); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if st := tr.sched.State(); st != nil {
+		if err := tr.sched.SetState(a.Arrays["schedule"].Data); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if meta.Step < 0 || meta.Step > tr.o.Steps || meta.MetricsBytes < 0 {
 		return fmt.Errorf("checkpoint %s: step %d out of range", path, meta.Step)

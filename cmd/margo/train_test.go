@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,4 +24,52 @@ func TestTrainSmoke(t *testing.T) {
 	}
 	b, _ := os.ReadFile(m)
 	t.Logf("%s", b[:min(len(b), 600)])
+}
+
+// TestDivergenceKeepsCheckpoint: a run whose parameters blow up stops with
+// one line, a non-zero exit, and keeps its last good checkpoint.
+func TestDivergenceKeepsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "d", 30, 6, 1)
+	m := filepath.Join(dir, "m.jsonl")
+	code, _, errs := runMargo("train", "--data", data, "--width", "8", "--alg", "gd", "--lr", "1e3",
+		"--init-scale", "1", "--steps", "50", "--checkpoint-every", "1", "--metrics", m, "--quiet")
+	if code == 0 {
+		t.Fatal("a diverging run exited 0")
+	}
+	oneLineErr(t, errs)
+	if !strings.Contains(errs, "diverged") {
+		t.Errorf("message does not say diverged: %q", errs)
+	}
+	if _, err := os.Stat(m + ".ckpt.npz"); err != nil {
+		t.Errorf("no checkpoint kept: %v", err)
+	}
+	if rows, err := readMetrics(m); err != nil || rows[0]["step"] != 0 {
+		t.Errorf("records before divergence lost: %v", err)
+	}
+}
+
+// TestInitFileRoundTrip: --save writes the --init layout (depth 3 here), and
+// a run started from it with --init (which overrides --init-scale) records
+// at step 0 exactly the state the first run ended in.
+func TestInitFileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "d", 30, 6, 1)
+	p := filepath.Join(dir, "p.npz")
+	m1 := filepath.Join(dir, "a.jsonl")
+	if code, _, errs := runMargo("train", "--data", data, "--width", "8", "--depth", "3", "--steps", "5", "--metrics", m1, "--save", p, "--quiet"); code != 0 {
+		t.Fatal(errs)
+	}
+	m2 := filepath.Join(dir, "b.jsonl")
+	if code, _, errs := runMargo("train", "--data", data, "--width", "8", "--depth", "3", "--steps", "1", "--init", p, "--init-scale", "5", "--metrics", m2, "--quiet"); code != 0 {
+		t.Fatal(errs)
+	}
+	a, _ := readMetrics(m1)
+	b, _ := readMetrics(m2)
+	last, first := a[len(a)-1], b[0]
+	for _, k := range []string{"loss", "qmin", "norm_l1", "norm_l2", "norm_linf", "gamma2"} {
+		if last[k] != first[k] {
+			t.Errorf("%s: saved run ends at %v, the run started from --init at %v", k, last[k], first[k])
+		}
+	}
 }

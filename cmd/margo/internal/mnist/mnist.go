@@ -16,7 +16,7 @@ import (
 
 // maxIDXBytes bounds the decompressed size of one IDX file (MNIST's largest
 // is 47 MB), so a corrupt or hostile file cannot exhaust memory.
-const maxIDXBytes = 256 << 20
+const maxIDXBytes = 64 << 20
 
 // Images is a set of equally sized grey-scale images, pixels row-major.
 type Images struct {

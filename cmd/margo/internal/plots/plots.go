@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -19,6 +20,33 @@ import (
 
 	"github.com/margo-lab/margo/cmd/margo/internal/atomicio"
 )
+
+// palette holds eight colours that stay distinct in print (Okabe–Ito).
+var palette = []color.Color{
+	color.RGBA{213, 94, 0, 255},    // vermillion
+	color.RGBA{0, 158, 115, 255},   // bluish green
+	color.RGBA{0, 114, 178, 255},   // blue
+	color.RGBA{230, 159, 0, 255},   // orange
+	color.RGBA{204, 121, 167, 255}, // reddish purple
+	color.RGBA{86, 180, 233, 255},  // sky blue
+	color.RGBA{0, 0, 0, 255},       // black
+	color.RGBA{240, 228, 66, 255},  // yellow
+}
+
+func colorOf(i int) color.Color { return palette[i%len(palette)] }
+
+// logTicks labels the powers of ten as 1e-05, 0.01, 1, 100, 1e+06.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(math.Pow(10, math.Round(math.Log10(ticks[i].Value))), 'g', 3, 64)
+		}
+	}
+	return ticks
+}
 
 // Series is one curve or one set of scatter points.
 type Series struct {
@@ -44,7 +72,10 @@ func Save(base string, panels []Panel, cols int) error {
 	if cols < 1 {
 		cols = 1
 	}
-	rows := (len(panels) + cols - 1) / cols
+	if len(panels) <= cols { // one row: the legend gets a column of its own
+		cols = len(panels) + 1
+	}
+	rows := (len(panels) + 1 + cols - 1) / cols // one tile more for the legend
 	w, h := vg.Length(cols)*10*vg.Centimeter, vg.Length(rows)*8*vg.Centimeter
 	for _, ext := range []string{".png", ".svg"} {
 		err := atomicio.WriteFile(base+ext, func(out io.Writer) error {
@@ -87,6 +118,9 @@ func drawAll(canvas vg.CanvasWriterTo, panels []Panel, rows, cols int) (err erro
 			} else {
 				grid[r][c] = plot.New()
 				grid[r][c].HideAxes()
+				if i == len(panels) {
+					legendInto(grid[r][c], panels)
+				}
 			}
 		}
 	}
@@ -118,13 +152,11 @@ func build(pn Panel) (*plot.Plot, error) {
 	p.Title.Text = pn.Title
 	p.X.Label.Text, p.Y.Label.Text = pn.XLabel, pn.YLabel
 	if pn.LogX {
-		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	if pn.LogY {
-		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
-	p.Legend.Top = true
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	p.Add(plotter.NewGrid())
 	shown := 0
 	for _, s := range pn.Series {
@@ -142,7 +174,7 @@ func build(pn Panel) (*plot.Plot, error) {
 			continue
 		}
 		shown++
-		col := plotutil.Color(s.Style)
+		col := colorOf(s.Style)
 		if pn.Scatter {
 			sc, err := plotter.NewScatter(xy)
 			if err != nil {
@@ -159,9 +191,6 @@ func build(pn Panel) (*plot.Plot, error) {
 				}
 			}
 			p.Add(sc)
-			if s.Label != "" {
-				p.Legend.Add(s.Label, sc)
-			}
 			continue
 		}
 		ln, err := plotter.NewLine(xy)
@@ -170,11 +199,8 @@ func build(pn Panel) (*plot.Plot, error) {
 		}
 		ln.Color = col
 		ln.Width = vg.Points(1.5)
-		ln.Dashes = plotutil.Dashes(s.Style / 7)
+		ln.Dashes = plotutil.Dashes(s.Style % 3)
 		p.Add(ln)
-		if s.Label != "" {
-			p.Legend.Add(s.Label, ln)
-		}
 	}
 	if shown == 0 {
 		p.Title.Text += " (no positive values yet)"
@@ -183,4 +209,35 @@ func build(pn Panel) (*plot.Plot, error) {
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	}
 	return p, nil
+}
+
+// legendInto fills an axis-less plot with one entry per distinct label.
+func legendInto(p *plot.Plot, panels []Panel) {
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.ThumbnailWidth = vg.Points(30)
+	seen := map[string]bool{}
+	for _, pn := range panels {
+		for _, s := range pn.Series {
+			if s.Label == "" || seen[s.Label] {
+				continue
+			}
+			seen[s.Label] = true
+			if pn.Scatter {
+				sc, err := plotter.NewScatter(plotter.XYs{{X: 0, Y: 0}})
+				if err != nil {
+					continue
+				}
+				sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = colorOf(s.Style), plotutil.Shape(s.Style), vg.Points(4)
+				p.Legend.Add(s.Label, sc)
+				continue
+			}
+			ln, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+			if err != nil {
+				continue
+			}
+			ln.Color, ln.Width, ln.Dashes = colorOf(s.Style), vg.Points(2), plotutil.Dashes(s.Style%3)
+			p.Legend.Add(s.Label, ln)
+		}
+	}
 }

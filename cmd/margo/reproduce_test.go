@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReproduceQuickSmoke runs the quick teacher–student and MNIST
+// experiments with very few steps and checks every promised output.
+func TestReproduceQuickSmoke(t *testing.T) {
+	heavy(t)
+	// MNIST runs evaluate ~2000 test images per record: keep them to 3 steps.
+	for fig, steps := range map[string]string{"fig1": "30", "fig2": "3"} {
+		t.Run(fig, func(t *testing.T) {
+			out := t.TempDir()
+			code, stdout, errs := runMargo("reproduce", fig, "--quick", "--seeds", "1", "--steps", steps, "--out", out, "--quiet")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			if !strings.Contains(stdout, "final values") {
+				t.Errorf("no summary table on stdout: %q", stdout)
+			}
+			for _, f := range []string{"manifest.json", fig + ".png", fig + ".svg"} {
+				if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+					t.Errorf("%s missing or empty", f)
+				}
+			}
+			var m struct {
+				Runs []struct {
+					Name, Status string
+					Options      map[string]any
+				}
+				Choices map[string]any
+				Version string
+				SIMD    string
+			}
+			b, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Runs) == 0 || m.Version == "" || m.SIMD == "" || len(m.Choices) == 0 {
+				t.Fatalf("manifest incomplete: %s", b)
+			}
+			for _, r := range m.Runs {
+				if r.Status != "done" {
+					t.Errorf("run %s: %s", r.Name, r.Status)
+				}
+				if _, ok := r.Options["lr"]; !ok {
+					t.Errorf("run %s: options lack lr", r.Name)
+				}
+				rows, err := readMetrics(filepath.Join(out, "runs", r.Name+".jsonl"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rows[0]["step"] != 0 {
+					t.Errorf("run %s starts at step %v", r.Name, rows[0]["step"])
+				}
+				if _, err := os.Stat(filepath.Join(out, "runs", r.Name+".npz")); err != nil {
+					t.Errorf("run %s: no parameters", r.Name)
+				}
+			}
+			// Redraw from the directory.
+			re := t.TempDir()
+			if code, _, errs := runMargo("plot", out, "--out", re); code != 0 {
+				t.Fatalf("plot dir: %s", errs)
+			}
+			if _, err := os.Stat(filepath.Join(re, fig+".png")); err != nil {
+				t.Error("redraw wrote no figure")
+			}
+		})
+	}
+}
+
+func TestPlotFiles(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "d", 30, 8, 1)
+	test := writeTeacherData(t, dir, "t", 50, 8, 2)
+	var files []string
+	for _, alg := range []string{"gd", "sd"} {
+		m := filepath.Join(dir, alg+".jsonl")
+		if code, _, errs := runMargo("train", "--data", data, "--test", test, "--width", "16", "--alg", alg, "--steps", "60", "--metrics", m, "--quiet"); code != 0 {
+			t.Fatal(errs)
+		}
+		files = append(files, m)
+	}
+	out := filepath.Join(dir, "plots")
+	code, _, errs := runMargo(append([]string{"plot"}, append(files, "--out", out)...)...)
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	for _, f := range []string{"margins", "curves", "accuracy"} {
+		for _, ext := range []string{".png", ".svg"} {
+			if fi, err := os.Stat(filepath.Join(out, f+ext)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s%s missing", f, ext)
+			}
+		}
+	}
+}
+
+func TestBenchGemmJSON(t *testing.T) {
+	code, stdout, errs := runMargo("bench", "gemm", "--m", "16", "--k", "8", "--n", "12", "--trans", "TN", "--threads", "1", "--repeats", "1", "--json")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("not one JSON object: %q", stdout)
+	}
+	if g, ok := m["gflops"].(float64); !ok || !(g > 0) {
+		t.Errorf("gflops = %v", m["gflops"])
+	}
+	if m["path"] == "" || m["threads"] != 1.0 {
+		t.Errorf("path %v threads %v", m["path"], m["threads"])
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := runMargo("version")
+	if code != 0 || !strings.HasPrefix(stdout, "margo "+version) || !strings.Contains(stdout, "simd=") {
+		t.Fatalf("exit %d, %q", code, stdout)
+	}
+}
