@@ -182,17 +182,20 @@ func benchData(n, d int, seed uint64) (*nn.Dataset, error) {
 }
 
 // timeSteps times the loop body of trainer.run with every step recorded:
-// evaluate with the gradient, check it, compute the record (when metrics is
-// set), step, check θ. Each repetition starts again from the initial θ and a
-// fresh optimizer, so that every repetition times the same steps and none
-// drifts towards overflow. Warm-up repetitions run first and are not
-// counted; with steps = 0 they also size the repetitions to last minTime.
-// With prof set, the timed repetitions are CPU-profiled into it.
+// check the evaluation at θ_t, take the step's rate from the schedule,
+// compute the record (when metrics is set), step, check θ, evaluate θ_{t+1}
+// with the gradient and let the schedule judge it. Each repetition starts
+// again from the initial θ, a fresh optimizer and schedule, and an
+// evaluation of θ_0 that is not timed (the loop evaluates once per step), so
+// that every repetition times the same steps and none drifts towards
+// overflow. Warm-up repetitions run first and are not counted; with
+// steps = 0 they also size the repetitions to last minTime. With prof set,
+// the timed repetitions are CPU-profiled into it.
 func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics bool, prof io.Writer) (benchTrainResult, error) {
 	theta0 := slices.Clone(tr.theta)
 	n := tr.train.Len()
 	ws := tr.model.NewWorkspace(n)
-	ev := nn.NewEval(n, len(tr.theta))
+	ev, trial := nn.NewEval(n, len(tr.theta)), nn.NewEval(n, len(tr.theta))
 	// repeat runs k steps from θ_0 and returns the seconds per step and the
 	// seconds spent on records.
 	repeat := func(k int) (float64, float64, error) {
@@ -201,24 +204,39 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 		if err != nil {
 			return 0, 0, err
 		}
+		sched, err := newSchedule(tr.o)
+		if err != nil {
+			return 0, 0, err
+		}
+		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
 		var inRecord time.Duration
 		start := time.Now()
-		for t := range k {
-			tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
+		for t := 0; t < k; {
 			if bad := nonFinite(ev); bad != "" {
 				return 0, 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t, bad)
 			}
+			logLR := sched.LogLR(ev.LogLoss)
 			if metrics {
 				r0 := time.Now()
 				tr.record(t, ev, tr.o.LR)
 				inRecord += time.Since(r0)
 			}
-			if err := opt.Step(tr.theta, ev, tr.o.LR); err != nil {
+			if err := opt.Step(tr.theta, ev, logLR); err != nil {
 				return 0, 0, fmt.Errorf("step %d: %w", t, err)
 			}
 			if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
 				return 0, 0, fmt.Errorf("diverged at step %d: parameters are not finite; use a smaller --lr", t+1)
 			}
+			tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
+			ok, err := sched.Judge(ev.LogLoss, trial.LogLoss)
+			if err != nil {
+				return 0, 0, fmt.Errorf("diverged at step %d: %v; use a smaller --lr", t+1, err)
+			}
+			if !ok {
+				return 0, 0, fmt.Errorf("step %d rejected by the constant schedule", t)
+			}
+			ev, trial = trial, ev
+			t++
 		}
 		total := time.Since(start)
 		return total.Seconds() / float64(k), inRecord.Seconds() / float64(k), nil

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/margo-lab/margo/asm"
+	"github.com/margo-lab/margo/cmd/margo/internal/npzfile"
 )
 
 func TestBenchTrainRejectsBadFlags(t *testing.T) {
@@ -117,5 +120,42 @@ func TestBenchTrainWithoutMetrics(t *testing.T) {
 	}
 	if r.Metrics || r.MetricsFrac != 0 || math.IsNaN(r.StepsPerS) {
 		t.Errorf("--metrics=false: %+v", r)
+	}
+}
+
+// The timed loop is margo train's step: after k timed steps θ equals, bit
+// for bit, the parameters that `margo train --steps k` saves from the same
+// data, initialisation and options (same functions in the same order, one
+// thread, so the same floating-point operations).
+func TestBenchTrainStepIsTrainStep(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "train", 30, 7, 3)
+	for _, alg := range []string{"gd", "sd", "cd", "adam"} {
+		args := []string{"--data", data, "--width", "5", "--alg", alg, "--loss", "logistic", "--lr", "0.05",
+			"--seed", "4", "--threads", "1", "--steps", "4", "--quiet"}
+		saved := filepath.Join(dir, alg+".npz")
+		if code, _, errs := runMargo(append([]string{"train", "--save", saved}, args...)...); code != 0 {
+			t.Fatalf("%s: margo train exit %d: %s", alg, code, errs)
+		}
+		want, err := npzfile.Read(saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := parseTrainFlags(args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := newTrainer(o, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := timeSteps(tr, 1, 4, 0, true, nil); err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		got := append(slices.Clone(tr.model.Layout().View(tr.theta, 0).Data), tr.model.Layout().View(tr.theta, 1).Data...)
+		exp := append(slices.Clone(want.Arrays["W1"].Data), want.Arrays["W2"].Data...)
+		if !slices.Equal(got, exp) {
+			t.Errorf("%s: θ after 4 timed steps differs from margo train's:\n got %v\nwant %v", alg, got, exp)
+		}
 	}
 }
