@@ -133,7 +133,7 @@ def time_steps(reset, step, repeats, steps, min_time):
             step(t)
         return (time.perf_counter() - t0) / k
 
-    k = max(steps, 2)
+    k = max(steps, 1)
     while True:
         sec = rep(k)
         if steps > 0:

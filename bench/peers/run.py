@@ -46,6 +46,16 @@ SHAPES = {
     "mnist-pair": (12000, 784, 512, "logistic"),
     "mnist-paper": (100, 784, 128, "logistic"),
 }
+# How each shape is timed: rounds, repetitions per run, and the PyTorch
+# variants tried. On mnist-pair a step takes about half a second and the
+# autograd variant was 1.4–2.8× slower than the manual one in every trial
+# (autograd adds passes over the n×K activations), so only manual is timed
+# there, to keep the whole comparison near ten minutes.
+PLAN = {
+    "teacher-student": {"rounds": 2, "repeats": 5, "torch_variant": "best"},
+    "mnist-pair": {"rounds": 2, "repeats": 3, "torch_variant": "manual"},
+    "mnist-paper": {"rounds": 3, "repeats": 5, "torch_variant": "best"},
+}
 ALGS = ("gd", "sd", "cd", "adam")
 # Learning rates of the agreement runs: large enough that the loss and θ move
 # well beyond the 1e-9 tolerance in 5 steps (the driver checks that they do).
@@ -142,21 +152,21 @@ def agree(margo, work, name, shape, losses, threads):
     return rows
 
 
-def time_margo(margo, dp, ip, k, alg, loss, threads, a):
+def time_margo(margo, dp, ip, k, alg, loss, threads, a, repeats):
     out = sh([margo, "bench", "train", "--data", dp, "--init", ip, "--width", str(k), "--alg", alg, "--loss", loss,
-              "--lr", str(TIME_LR), "--threads", str(threads), "--repeats", str(a.repeats),
+              "--lr", str(TIME_LR), "--threads", str(threads), "--repeats", str(repeats),
               "--min-time", f"{a.min_time}s", "--json"])
     return json.loads(out)
 
 
-def time_peer(script, dp, ip, alg, loss, threads, a, env=None):
+def time_peer(script, dp, ip, alg, loss, threads, a, repeats, env=None, extra=()):
     out = sh([PY, os.path.join(HERE, script), "--data", dp, "--init", ip, "--alg", alg, "--loss", loss,
-              "--lr", str(TIME_LR), "--threads", str(threads), "--mode", "time", "--repeats", str(a.repeats),
-              "--min-time", str(a.min_time)], env=env or peer_env())
+              "--lr", str(TIME_LR), "--threads", str(threads), "--mode", "time", "--repeats", str(repeats),
+              "--min-time", str(a.min_time)] + list(extra), env=env or peer_env())
     return json.loads(out.strip().splitlines()[-1])
 
 
-def time_torch(dp, ip, alg, loss, threads, a):
+def time_torch(dp, ip, alg, loss, threads, a, repeats, variant):
     """PyTorch at its best: each ATEN_CPU_CAPABILITY of --torch-cpu (ATen's
     elementwise kernels; the build's default is AVX2) × each variant
     (autograd, manual); the fastest is kept, the others are recorded."""
@@ -164,7 +174,7 @@ def time_torch(dp, ip, alg, loss, threads, a):
     for cap in a.torch_cpu.split(","):
         env = peer_env()
         env["ATEN_CPU_CAPABILITY"] = cap
-        r = time_peer("step_torch.py", dp, ip, alg, loss, threads, a, env)
+        r = time_peer("step_torch.py", dp, ip, alg, loss, threads, a, repeats, env, ["--variant", variant])
         for v, sec in r["variants"].items():
             tried[f"{v}/{cap}"] = sec
         r["variant"] = f"{r['variant']}/{cap}"
@@ -206,8 +216,9 @@ def main():
     p.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated: " + ", ".join(SHAPES))
     p.add_argument("--algs", default=",".join(ALGS))
     p.add_argument("--threads", default="1,2")
-    p.add_argument("--rounds", type=int, default=3, help="timing rounds (runs alternate within each)")
-    p.add_argument("--repeats", type=int, default=5, help="timed repetitions inside one run")
+    p.add_argument("--rounds", type=int, help="timing rounds, runs alternating within each (default: per shape, see PLAN)")
+    p.add_argument("--repeats", type=int, help="timed repetitions inside one run (default: per shape)")
+    p.add_argument("--agreement-from", help="take the agreement rows from this earlier latest.json instead of running them")
     p.add_argument("--min-time", type=float, default=0.3, help="seconds per repetition")
     p.add_argument("--agree-losses", default="exp,logistic")
     p.add_argument("--no-agree", action="store_true")
@@ -221,6 +232,8 @@ def main():
     a = p.parse_args()
     if a.quick:
         a.shapes, a.rounds, a.repeats = "mnist-paper", 1, 3
+    if a.agreement_from:
+        a.no_agree = True
     shapes = [s for s in a.shapes.split(",") if s]
     for s in shapes:
         if s not in SHAPES:
@@ -241,6 +254,10 @@ def main():
         for i, s in enumerate(shapes):
             n, d, k, _ = SHAPES[s]
             write_shape(work, s, n, d, k, seed=100 + i)
+        if a.agreement_from:
+            with open(a.agreement_from) as f:
+                result["agreement"] = json.load(f)["agreement"]
+            result["agreement_from"] = a.agreement_from
         if not a.no_agree:
             print("agreement (5 steps, same data and init; log_loss within %.0e relative):" % REL_TOL, flush=True)
             for s in shapes:
@@ -251,8 +268,10 @@ def main():
             for s in shapes:
                 n, d, k, loss = SHAPES[s]
                 dp, ip = os.path.join(work, f"{s}_data.npz"), os.path.join(work, f"{s}_init.npz")
+                plan = PLAN[s]
+                rounds, repeats = a.rounds or plan["rounds"], a.repeats or plan["repeats"]
                 for t in threads:
-                    for r in range(a.rounds):
+                    for r in range(rounds):
                         for alg in algs:
                             order = ["margo", "numpy", "torch"]
                             rot = (r + algs.index(alg)) % 3
@@ -260,11 +279,11 @@ def main():
                             got = {}
                             for who in order:
                                 if who == "margo":
-                                    got[who] = time_margo(margo, dp, ip, k, alg, loss, t, a)
+                                    got[who] = time_margo(margo, dp, ip, k, alg, loss, t, a, repeats)
                                 elif who == "numpy":
-                                    got[who] = time_peer("step_numpy.py", dp, ip, alg, loss, t, a)
+                                    got[who] = time_peer("step_numpy.py", dp, ip, alg, loss, t, a, repeats)
                                 else:
-                                    got[who] = time_torch(dp, ip, alg, loss, t, a)
+                                    got[who] = time_torch(dp, ip, alg, loss, t, a, repeats, plan["torch_variant"])
                             m = got["margo"]["sec_per_step"]
                             row = {"shape": s, "n": n, "d": d, "width": k, "loss": loss, "threads": t, "round": r,
                                    "alg": alg, "order": order, "margo": got["margo"], "numpy": got["numpy"],

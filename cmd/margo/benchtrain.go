@@ -244,7 +244,7 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 	// Warm-up: the first steps fault in the buffers. Without --steps, double
 	// the step count until a repetition lasts a quarter of minTime, then size
 	// the repetitions from that rate.
-	k := max(steps, 2)
+	k := max(steps, 1)
 	for {
 		sec, _, err := repeat(k)
 		if err != nil {
