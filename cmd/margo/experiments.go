@@ -238,8 +238,8 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 		"loss": "logistic (sum)", "init": fmt.Sprintf("uniform, α = %g", shampooAlpha), "steps": steps, "seeds": nSeeds,
 		"adam": "β1 = 0, β2 = 0.99, ε = 1e−8, lr 1e−2", "gd_lr": 10, "shampoo_lr": 20,
 		"spectral_descent": fmt.Sprintf("added: normalized spectral steepest descent (Eq. 82), lr %g", spectralLR),
-		"shampoo":         "package steepest's Shampoo (torch-optimizer variant) when available",
-		"spectral_margin": "qmin / σ_max(W1) (degree 1 in W1)", "mnist_dir": dir,
+		"shampoo":          "package steepest's Shampoo (torch-optimizer variant) when available",
+		"spectral_margin":  "qmin / σ_max(W1) (degree 1 in W1)", "mnist_dir": dir,
 		"pixel_pooling": map[bool]string{true: "2×2 average pooling (14×14 = 196 inputs), quick mode only", false: "none (784 inputs)"}[pool > 1],
 	}}
 	algs := []struct {
