@@ -59,7 +59,7 @@ func TestResumeAfterKill(t *testing.T) {
 	data := writeTeacherData(t, dir, "d", 64, 32, 5)
 	args := func(name string) []string {
 		return []string{"train", "--data", data, "--width", "48", "--alg", "adam", "--lr", "0.003",
-			"--steps", "3000", "--log-every", "10", "--seed", "2", "--quiet", "--checkpoint-every", "300",
+			"--steps", "1500", "--log-every", "25", "--seed", "2", "--quiet", "--checkpoint-every", "150",
 			"--metrics", filepath.Join(dir, name+".jsonl"), "--save", filepath.Join(dir, name+".npz")}
 	}
 	if out, err := exec.Command(binary, args("full")...).CombinedOutput(); err != nil {

@@ -12,11 +12,13 @@ import (
 // experiments with very few steps and checks every promised output.
 func TestReproduceQuickSmoke(t *testing.T) {
 	heavy(t)
-	// MNIST runs evaluate ~2000 test images per record: keep them to 3 steps.
-	for fig, steps := range map[string]string{"fig1": "30", "fig2": "3"} {
+	// Every record evaluates the whole test set (2000 teacher points, ~2000
+	// MNIST images): a few steps, and d = 16 for the teacher–student runs.
+	for fig, extra := range map[string][]string{"fig1": {"--steps", "12", "--d", "16"}, "fig2": {"--steps", "2"}} {
 		t.Run(fig, func(t *testing.T) {
 			out := t.TempDir()
-			code, stdout, errs := runMargo("reproduce", fig, "--quick", "--seeds", "1", "--steps", steps, "--out", out, "--quiet")
+			args := append([]string{"reproduce", fig, "--quick", "--seeds", "1", "--out", out, "--quiet"}, extra...)
+			code, stdout, errs := runMargo(args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
