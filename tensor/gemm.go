@@ -18,6 +18,7 @@ var threads = runtime.GOMAXPROCS(0)
 
 // SetThreads sets how many goroutines GEMM may use (at least 1). Results do
 // not depend on it: they are bitwise identical for every thread count.
+// Like asm.SetLevel it must not run concurrently with Gemm.
 func SetThreads(n int) {
 	if n < 1 {
 		n = 1
@@ -31,6 +32,12 @@ func Threads() int { return threads }
 // Gemm computes C = α·op(A)·op(B) + β·C. op(A) is m×k, op(B) k×n, C m×n.
 // With β = 0, C is overwritten without being read (NaN in C does not
 // propagate). Shapes that do not fit panic: they are programming errors.
+//
+// The product runs blocked and packed on the micro-kernel of the active
+// asm level (see gemm_block.go), on up to Threads() goroutines. Each
+// element of C is summed in an order fixed by the shape and the level
+// alone, so the result is bitwise the same for every thread count.
+// C must not overlap A or B.
 func Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense) {
 	m, k := a.Rows, a.Cols
 	if tA {
@@ -43,33 +50,27 @@ func Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense) {
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("tensor: Gemm shapes op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
 	}
-	gemmNaive(tA, tB, alpha, a, b, beta, c, m, n, k)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(beta, c)
+		return
+	}
+	gemmBlocked(tA, tB, alpha, a, b, beta, c, m, n, k)
 }
 
-// gemmNaive is the reference triple loop.
-func gemmNaive(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
-	at := func(i, p int) float64 {
-		if tA {
-			return a.At(p, i)
-		}
-		return a.At(i, p)
-	}
-	bt := func(p, j int) float64 {
-		if tB {
-			return b.At(j, p)
-		}
-		return b.At(p, j)
-	}
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for p := 0; p < k; p++ {
-				s += at(i, p) * bt(p, j)
-			}
-			if beta == 0 {
-				c.Set(i, j, alpha*s)
-			} else {
-				c.Set(i, j, alpha*s+beta*c.At(i, j))
+// scaleC computes C = β·C, writing zeros without reading C when β = 0.
+func scaleC(beta float64, c *Dense) {
+	for i := 0; i < c.Rows; i++ {
+		row := c.Row(i)
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
 			}
 		}
 	}

@@ -1,0 +1,137 @@
+package asm
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// The GEMM micro-kernel computes one register tile of C from two panels:
+//
+//	C[i][j] = Σ_{p<k} A[p][i]·B[p][j] + β·C[i][j]   (i < mr, j < nr)
+//
+// where the A panel holds, for each p, the mr values A[p][0..mr) contiguous
+// at a[p·lda:], and the B panel the nr values B[p][0..nr) contiguous at
+// b[p·ldb:]. Packed panels have lda = mr and ldb = nr; a larger stride lets
+// a caller feed a row-major operand without packing it.
+//
+// Every level sums each element in the same order: the accumulator starts
+// at +0 and takes one fused multiply-add per p in increasing p
+// (acc = fma(A[p][i], B[p][j], acc)); the tile then becomes
+// fma(β, C, acc), or plain acc when β = 0, so that C is not read then and a
+// NaN in C does not propagate. On the same panels every level therefore
+// writes bitwise the same tile, and the generic kernel is an exact reference.
+
+// gemmKernels is one level's micro-kernel and its register tile shape.
+type gemmKernels struct {
+	mr, nr int
+	tile   func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+}
+
+var (
+	gemmTables = map[Level]*gemmKernels{Generic: {mr: 4, nr: 4, tile: gemm4x4Generic}}
+	gemmActive = gemmTables[Generic]
+	// gemmPeak runs the FMA peak loop of level l for n iterations and
+	// returns the flops done (0 where the level has no such loop); only the
+	// benchmarks use it.
+	gemmPeak = func(l Level, n int) float64 { return 0 }
+)
+
+func init() {
+	registerGemmArch() // gemm_stubs_*.go: the SIMD micro-kernels of this build
+	levelHooks = append(levelHooks, setGemmLevel)
+	// dispatch.go's init (same package, earlier file) may already have chosen
+	// a level before this hook existed: honour it.
+	setGemmLevel(Active())
+}
+
+// setGemmLevel switches the GEMM micro-kernel with the level. A level with
+// no GEMM kernel in this build runs the generic one (TestGemmTables requires
+// every supported level to have its own).
+func setGemmLevel(l Level) {
+	if g, ok := gemmTables[l]; ok {
+		gemmActive = g
+		return
+	}
+	gemmActive = gemmTables[Generic]
+}
+
+// GemmShape returns the register tile of the active GEMM micro-kernel: it
+// computes mr rows × nr columns of C per call to GemmTile.
+func GemmShape() (mr, nr int) { return gemmActive.mr, gemmActive.nr }
+
+// GemmTile runs the active micro-kernel on one mr×nr tile (mr, nr from
+// GemmShape) with k terms:
+//
+//	C[i·ldc+j] = Σ_{p<k} a[p·lda+i]·b[p·ldb+j] + β·C[i·ldc+j]
+//
+// with C not read when β = 0. It needs lda ≥ mr, ldb ≥ nr, ldc ≥ nr and
+// slices long enough for every element named above; otherwise it panics,
+// as for an index out of range. Every level computes bitwise the same tile:
+// each element is +0 plus one fused multiply-add per term in increasing p,
+// then fma(β, C, acc) (or acc when β = 0, so that C is not read). It is the
+// building block of tensor.Gemm, which packs the panels; SetLevel switches
+// it with the other kernels.
+func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
+	g := gemmActive
+	mr, nr := g.mr, g.nr
+	if k < 0 || lda < mr || ldb < nr || ldc < nr {
+		panic(fmt.Sprintf("asm: GemmTile k=%d lda=%d ldb=%d ldc=%d for a %d×%d tile", k, lda, ldb, ldc, mr, nr))
+	}
+	_ = c[(mr-1)*ldc+nr-1]
+	if k == 0 {
+		gemmTileGeneric(mr, nr, 0, nil, lda, nil, ldb, c, ldc, beta)
+		return
+	}
+	_ = a[(k-1)*lda+mr-1]
+	_ = b[(k-1)*ldb+nr-1]
+	g.tile(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta)
+}
+
+// gemmTileGeneric is the meaning of the micro-kernel for any tile shape.
+func gemmTileGeneric(mr, nr, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nr; j++ {
+			var acc float64
+			for p := 0; p < k; p++ {
+				acc = math.FMA(a[p*lda+i], b[p*ldb+j], acc)
+			}
+			if beta == 0 {
+				c[i*ldc+j] = acc
+			} else {
+				c[i*ldc+j] = math.FMA(beta, c[i*ldc+j], acc)
+			}
+		}
+	}
+}
+
+// gemm4x4Generic is the pure-Go micro-kernel of the Generic level: a 4×4
+// tile held in sixteen local accumulators.
+func gemm4x4Generic(k int, pa *float64, lda int, pb *float64, ldb int, pc *float64, ldc int, beta float64) {
+	a := unsafe.Slice(pa, (k-1)*lda+4)
+	b := unsafe.Slice(pb, (k-1)*ldb+4)
+	c := unsafe.Slice(pc, 3*ldc+4)
+	var c00, c01, c02, c03, c10, c11, c12, c13 float64
+	var c20, c21, c22, c23, c30, c31, c32, c33 float64
+	for p := 0; p < k; p++ {
+		ap := a[p*lda : p*lda+4 : p*lda+4]
+		bp := b[p*ldb : p*ldb+4 : p*ldb+4]
+		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		c00, c01, c02, c03 = math.FMA(a0, b0, c00), math.FMA(a0, b1, c01), math.FMA(a0, b2, c02), math.FMA(a0, b3, c03)
+		c10, c11, c12, c13 = math.FMA(a1, b0, c10), math.FMA(a1, b1, c11), math.FMA(a1, b2, c12), math.FMA(a1, b3, c13)
+		c20, c21, c22, c23 = math.FMA(a2, b0, c20), math.FMA(a2, b1, c21), math.FMA(a2, b2, c22), math.FMA(a2, b3, c23)
+		c30, c31, c32, c33 = math.FMA(a3, b0, c30), math.FMA(a3, b1, c31), math.FMA(a3, b2, c32), math.FMA(a3, b3, c33)
+	}
+	rows := [4][4]float64{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+	for i := range rows {
+		ci := c[i*ldc : i*ldc+4 : i*ldc+4]
+		for j, acc := range rows[i] {
+			if beta == 0 {
+				ci[j] = acc
+			} else {
+				ci[j] = math.FMA(beta, ci[j], acc)
+			}
+		}
+	}
+}

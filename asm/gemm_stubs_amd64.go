@@ -1,0 +1,33 @@
+//go:build !purego
+
+package asm
+
+import "github.com/klauspost/cpuid/v2"
+
+//go:noescape
+func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+
+//go:noescape
+func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+
+// gemmPeakAVX512 and gemmPeakAVX2 run n iterations of independent FMAs
+// (n·384 and n·96 flops): the benchmarks' measure of the FMA peak.
+func gemmPeakAVX512(n int)
+func gemmPeakAVX2(n int)
+
+// registerGemmArch registers the amd64 micro-kernels.
+func registerGemmArch() {
+	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: gemm8x24AVX512}
+	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: gemm4x12AVX2}
+	gemmPeak = func(l Level, n int) float64 {
+		switch {
+		case l == AVX512 && cpuid.CPU.Supports(cpuid.AVX512F):
+			gemmPeakAVX512(n)
+			return float64(n) * 24 * 16
+		case l == AVX2 && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3):
+			gemmPeakAVX2(n)
+			return float64(n) * 12 * 8
+		}
+		return 0
+	}
+}

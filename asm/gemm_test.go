@@ -1,0 +1,207 @@
+package asm
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+)
+
+// gemmVariant is one level's micro-kernel, named for failure messages.
+type gemmVariant struct {
+	level Level
+	g     *gemmKernels
+}
+
+// gemmVariants returns every GEMM micro-kernel this processor runs; a
+// supported level without its own micro-kernel is a failure, not a skip.
+func gemmVariants(t testing.TB) []gemmVariant {
+	t.Helper()
+	var vs []gemmVariant
+	for _, l := range Available() {
+		g, ok := gemmTables[l]
+		if !ok {
+			t.Fatalf("level %s is supported but has no GEMM micro-kernel", l)
+		}
+		vs = append(vs, gemmVariant{l, g})
+	}
+	return vs
+}
+
+// The kernel active after init is the one of the active level, and SetLevel
+// switches it (the level hook is registered).
+func TestGemmFollowsLevel(t *testing.T) {
+	defer setLevel(Active())
+	if gemmActive != gemmTables[Active()] {
+		t.Fatalf("active level %s but the GEMM kernel is %d×%d", Active(), gemmActive.mr, gemmActive.nr)
+	}
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		if mr, nr := GemmShape(); mr != v.g.mr || nr != v.g.nr {
+			t.Fatalf("SetLevel(%s): GemmShape %d×%d, want %d×%d", v.level, mr, nr, v.g.mr, v.g.nr)
+		}
+	}
+}
+
+// Every micro-kernel computes bitwise the tile of gemmTileGeneric (the same
+// FMA sequence per element, see asm/gemm.go), for any k, strides, β
+// (including 0, where C holds NaN that must not propagate, and 1), special
+// values in the panels, and writes nothing outside the tile.
+func TestGemmTile(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		mr, nr := v.g.mr, v.g.nr
+		rapid.Check(t, func(t *rapid.T) {
+			k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
+			lda := mr + rapid.IntRange(0, 5).Draw(t, "lda-mr")
+			ldb := nr + rapid.IntRange(0, 5).Draw(t, "ldb-nr")
+			ldc := nr + rapid.IntRange(0, 5).Draw(t, "ldc-nr")
+			special := rapid.Bool().Draw(t, "special")
+			beta := rapid.SampledFrom([]float64{0, math.Copysign(0, -1), 1, -1, 0.5, 3.25, math.NaN()}).Draw(t, "beta")
+			a := make([]float64, k*lda)
+			b := make([]float64, k*ldb)
+			for i := range a {
+				a[i] = drawFloat(special).Draw(t, "a")
+			}
+			for i := range b {
+				b[i] = drawFloat(special).Draw(t, "b")
+			}
+			// C lives inside a guarded buffer; entries of the tile start as
+			// drawn values, or NaN when β = 0 (they must not be read then).
+			off := rapid.IntRange(0, 7).Draw(t, "off")
+			buf := make([]float64, off+(mr-1)*ldc+nr+8)
+			for i := range buf {
+				buf[i] = guard
+			}
+			c := buf[off:]
+			for i := 0; i < mr; i++ {
+				for j := 0; j < nr; j++ {
+					if beta == 0 {
+						c[i*ldc+j] = math.NaN()
+					} else {
+						c[i*ldc+j] = drawFloat(special).Draw(t, "c")
+					}
+				}
+			}
+			want := clone(c)
+			gemmTileGeneric(mr, nr, k, a, lda, b, ldb, want, ldc, beta)
+			a0, b0 := clone(a), clone(b)
+			GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+			if !cmp.Equal(c, want, same) {
+				t.Fatalf("%s: k=%d lda=%d ldb=%d ldc=%d β=%v: tile differs from the generic kernel\n%s",
+					v.level, k, lda, ldb, ldc, beta, cmp.Diff(want, c, same))
+			}
+			if !cmp.Equal(a, a0, same) || !cmp.Equal(b, b0, same) {
+				t.Fatalf("%s changed its panels", v.level)
+			}
+			for i, x := range buf {
+				inTile := i >= off && (i-off)%ldc < nr && (i-off)/ldc < mr
+				if !inTile && x != guard {
+					t.Fatalf("%s wrote outside the tile at buffer index %d", v.level, i)
+				}
+			}
+		})
+	}
+}
+
+// gemmTileGeneric is itself checked against a plain dot product per element
+// (no FMA): |Δ| ≤ 2·k·ε·Σ|a·b| + ulp-scale term for β·C (the classic bound
+// for a recursive sum of k products, c = 2 covering both computations).
+func TestGemmTileGenericMeaning(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		mr := rapid.IntRange(1, 9).Draw(t, "mr")
+		nr := rapid.IntRange(1, 9).Draw(t, "nr")
+		k := rapid.IntRange(0, 50).Draw(t, "k")
+		beta := rapid.SampledFrom([]float64{0, 1, -2.5}).Draw(t, "beta")
+		a := make([]float64, k*mr)
+		b := make([]float64, k*nr)
+		c := make([]float64, mr*nr)
+		for _, s := range [][]float64{a, b, c} {
+			for i := range s {
+				s[i] = rapid.Float64Range(-10, 10).Draw(t, "x")
+			}
+		}
+		c0 := clone(c)
+		gemmTileGeneric(mr, nr, k, a, mr, b, nr, c, nr, beta)
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nr; j++ {
+				var s, mag float64
+				for p := 0; p < k; p++ {
+					s += a[p*mr+i] * b[p*nr+j]
+					mag += math.Abs(a[p*mr+i] * b[p*nr+j])
+				}
+				want := s + beta*c0[i*nr+j]
+				mag += math.Abs(beta * c0[i*nr+j])
+				if math.Abs(c[i*nr+j]-want) > 2*float64(k+2)*eps*mag {
+					t.Fatalf("element (%d,%d): got %v want %v", i, j, c[i*nr+j], want)
+				}
+			}
+		}
+	})
+}
+
+// A deliberately wrong kernel (one term dropped) must fail the exactness
+// check TestGemmTile relies on: the comparison can fail.
+func TestGemmTileCheckCanFail(t *testing.T) {
+	a := []float64{1, 2, 3, 4}
+	b := []float64{5, 6, 7, 8}
+	want := make([]float64, 4)
+	got := make([]float64, 4)
+	gemmTileGeneric(2, 2, 2, a, 2, b, 2, want, 2, 0)
+	gemmTileGeneric(2, 2, 1, a, 2, b, 2, got, 2, 0) // drops the term p = 1
+	if cmp.Equal(got, want, same) {
+		t.Fatal("a kernel that drops a term passed the comparison")
+	}
+}
+
+func BenchmarkGemmPeak(b *testing.B) {
+	for _, l := range Available() {
+		b.Run(l.String(), func(b *testing.B) {
+			if gemmPeak(l, 1) == 0 {
+				b.Skip("no peak loop for this level")
+			}
+			var flops float64
+			for b.Loop() {
+				flops += gemmPeak(l, 1<<16)
+			}
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkGemmTile runs each micro-kernel on L1-resident packed panels
+// (k = 128): the kernel's own peak, including its C update.
+func BenchmarkGemmTile(b *testing.B) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(b) {
+		b.Run(fmt.Sprintf("%s/%dx%d", v.level, v.g.mr, v.g.nr), func(b *testing.B) {
+			if err := SetLevel(v.level); err != nil {
+				b.Fatal(err)
+			}
+			const k = 128
+			mr, nr := v.g.mr, v.g.nr
+			pa, pb, c := make([]float64, k*mr), make([]float64, k*nr), make([]float64, mr*nr)
+			for i := range pa {
+				pa[i] = 1
+			}
+			for i := range pb {
+				pb[i] = 0.5
+			}
+			var n int
+			for b.Loop() {
+				for r := 0; r < 64; r++ {
+					GemmTile(k, pa, mr, pb, nr, c, nr, 0)
+				}
+				n += 64
+			}
+			b.ReportMetric(float64(n)*2*k*float64(mr*nr)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -1,0 +1,143 @@
+package tensor
+
+// Packing copies a block of op(A) or op(B) into the panel layout of the
+// micro-kernel (asm.GemmTile): micro-panels of mr rows of op(A) stored
+// column after column (mr values per p), and micro-panels of nr columns of
+// op(B) stored row after row (nr values per p). Rows or columns past the
+// matrix edge are padded with zeros, so edge tiles run the same kernel.
+//
+// Every loop walks the source in storage order where it can: a stored row
+// is read once from end to end and scattered over the micro-panels, so
+// that no cache line of the source is fetched twice. Full-width segments
+// are moved as fixed-size arrays (copySeg), which the compiler turns into
+// a few vector moves without bounds checks per element.
+
+// packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of α·op(A) into dst
+// as ceil(mc/mr) micro-panels of kc·mr values.
+func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int) {
+	s := a.Stride
+	if rem := mc % mr; rem != 0 {
+		clear(dst[(mc/mr)*kc*mr : (mc/mr+1)*kc*mr]) // the zero padding of the last panel
+	}
+	if tA {
+		// op(A)[i][p] = A[p][i]: row p0+p of A holds column p of op(A).
+		for p := 0; p < kc; p++ {
+			src := a.Data[(p0+p)*s+i0 : (p0+p)*s+i0+mc]
+			for ir := 0; ir < mc; ir += mr {
+				seg := src[ir:min(ir+mr, mc)]
+				dp := dst[(ir/mr)*kc*mr+p*mr:]
+				dp = dp[:len(seg)]
+				if alpha == 1 {
+					copySeg(dp, seg)
+				} else {
+					for r, v := range seg {
+						dp[r] = alpha * v
+					}
+				}
+			}
+		}
+		return
+	}
+	// op(A)[i][p] = A[i][p]: read mr rows side by side, p in the outer loop,
+	// so that each panel is written sequentially.
+	for ir := 0; ir < mc; ir += mr {
+		panel := dst[(ir/mr)*kc*mr : (ir/mr+1)*kc*mr]
+		rows := min(mr, mc-ir)
+		base := (i0+ir)*s + p0
+		if rows == 8 && alpha == 1 {
+			gather8(panel, 8, a.Data, base, s, kc)
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			dp := panel[p*mr : p*mr+rows]
+			src := a.Data[base+p:]
+			if alpha == 1 {
+				for r := range dp {
+					dp[r] = src[r*s]
+				}
+			} else {
+				for r := range dp {
+					dp[r] = alpha * src[r*s]
+				}
+			}
+		}
+	}
+}
+
+// copySeg copies src into dst (same length), as one array move for the
+// register-tile widths of the micro-kernels.
+func copySeg(dst, src []float64) {
+	switch len(src) {
+	case 24:
+		*(*[24]float64)(dst) = *(*[24]float64)(src)
+	case 12:
+		*(*[12]float64)(dst) = *(*[12]float64)(src)
+	case 8:
+		*(*[8]float64)(dst) = *(*[8]float64)(src)
+	case 4:
+		*(*[4]float64)(dst) = *(*[4]float64)(src)
+	default:
+		copy(dst, src)
+	}
+}
+
+// packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst
+// as ceil(nc/nr) micro-panels of kc·nr values; only panels [jr0, jr1) (in
+// units of panels) are written, so that threads can share the work.
+func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
+	if jr0 >= jr1 {
+		return
+	}
+	s := b.Stride
+	if jr1*nr > nc {
+		last := jr1 - 1
+		clear(dst[last*kc*nr : (last+1)*kc*nr]) // the zero padding of the last panel
+	}
+	if !tB {
+		// op(B)[p][j] = B[p][j]: read row p0+p across all the panels.
+		lo, hi := jr0*nr, min(jr1*nr, nc)
+		for p := 0; p < kc; p++ {
+			src := b.Data[(p0+p)*s+j0+lo : (p0+p)*s+j0+hi]
+			for jr := 0; jr < hi-lo; jr += nr {
+				seg := src[jr:min(jr+nr, hi-lo)]
+				dp := dst[(jr0+jr/nr)*kc*nr+p*nr:]
+				copySeg(dp[:len(seg)], seg)
+			}
+		}
+		return
+	}
+	// op(B)[p][j] = B[j][p]: each column of op(B) is a contiguous row of B.
+	// Eight rows at a time are gathered as in packA; the nr source rows of
+	// a panel stay in L1 while p advances.
+	for jp := jr0; jp < jr1; jp++ {
+		jr := jp * nr
+		panel := dst[jp*kc*nr : (jp+1)*kc*nr]
+		cols := min(nr, nc-jr)
+		base := (j0+jr)*s + p0
+		c := 0
+		for ; c+8 <= cols; c += 8 {
+			gather8(panel[c:], nr, b.Data, base+c*s, s, kc)
+		}
+		for ; c < cols; c++ {
+			src := b.Data[base+c*s : base+c*s+kc]
+			for p, v := range src {
+				panel[p*nr+c] = v
+			}
+		}
+	}
+}
+
+// gather8 writes out[p·ld+r] = data[base+r·s+p] for r < 8, p < kc: eight
+// stored rows read side by side, each sliced to length kc once so that the
+// loop needs no bounds checks on them.
+func gather8(out []float64, ld int, data []float64, base, s, kc int) {
+	r0, r1 := data[base:][:kc], data[base+s:][:kc]
+	r2, r3 := data[base+2*s:][:kc], data[base+3*s:][:kc]
+	r4, r5 := data[base+4*s:][:kc], data[base+5*s:][:kc]
+	r6, r7 := data[base+6*s:][:kc], data[base+7*s:][:kc]
+	for p := 0; p < kc; p++ {
+		d := (*[8]float64)(out[p*ld:])
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+	}
+}

@@ -1,0 +1,409 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/margo-lab/margo/asm"
+	"pgregory.net/rapid"
+)
+
+// gemmNaive is the reference triple loop (plain multiply and add).
+func gemmNaive(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
+	at := func(i, p int) float64 {
+		if tA {
+			return a.At(p, i)
+		}
+		return a.At(i, p)
+	}
+	bt := func(p, j int) float64 {
+		if tB {
+			return b.At(j, p)
+		}
+		return b.At(p, j)
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				s += at(i, p) * bt(p, j)
+			}
+			if beta == 0 {
+				c.Set(i, j, alpha*s)
+			} else {
+				c.Set(i, j, alpha*s+beta*c.At(i, j))
+			}
+		}
+	}
+}
+
+// magnitude returns |α|·(|op(A)|·|op(B)|)_ij + |β·C_ij| (C before the call).
+func magnitude(tA, tB Op, alpha float64, a, b *Dense, beta float64, c0 *Dense, i, j, k int) float64 {
+	var s float64
+	for p := 0; p < k; p++ {
+		var x, y float64
+		if tA {
+			x = a.At(p, i)
+		} else {
+			x = a.At(i, p)
+		}
+		if tB {
+			y = b.At(j, p)
+		} else {
+			y = b.At(p, j)
+		}
+		s += math.Abs(x * y)
+	}
+	s *= math.Abs(alpha)
+	if beta != 0 {
+		s += math.Abs(beta * c0.At(i, j))
+	}
+	return s
+}
+
+const eps = 0x1p-52
+
+// gemmBound is the elementwise error allowed between Gemm and the naive
+// loop: 2·(k+3)·ε·mag. Each of the two computes a k-term sum (error ≤ k·ε·mag
+// to first order, for any summation order), scales by α and adds β·C (two
+// more roundings; Gemm folds α into A, one rounding per product): c = 2
+// covers both sides, k+3 the extra roundings. Each rounding may also lose
+// up to η = 2⁻¹⁰⁷⁴ absolutely when it underflows (|fl(x)−x| ≤ ε|x| + η), so
+// the bound is 2·(k+3)·(ε·mag + η).
+func gemmBound(k int, mag float64) float64 { return 2 * float64(k+3) * (eps*mag + 0x1p-1074) }
+
+const guardVal = -7777.25
+
+// view draws a rows×cols view at a random offset inside a larger matrix
+// whose other elements are guards, and returns the view and its parent.
+func view(t *rapid.T, name string, rows, cols int, fill func() float64) (v, parent *Dense) {
+	top := rapid.IntRange(0, 3).Draw(t, name+".top")
+	left := rapid.IntRange(0, 3).Draw(t, name+".left")
+	extra := rapid.IntRange(0, 5).Draw(t, name+".extra")
+	return guardedView(top, left, extra, rows, cols, fill)
+}
+
+// guardedView returns a rows×cols view at (top, left) of a parent with
+// extra columns on the right and one row below; the parent's other elements
+// are guards, the view's come from fill.
+func guardedView(top, left, extra, rows, cols int, fill func() float64) (v, parent *Dense) {
+	parent = NewDense(top+rows+1, left+cols+extra)
+	for i := range parent.Data {
+		parent.Data[i] = guardVal
+	}
+	v = parent.Slice(top, top+rows, left, left+cols)
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			v.Set(i, j, fill())
+		}
+	}
+	return v, parent
+}
+
+// guardsIntact reports whether every element of parent outside v is still
+// a guard.
+func guardsIntact(parent, v *Dense) bool {
+	inside := map[int]bool{}
+	base := 0
+	if len(v.Data) > 0 {
+		base = cap(parent.Data) - cap(v.Data)
+	}
+	for i := 0; i < v.Rows; i++ {
+		for j := 0; j < v.Cols; j++ {
+			inside[base+i*v.Stride+j] = true
+		}
+	}
+	for idx, x := range parent.Data {
+		if !inside[idx] && x != guardVal {
+			return false
+		}
+	}
+	return true
+}
+
+// forEachLevel runs f under every SIMD level available here plus generic,
+// restoring the active level afterwards.
+func forEachLevel(t *testing.T, f func(t *testing.T, l asm.Level)) {
+	defer asm.SetLevel(asm.Active())
+	for _, l := range asm.Available() {
+		if err := asm.SetLevel(l); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(l.String(), func(t *testing.T) { f(t, l) })
+	}
+}
+
+func withThreads(n int, f func()) {
+	old := threads
+	SetThreads(n)
+	defer SetThreads(old)
+	f()
+}
+
+// drawDim draws a dimension: often tiny (edge tiles), sometimes up to 300.
+func drawDim(t *rapid.T, name string) int {
+	return rapid.OneOf(rapid.IntRange(1, 30), rapid.IntRange(1, 300)).Draw(t, name)
+}
+
+type gemmCase struct {
+	tA, tB      Op
+	alpha, beta float64
+	m, n, k     int
+	a, b, c     *Dense // views
+	cp          *Dense // parent of c
+}
+
+// drawGemm draws a product whose naive reference stays cheap (m·n·k ≤
+// 60k, so that the suite also runs under qemu in seconds): all four transposes, α and
+// β including 0 and 1, strided views, and NaN in C when β = 0.
+func drawGemm(t *rapid.T) gemmCase {
+	var g gemmCase
+	g.tA = Op(rapid.Bool().Draw(t, "tA"))
+	g.tB = Op(rapid.Bool().Draw(t, "tB"))
+	g.m, g.n, g.k = drawDim(t, "m"), drawDim(t, "n"), drawDim(t, "k")
+	for g.m*g.n*g.k > 60_000 {
+		switch {
+		case g.m >= g.n && g.m >= g.k:
+			g.m /= 2
+		case g.n >= g.k:
+			g.n /= 2
+		default:
+			g.k /= 2
+		}
+	}
+	g.alpha = rapid.SampledFrom([]float64{1, 0, -1, 0.5, 2.75}).Draw(t, "alpha")
+	g.beta = rapid.SampledFrom([]float64{0, 1, -1, 0.5, 2.75}).Draw(t, "beta")
+	// Element values come from a generator seeded by rapid: drawing each
+	// element through rapid would dominate the test's run time.
+	rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 1))
+	val := func() float64 { return 8*rng.Float64() - 4 }
+	ar, ac := g.m, g.k
+	if g.tA {
+		ar, ac = ac, ar
+	}
+	br, bc := g.k, g.n
+	if g.tB {
+		br, bc = bc, br
+	}
+	g.a, _ = view(t, "A", ar, ac, val)
+	g.b, _ = view(t, "B", br, bc, val)
+	cval := val
+	if g.beta == 0 {
+		cval = func() float64 { return math.NaN() }
+	}
+	g.c, g.cp = view(t, "C", g.m, g.n, cval)
+	return g
+}
+
+func copyOf(d *Dense) *Dense {
+	c := NewDense(d.Rows, d.Cols)
+	c.Copy(d)
+	return c
+}
+
+// checkGemm compares g.c (after Gemm) with the naive product on c0 (C
+// before the call) within gemmBound, and returns a failure message or "".
+func checkGemm(g gemmCase, c0 *Dense) string {
+	want := copyOf(c0)
+	gemmNaive(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, want, g.m, g.n, g.k)
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < g.n; j++ {
+			got, w := g.c.At(i, j), want.At(i, j)
+			mag := magnitude(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, c0, i, j, g.k)
+			if got != got || math.Abs(got-w) > gemmBound(g.k, mag) {
+				return fmt.Sprintf("C[%d][%d] = %v, want %v (bound %.3g)", i, j, got, w, gemmBound(g.k, mag))
+			}
+		}
+	}
+	return ""
+}
+
+func TestGemmMatchesNaive(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l asm.Level) {
+		rapid.Check(t, gemmMatchesNaive)
+	})
+}
+
+// FuzzGemm runs the same property under the active level with go test
+// -fuzz=FuzzGemm.
+func FuzzGemm(f *testing.F) { f.Fuzz(rapid.MakeFuzz(gemmMatchesNaive)) }
+
+// gemmMatchesNaive: on the active level and 1–3 threads, Gemm agrees with
+// the naive loop within gemmBound, writes nothing outside the C view and
+// leaves A and B unchanged.
+func gemmMatchesNaive(t *rapid.T) {
+	l := asm.Active()
+	g := drawGemm(t)
+	nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
+	a0, b0, c0 := copyOf(g.a), copyOf(g.b), copyOf(g.c)
+	// Send even small products through the threaded path here.
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
+	gemmParallelFlops = old
+	if msg := checkGemm(g, c0); msg != "" {
+		t.Fatalf("%s, %d threads, tA=%v tB=%v %d×%d×%d α=%v β=%v: %s", l, nt, g.tA, g.tB, g.m, g.k, g.n, g.alpha, g.beta, msg)
+	}
+	if !guardsIntact(g.cp, g.c) {
+		t.Fatalf("%s: Gemm wrote outside the C view", l)
+	}
+	if !cmp.Equal(copyOf(g.a), a0) || !cmp.Equal(copyOf(g.b), b0) {
+		t.Fatalf("%s: Gemm changed A or B", l)
+	}
+}
+
+// The checker can fail: a product that drops the last term of k is caught.
+func TestGemmCheckCanFail(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		g := drawGemm(t)
+		if g.alpha == 0 {
+			g.alpha = 1
+		}
+		c0 := copyOf(g.c)
+		// Wrong: sums only k−1 terms (plus a nonzero nudge when k = 1).
+		gemmNaive(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c, g.m, g.n, g.k-1)
+		g.c.Set(0, 0, g.c.At(0, 0)+1)
+		if checkGemm(g, c0) == "" {
+			t.Fatalf("a product missing a term passed the check")
+		}
+	})
+}
+
+// Bitwise determinism: for each level, C is the same for 1, 2, 3 and 8
+// threads (each element summed in an order fixed by the shape alone).
+func TestGemmDeterministicAcrossThreads(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l asm.Level) {
+		rapid.Check(t, func(t *rapid.T) {
+			g := drawGemm(t)
+			c0 := copyOf(g.c)
+			old := gemmParallelFlops
+			gemmParallelFlops = 0
+			defer func() { gemmParallelFlops = old }()
+			var first *Dense
+			for _, nt := range []int{1, 2, 3, 8} {
+				g.c.Copy(c0)
+				withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
+				if first == nil {
+					first = copyOf(g.c)
+				} else if !cmp.Equal(copyOf(g.c), first, cmp.Comparer(func(x, y float64) bool {
+					return math.Float64bits(x) == math.Float64bits(y)
+				})) {
+					t.Fatalf("%s %d×%d×%d: C with %d threads differs bitwise from 1 thread", l, g.m, g.k, g.n, nt)
+				}
+			}
+		})
+	})
+}
+
+// Larger than the blocks in every dimension (several kc, mc and nc
+// blocks, edge tiles everywhere): one product per transpose pair and
+// level, 2 threads, elementwise against the naive loop.
+func TestGemmMultiBlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large product")
+	}
+	forEachLevel(t, func(t *testing.T, l asm.Level) {
+		mr, nr := asm.GemmShape()
+		// Shrink the blocks so that a modest product spans several of each.
+		old := blockOverride
+		blockOverride = &gemmBlocking{mr: mr, nr: nr, kc: 16, mc: 3 * mr, nc: 2 * nr}
+		defer func() { blockOverride = old }()
+		m, n, k := 7*mr+3, 5*nr+1, 53
+		// A few seeded cases per transpose pair (each is large for the naive
+		// reference, and the suite also runs under qemu).
+		for seed := range uint64(3) {
+			for _, tr := range [][2]Op{{NoTrans, NoTrans}, {NoTrans, Trans}, {Trans, NoTrans}, {Trans, Trans}} {
+				rng := rand.New(rand.NewPCG(seed, 2))
+				val := func() float64 { return 8*rng.Float64() - 4 }
+				g := gemmCase{tA: tr[0], tB: tr[1], alpha: 1.5, beta: -0.5, m: m, n: n, k: k}
+				ar, ac, br, bc := m, k, k, n
+				if g.tA {
+					ar, ac = ac, ar
+				}
+				if g.tB {
+					br, bc = bc, br
+				}
+				g.a, _ = viewRand(rng, ar, ac, val)
+				g.b, _ = viewRand(rng, br, bc, val)
+				g.c, g.cp = viewRand(rng, m, n, val)
+				c0 := copyOf(g.c)
+				withThreads(2, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
+				if msg := checkGemm(g, c0); msg != "" {
+					t.Fatalf("%s tA=%v tB=%v seed %d: %s", l, g.tA, g.tB, seed, msg)
+				}
+				if !guardsIntact(g.cp, g.c) {
+					t.Fatalf("%s: wrote outside the C view", l)
+				}
+			}
+		}
+	})
+}
+
+// viewRand is view with offsets drawn from rng instead of rapid.
+func viewRand(rng *rand.Rand, rows, cols int, fill func() float64) (v, parent *Dense) {
+	return guardedView(rng.IntN(4), rng.IntN(4), rng.IntN(6), rows, cols, fill)
+}
+
+// Steady state allocates nothing, also with threads.
+func TestGemmNoAllocs(t *testing.T) {
+	a, b, c := NewDense(64, 96), NewDense(96, 80), NewDense(64, 80)
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	defer func() { gemmParallelFlops = old }()
+	for _, nt := range []int{1, 2} {
+		withThreads(nt, func() {
+			Gemm(NoTrans, NoTrans, 1, a, b, 0, c)
+			if n := testing.AllocsPerRun(20, func() { Gemm(NoTrans, NoTrans, 1.5, a, b, 0.5, c) }); n != 0 {
+				t.Errorf("%d threads: %v allocations per call", nt, n)
+			}
+		})
+	}
+}
+
+// Concurrent Gemm calls (each with its own C, threads = 2) give the same
+// bitwise result as the same calls made one after another: the worker pool
+// and the job buffers are not shared between calls.
+func TestGemmConcurrentCalls(t *testing.T) {
+	old := gemmParallelFlops
+	gemmParallelFlops = 0
+	defer func() { gemmParallelFlops = old }()
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(d *Dense) *Dense {
+		for i := range d.Data {
+			d.Data[i] = 2*rng.Float64() - 1
+		}
+		return d
+	}
+	const calls = 6
+	var as, bs, want, got [calls]*Dense
+	for i := range calls {
+		m, k, n := 20+7*i, 33+5*i, 41+3*i
+		as[i], bs[i] = fill(NewDense(m, k)), fill(NewDense(k, n))
+		want[i], got[i] = NewDense(m, n), NewDense(m, n)
+	}
+	withThreads(2, func() {
+		for i := range calls {
+			Gemm(NoTrans, NoTrans, 1, as[i], bs[i], 0, want[i])
+		}
+		done := make(chan int)
+		for i := range calls {
+			go func() {
+				for range 5 {
+					Gemm(NoTrans, NoTrans, 1, as[i], bs[i], 0, got[i])
+				}
+				done <- i
+			}()
+		}
+		for range calls {
+			<-done
+		}
+	})
+	for i := range calls {
+		if !cmp.Equal(got[i].Data, want[i].Data) {
+			t.Fatalf("call %d: concurrent result differs from the sequential one", i)
+		}
+	}
+}
