@@ -125,3 +125,20 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, stdout)
 	}
 }
+
+func TestBenchTrainJSON(t *testing.T) {
+	code, stdout, errs := runMargo("bench", "train", "--n", "20", "--d", "10", "--width", "8", "--alg", "cd", "--steps", "3", "--threads", "1", "--json")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("not one JSON object: %q", stdout)
+	}
+	if v, ok := m["steps_per_second"].(float64); !ok || !(v > 0) {
+		t.Errorf("steps_per_second = %v", m["steps_per_second"])
+	}
+	if m["params"] != float64(10*8+8) {
+		t.Errorf("params = %v, want %d", m["params"], 10*8+8)
+	}
+}
