@@ -21,7 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return benchGemm(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "train" {
-		return runBenchTrain(args[1:])
+		return benchTrain(args[1:], stdout, stderr) // cmd/margo/benchtrain.go
 	}
 	fs := newFlagSet("bench")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "GEMM threads")
@@ -30,7 +30,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("unknown bench mode %q (want gemm, or none for a summary)", pos[0])
+		return usagef("unknown bench mode %q (want gemm or train, or none for a summary)", pos[0])
 	}
 	if *threads < 1 {
 		return usagef("--threads must be at least 1, got %d", *threads)

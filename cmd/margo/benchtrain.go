@@ -35,6 +35,8 @@ func runBenchTrain(args []string) error {
 // benchTrainResult is the JSON object printed by `margo bench train --json`.
 type benchTrainResult struct {
 	StepsPerS      float64   `json:"steps_per_s"`      // 1 / median seconds per step
+	StepsPerSecond float64   `json:"steps_per_second"` // the same (the name docs/reproduce.md uses)
+	GFLOPs         float64   `json:"gflops"`           // the step's GEMM and output-layer flops / median time
 	SecPerStep     float64   `json:"sec_per_step"`     // median over the repeats
 	SecPerStepAll  []float64 `json:"sec_per_step_all"` // every repeat, in run order
 	MetricsFrac    float64   `json:"metrics_frac"`     // median share of the step spent on the record (margins, alignments)
@@ -43,6 +45,8 @@ type benchTrainResult struct {
 	N              int       `json:"n"`
 	D              int       `json:"d"`
 	Width          int       `json:"width"`
+	Depth          int       `json:"depth"`
+	Params         int       `json:"params"` // trainable parameters
 	Alg            string    `json:"alg"`
 	Loss           string    `json:"loss"`
 	LR             float64   `json:"lr"`
@@ -61,6 +65,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", 250, "training points")
 	d := fs.Int("d", 2048, "input dimension")
 	fs.IntVar(&o.Width, "width", 1024, "hidden width K")
+	fs.IntVar(&o.Depth, "depth", 2, "weight layers (2 = one hidden layer)")
 	fs.StringVar(&o.Alg, "alg", o.Alg, "gd | sd | cd | adam (and the other algorithms of margo train)")
 	fs.Float64Var(&o.P, "p", 0, "p of the ℓp norm (with --alg lp)")
 	fs.StringVar(&o.Loss, "loss", o.Loss, "exp | logistic (summed over samples)")
@@ -122,15 +127,37 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res.Path, res.Threads, res.N, res.D, res.Width = asm.Active().String(), o.Threads, *n, *d, o.Width
+	res.Depth, res.Params, res.StepsPerSecond = o.Depth, len(tr.theta), res.StepsPerS
+	res.GFLOPs = stepFlops(*n, *d, o.Width, o.Depth) / res.SecPerStep / 1e9
 	res.Alg, res.Loss, res.LR, res.Metrics, res.Data = o.Alg, o.Loss, o.LR, *metrics, o.Data
 	res.GoVersion, res.Version = runtime.Version(), version
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "train step n=%d d=%d width=%d alg=%s loss=%s  path=%s threads=%d  %.4g steps/s (%.4g ms/step, median of %d×%d; margins and alignments %.1f%% of the step)\n",
-		res.N, res.D, res.Width, res.Alg, res.Loss, res.Path, res.Threads, res.StepsPerS, 1e3*res.SecPerStep,
-		res.Repeats, res.StepsPerRepeat, 100*res.MetricsFrac)
+	fmt.Fprintf(stdout, "train step n=%d d=%d width=%d depth=%d (%d parameters) alg=%s loss=%s  path=%s threads=%d  %.4g steps/s (%.4g ms/step, median of %d×%d, ≈ %.1f GFLOP/s; margins and alignments %.1f%% of the step)\n",
+		res.N, res.D, res.Width, res.Depth, res.Params, res.Alg, res.Loss, res.Path, res.Threads, res.StepsPerS, 1e3*res.SecPerStep,
+		res.Repeats, res.StepsPerRepeat, res.GFLOPs, 100*res.MetricsFrac)
 	return nil
+}
+
+// stepFlops counts the floating-point operations of one step's products:
+// for each layer (in → out) 2·n·in·out for the forward and as much for the
+// weight gradient, and for every layer but the first 2·n·in·out more for the
+// gradient with respect to its input (the inputs X need none).
+func stepFlops(n, d, width, depth int) float64 {
+	f, in := 0.0, float64(d)
+	for l := range depth {
+		out := float64(width)
+		if l == depth-1 {
+			out = 1
+		}
+		f += 4 * float64(n) * in * out
+		if l > 0 {
+			f += 2 * float64(n) * in * out
+		}
+		in = out
+	}
+	return f
 }
 
 // validateBenchTrain checks the flags of bench train (the shape is checked

@@ -24,6 +24,7 @@ func TestBenchTrainRejectsBadFlags(t *testing.T) {
 		{[]string{"--n", "0"}, "--n and --d"},
 		{[]string{"--d", "-3"}, "--n and --d"},
 		{[]string{"--width", "0"}, "--width"},
+		{[]string{"--depth", "0"}, "--depth"},
 		{[]string{"--repeats", "0"}, "--repeats"},
 		{[]string{"--steps", "-1"}, "--steps"},
 		{[]string{"--steps", "0", "--min-time", "0s"}, "--min-time"},
@@ -55,7 +56,7 @@ func TestBenchTrainRejectsBadFlags(t *testing.T) {
 	}
 }
 
-func TestBenchTrainJSON(t *testing.T) {
+func TestBenchTrainJSONReport(t *testing.T) {
 	for _, alg := range []string{"gd", "sd", "cd", "adam"} {
 		var out, errb bytes.Buffer
 		args := []string{"--n", "9", "--d", "5", "--width", "4", "--alg", alg, "--loss", "logistic",
@@ -67,8 +68,8 @@ func TestBenchTrainJSON(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
 			t.Fatalf("%s: output %q is not one JSON object: %v", alg, out.String(), err)
 		}
-		for _, k := range []string{"steps_per_s", "sec_per_step", "sec_per_step_all", "metrics_frac", "path",
-			"threads", "n", "d", "width", "alg", "loss", "steps_per_repeat", "repeats"} {
+		for _, k := range []string{"steps_per_s", "steps_per_second", "gflops", "sec_per_step", "sec_per_step_all",
+			"metrics_frac", "path", "threads", "n", "d", "width", "depth", "params", "alg", "loss", "steps_per_repeat", "repeats"} {
 			if _, ok := m[k]; !ok {
 				t.Errorf("%s: key %q missing from %s", alg, k, out.String())
 			}
@@ -77,7 +78,8 @@ func TestBenchTrainJSON(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 			t.Fatal(err)
 		}
-		if r.Path != asm.Active().String() || r.Threads != 1 || r.N != 9 || r.D != 5 || r.Width != 4 ||
+		if r.Path != asm.Active().String() || r.Threads != 1 || r.N != 9 || r.D != 5 || r.Width != 4 || r.Depth != 2 ||
+			r.Params != 4*5+4 || r.StepsPerSecond != r.StepsPerS ||
 			r.Alg != alg || r.Loss != "logistic" || r.StepsPerRepeat != 3 || r.Repeats != 3 {
 			t.Errorf("%s: result %+v does not describe the run", alg, r)
 		}
@@ -156,6 +158,18 @@ func TestBenchTrainStepIsTrainStep(t *testing.T) {
 		exp := append(slices.Clone(want.Arrays["W1"].Data), want.Arrays["W2"].Data...)
 		if !slices.Equal(got, exp) {
 			t.Errorf("%s: θ after 4 timed steps differs from margo train's:\n got %v\nwant %v", alg, got, exp)
+		}
+	}
+}
+
+// The flop count of a step, by hand: depth 2 (5 → 4 → 1, n = 3): forward
+// and weight gradient 2·3·5·4 each = 240, the output layer 2·3·4 each = 48,
+// and the gradient into the hidden layer 2·3·4 = 24; depth 1 has no hidden
+// layer: 2·(2·3·5) = 60; depth 3 adds a 4 → 4 layer: 6·3·4·4 = 288.
+func TestStepFlops(t *testing.T) {
+	for _, c := range []struct{ depth, want int }{{1, 60}, {2, 312}, {3, 312 + 288}} {
+		if got := stepFlops(3, 5, 4, c.depth); got != float64(c.want) {
+			t.Errorf("depth %d: %v flops, want %d", c.depth, got, c.want)
 		}
 	}
 }

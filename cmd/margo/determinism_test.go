@@ -51,15 +51,12 @@ func TestMetricsIndependentOfThreads(t *testing.T) {
 // exists, resumes it, and compares the metrics and parameter files byte for
 // byte with an uninterrupted run.
 func TestResumeAfterKill(t *testing.T) {
-	heavy(t)
-	if binary == "" {
-		t.Fatal("margo binary was not built")
-	}
+	needBinary(t)
 	dir := t.TempDir()
 	data := writeTeacherData(t, dir, "d", 64, 32, 5)
 	args := func(name string) []string {
 		return []string{"train", "--data", data, "--width", "48", "--alg", "adam", "--lr", "0.003",
-			"--steps", "3000", "--log-every", "10", "--seed", "2", "--quiet", "--checkpoint-every", "300",
+			"--steps", "1500", "--log-every", "25", "--seed", "2", "--quiet", "--checkpoint-every", "150",
 			"--metrics", filepath.Join(dir, name+".jsonl"), "--save", filepath.Join(dir, name+".npz")}
 	}
 	if out, err := exec.Command(binary, args("full")...).CombinedOutput(); err != nil {
@@ -163,9 +160,7 @@ func TestResumeLossAdaptive(t *testing.T) {
 // TestBadSIMDEnv: an unknown MARGO_SIMD is one line and exit 2, before any
 // work (the check happens at start-up, so it needs a real process).
 func TestBadSIMDEnv(t *testing.T) {
-	if binary == "" {
-		t.Fatal("margo binary was not built")
-	}
+	needBinary(t)
 	cmd := exec.Command(binary, "version")
 	cmd.Env = append(os.Environ(), "MARGO_SIMD=pentium")
 	var stderr bytes.Buffer

@@ -82,17 +82,20 @@ func (c *mnistCache) load() error {
 // drawn without replacement (seeded) from the training images of digits a
 // and b, the whole test set of the two digits, pixels scaled to [0, 1], digit
 // a labelled +1 and b −1.
-func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64) (train, test *nn.Dataset, err error) {
+//
+// pool > 1 averages pool×pool blocks of pixels (28/pool per side; used by
+// the quick Shampoo experiment to shrink its 784×784 preconditioner).
+func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64, pool int) (train, test *nn.Dataset, err error) {
 	if err := c.load(); err != nil {
 		return nil, nil, err
 	}
-	pool := append(c.train.Indices(a), c.train.Indices(b)...)
-	if len(pool) < nTrain {
-		return nil, nil, fmt.Errorf("MNIST has only %d training images of digits %d and %d", len(pool), a, b)
+	cand := append(c.train.Indices(a), c.train.Indices(b)...)
+	if len(cand) < nTrain {
+		return nil, nil, fmt.Errorf("MNIST has only %d training images of digits %d and %d", len(cand), a, b)
 	}
 	rng := rand.New(rand.NewPCG(seed, streamTrain))
-	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-	pick := pool[:nTrain]
+	rng.Shuffle(len(cand), func(i, j int) { cand[i], cand[j] = cand[j], cand[i] })
+	pick := cand[:nTrain]
 	build := func(s *mnist.Set, idx []int, name string) (*nn.Dataset, error) {
 		y := make([]float64, len(idx))
 		for i, k := range idx {
@@ -102,7 +105,11 @@ func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64) (train, test 
 			}
 		}
 		d := s.Images.Rows * s.Images.Cols
-		return newDataset(name, len(idx), d, s.Features(idx), y)
+		x := s.Features(idx)
+		if pool > 1 {
+			x, d = poolImages(x, len(idx), s.Images.Rows, s.Images.Cols, pool)
+		}
+		return newDataset(name, len(idx), d, x, y)
 	}
 	if train, err = build(c.train, pick, "MNIST train"); err != nil {
 		return nil, nil, err
@@ -115,4 +122,27 @@ func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64) (train, test 
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// poolImages averages p×p blocks of n row-major rows×cols images (edges
+// that do not fill a block are dropped) and returns the new features and d.
+func poolImages(x []float64, n, rows, cols, p int) ([]float64, int) {
+	r, c := rows/p, cols/p
+	out := make([]float64, n*r*c)
+	for i := 0; i < n; i++ {
+		img := x[i*rows*cols : (i+1)*rows*cols]
+		dst := out[i*r*c : (i+1)*r*c]
+		for u := 0; u < r; u++ {
+			for v := 0; v < c; v++ {
+				s := 0.0
+				for a := 0; a < p; a++ {
+					for b := 0; b < p; b++ {
+						s += img[(u*p+a)*cols+v*p+b]
+					}
+				}
+				dst[u*c+v] = s / float64(p*p)
+			}
+		}
+	}
+	return out, r * c
 }

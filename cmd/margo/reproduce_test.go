@@ -12,11 +12,13 @@ import (
 // experiments with very few steps and checks every promised output.
 func TestReproduceQuickSmoke(t *testing.T) {
 	heavy(t)
-	// MNIST runs evaluate ~2000 test images per record: keep them to 3 steps.
-	for fig, steps := range map[string]string{"fig1": "30", "fig2": "3"} {
+	// Every record evaluates the whole test set (2000 teacher points, ~2000
+	// MNIST images): a few steps, and d = 16 for the teacher–student runs.
+	for fig, extra := range map[string][]string{"fig1": {"--steps", "12", "--d", "16"}, "fig2": {"--steps", "2"}} {
 		t.Run(fig, func(t *testing.T) {
 			out := t.TempDir()
-			code, stdout, errs := runMargo("reproduce", fig, "--quick", "--seeds", "1", "--steps", steps, "--out", out, "--quiet")
+			args := append([]string{"reproduce", fig, "--quick", "--seeds", "1", "--out", out, "--quiet"}, extra...)
+			code, stdout, errs := runMargo(args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
@@ -121,5 +123,22 @@ func TestVersion(t *testing.T) {
 	code, stdout, _ := runMargo("version")
 	if code != 0 || !strings.HasPrefix(stdout, "margo "+version) || !strings.Contains(stdout, "simd=") {
 		t.Fatalf("exit %d, %q", code, stdout)
+	}
+}
+
+func TestBenchTrainJSON(t *testing.T) {
+	code, stdout, errs := runMargo("bench", "train", "--n", "20", "--d", "10", "--width", "8", "--alg", "cd", "--steps", "3", "--threads", "1", "--json")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("not one JSON object: %q", stdout)
+	}
+	if v, ok := m["steps_per_second"].(float64); !ok || !(v > 0) {
+		t.Errorf("steps_per_second = %v", m["steps_per_second"])
+	}
+	if m["params"] != float64(10*8+8) {
+		t.Errorf("params = %v, want %d", m["params"], 10*8+8)
 	}
 }
