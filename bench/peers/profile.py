@@ -44,6 +44,8 @@ def cum_seconds(margo, prof):
 
 
 def parse(v):
+    if v == "0":
+        return 0.0
     if v.endswith("ms"):
         return float(v[:-2]) / 1e3
     if v.endswith("s"):
