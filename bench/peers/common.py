@@ -160,7 +160,7 @@ def blas_info():
 def environment():
     """The environment variables that change which kernel a peer runs."""
     keys = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "ATEN_CPU_CAPABILITY")
+            "ATEN_CPU_CAPABILITY", "OMP_WAIT_POLICY")
     return {k: os.environ.get(k) for k in keys}
 
 

@@ -167,21 +167,30 @@ def time_peer(script, dp, ip, alg, loss, threads, a, repeats, env=None, extra=()
 
 
 def time_torch(dp, ip, alg, loss, threads, a, repeats, variant):
-    """PyTorch at its best: each ATEN_CPU_CAPABILITY of --torch-cpu (ATen's
-    elementwise kernels; the build's default is AVX2) × each variant
-    (autograd, manual); the fastest is kept, the others are recorded."""
+    """PyTorch at its best: each environment of --torch-env × each variant
+    (autograd, manual); the fastest is kept, the others are recorded. The
+    environments: the build's defaults (ATen's AVX2 kernels, OpenMP workers
+    that spin after each parallel region), and AVX-512 ATen kernels with
+    OMP_WAIT_POLICY=PASSIVE (workers sleep at once, leaving the cores to
+    OpenBLAS's own threads during GEMMs; matters with 2 threads)."""
     best, tried = None, {}
-    for cap in a.torch_cpu.split(","):
+    for name in a.torch_env.split(","):
         env = peer_env()
-        env["ATEN_CPU_CAPABILITY"] = cap
+        env.update(TORCH_ENVS[name])
         r = time_peer("step_torch.py", dp, ip, alg, loss, threads, a, repeats, env, ["--variant", variant])
         for v, sec in r["variants"].items():
-            tried[f"{v}/{cap}"] = sec
-        r["variant"] = f"{r['variant']}/{cap}"
+            tried[f"{v}/{name}"] = sec
+        r["variant"] = f"{r['variant']}/{name}"
         if best is None or r["sec_per_step"] < best["sec_per_step"]:
             best = r
     best["variants"] = tried
     return best
+
+
+TORCH_ENVS = {
+    "default": {},
+    "avx512-passive": {"ATEN_CPU_CAPABILITY": "avx512", "OMP_WAIT_POLICY": "PASSIVE"},
+}
 
 
 def machine():
@@ -224,8 +233,8 @@ def main():
     p.add_argument("--no-agree", action="store_true")
     p.add_argument("--no-time", action="store_true")
     p.add_argument("--quick", action="store_true", help="mnist-paper only, 1 round, 3 repeats")
-    p.add_argument("--torch-cpu", default="avx2,avx512",
-                   help="ATEN_CPU_CAPABILITY values to time PyTorch with (the fastest counts)")
+    p.add_argument("--torch-env", default="default,avx512-passive",
+                   help="environments to time PyTorch in, the fastest counts: " + ", ".join(TORCH_ENVS))
     p.add_argument("--margo", help="a margo binary (default: go build ./cmd/margo)")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--docs", help="also replace the generated part of this Markdown file (docs/benchmarks.md)")
