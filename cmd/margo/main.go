@@ -72,6 +72,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = cmdPlot(args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(args[1:], stdout, stderr)
+	case "verify":
+		if cmdVerify == nil {
+			err = usagef("verify is not part of this build (package verify is not merged yet)")
+		} else {
+			err = cmdVerify(args[1:], stdout, stderr)
+		}
 	case "version", "--version", "-version":
 		err = cmdVersion(args[1:], stdout)
 	case "help", "--help", "-h", "-help":
@@ -93,6 +99,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	return exitFailure
 }
+
+// cmdVerify is set by verify.go when package verify is part of the build.
+var cmdVerify func(args []string, stdout, stderr io.Writer) error
 
 // oneLine folds a message onto one line.
 func oneLine(s string) string {
