@@ -100,7 +100,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return exitFailure
 }
 
-// cmdVerify is set by verify.go when package verify is part of the build.
+// cmdVerify is set by verify.go when package verify is part of the build
+// (see docs/reproduce.md: the file waits for package verify on main).
 var cmdVerify func(args []string, stdout, stderr io.Writer) error
 
 // oneLine folds a message onto one line.
