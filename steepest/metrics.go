@@ -1,0 +1,233 @@
+package steepest
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
+)
+
+// Margins and KKT measures of a parameter vector θ (paper.md §1.3–1.4,
+// §3.7), computed from the margins q_i, weights and gradient direction that
+// the training step's nn.Eval already holds: no extra forward pass.
+//
+// Names: the code names a margin by the norm of θ in its denominator; the
+// paper names it by the dual norm (paper.md §1.4). THE mapping table, with
+// L the homogeneity degree:
+//
+//	field           formula                          JSON       paper   increased by
+//	MarginLinf      q_min / ‖θ‖∞^L                   gamma1     γ_1     SD (ℓ∞), Adam
+//	MarginL2        q_min / ‖θ‖₂^L                   gamma2     γ_2     GD (ℓ2)
+//	MarginL1        q_min / ‖θ‖₁^L                   gammaInf   γ_∞     CD (ℓ1)
+//	MarginSpectral  q_min / (max_l σ_max(W_l))^L     gammaSpec  γ_σ     spectral descent
+//
+// γ_σ: with a frozen last layer and one trainable matrix (the paper's
+// Fig. 3, Eq. 15) this is q_min/σ_max(W), power 1; in general it is the
+// margin of the modular norm max_l σ_max(W_l) (Spectral), power L.
+//
+// The soft margins (Soft*, JSON soft1, soft2, softInf, softSpec) replace
+// q_min by Eval.SoftNumerator() = Φ⁻¹(log 1/L_sum) (−log L for the
+// exponential loss). For a norm N with dual N⋆, with g the gradient (only
+// its direction matters, so Eval.Grad is used):
+//
+//	alignment  A_N = ⟨θ, −g⟩ / (‖θ‖_N ‖g‖_N⋆)            align1 = ℓ∞, align2 = ℓ2, alignInf = ℓ1
+//	Bregman    D_N = (1 − A_N) / γ_N^{2/L}                (Prop. 28 closed form, paper.md §3.7.3)
+//	slackness  δ_N = ‖θ‖_N/(q_min^{2/L} ‖g‖_N⋆) · Σ_i w_i (q_i − q_min)   (§3.7.4)
+//
+// where w_i are the loss's relative sample weights (Eval.Weights: softmax(−q)
+// for the exponential loss), which carry the e^{−q_i} of the paper up to the
+// common factor that cancels against ‖g‖⋆. D and δ need q_min > 0; they are
+// NaN otherwise (written as null in JSON).
+type Metrics struct {
+	Step    int
+	Loss    float64 // L(θ) = exp(LogLoss); 0 once it underflows
+	LogLoss float64
+	QMin    float64
+
+	NormL1, NormL2, NormLinf       float64 // norms of θ
+	MarginLinf, MarginL2, MarginL1 float64 // γ_1, γ_2, γ_∞
+	SoftLinf, SoftL2, SoftL1       float64 // soft margins in the same norms
+	AlignLinf, AlignL2, AlignL1    float64 // ⟨θ,−g⟩/(‖θ‖‖g‖⋆): ℓ∞/ℓ1, ℓ2/ℓ2, ℓ1/ℓ∞
+	BregmanLinf, BregmanL2         float64 // D in each norm
+	BregmanL1                      float64
+	SlackLinf, SlackL2, SlackL1    float64 // δ in each norm
+
+	// Spectral metrics, present when the Meter was built with Spectral
+	// (HasSpectral); the alignment and KKT ones only with SpectralDual
+	// (HasSpectralDual).
+	HasSpectral, HasSpectralDual bool
+	LayerSpectral                []float64 // σ_max(W_l) per layer (aliases the Meter's buffer)
+	NormSpectral                 float64   // max_l σ_max(W_l)
+	MarginSpectral, SoftSpectral float64   // γ_σ and its soft version
+	AlignSpectral                float64   // ⟨θ,−g⟩/(‖θ‖_S Σ_l ‖g_l‖_nuclear)
+	BregmanSpectral              float64
+	SlackSpectral                float64
+}
+
+// Field is one named value of a Metrics record.
+type Field struct {
+	Name  string
+	Value float64
+}
+
+// Fields returns the record's values in a fixed order under their JSON
+// names (the per-layer spectral norms as spec_1, spec_2, …); spectral fields
+// appear only when computed.
+func (m *Metrics) Fields() []Field {
+	f := []Field{
+		{"step", float64(m.Step)}, {"loss", m.Loss}, {"log_loss", m.LogLoss}, {"qmin", m.QMin},
+		{"norm_l1", m.NormL1}, {"norm_l2", m.NormL2}, {"norm_linf", m.NormLinf},
+		{"gamma1", m.MarginLinf}, {"gamma2", m.MarginL2}, {"gammaInf", m.MarginL1},
+		{"soft1", m.SoftLinf}, {"soft2", m.SoftL2}, {"softInf", m.SoftL1},
+		{"align1", m.AlignLinf}, {"align2", m.AlignL2}, {"alignInf", m.AlignL1},
+		{"bregman1", m.BregmanLinf}, {"bregman2", m.BregmanL2}, {"bregmanInf", m.BregmanL1},
+		{"slack1", m.SlackLinf}, {"slack2", m.SlackL2}, {"slackInf", m.SlackL1},
+	}
+	if m.HasSpectral {
+		f = append(f, Field{"norm_spec", m.NormSpectral}, Field{"gammaSpec", m.MarginSpectral},
+			Field{"softSpec", m.SoftSpectral})
+		for l, s := range m.LayerSpectral {
+			f = append(f, Field{"spec_" + strconv.Itoa(l+1), s})
+		}
+	}
+	if m.HasSpectralDual {
+		f = append(f, Field{"alignSpec", m.AlignSpectral}, Field{"bregmanSpec", m.BregmanSpectral},
+			Field{"slackSpec", m.SlackSpectral})
+	}
+	return f
+}
+
+// MarshalJSON writes the Fields as one JSON object, in order; NaN and ±Inf
+// (e.g. D and δ before separation) become null.
+func (m *Metrics) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, f := range m.Fields() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, f.Name)
+		b = append(b, ':')
+		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendFloat(b, f.Value, 'g', -1, 64)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// Meter computes Metrics. Build it once per run (it holds the warm-start
+// vectors of the spectral power iteration and the polar workspaces).
+//
+// Cost: the ℓ1/ℓ2/ℓ∞ metrics are seven passes over θ and grad plus two over
+// the n samples, far below one forward/backward pass. Spectral adds warm-
+// started power iteration (≤ PowerIters iterations per layer, each two
+// matrix–vector products; typically 1–3 once θ moves slowly; the estimate
+// is a lower bound of σ_max that tightens across calls). SpectralDual adds
+// a Newton–Schulz polar iteration per layer (≈ 10–30 pairs of GEMMs of the
+// layer's size): expensive, off unless asked for. See BenchmarkMetrics.
+type Meter struct {
+	degree       int
+	spectral     *Spectral
+	spectralDual bool
+	layerBuf     []float64
+	dirBuf       []float64
+	PowerIters   int     // power iterations per layer per call (default 5)
+	PowerTol     float64 // their relative stopping tolerance (default 1e−12)
+}
+
+// NewMeter returns a Meter for a model of homogeneity degree L = degree
+// (nn.MLP.Degree) with trainable layers layout. spectral enables the
+// per-layer spectral norms and γ_σ; spectralDual also the alignment and
+// KKT values in the spectral norm (implies spectral).
+func NewMeter(degree int, layout nn.Layout, spectral, spectralDual bool) (*Meter, error) {
+	if degree < 1 {
+		return nil, errorf("meter: homogeneity degree %d, want ≥ 1", degree)
+	}
+	mt := &Meter{degree: degree, spectralDual: spectralDual, PowerIters: 5, PowerTol: 1e-12}
+	if spectral || spectralDual {
+		mt.spectral = NewSpectral(layout)
+		mt.layerBuf = make([]float64, layout.Layers())
+	}
+	return mt, nil
+}
+
+// measureInput is what Measure takes from an nn.Eval.
+type measureInput struct {
+	q, w, grad          []float64
+	logLoss, qmin, soft float64
+}
+
+func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
+	L := float64(mt.degree)
+	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: in.qmin}
+	ip := -tensor.Dot(theta, in.grad) // ⟨θ, −g⟩ in frame units
+	// Σ_i w_i (q_i − q_min): the slackness sum.
+	var slack float64
+	for i, q := range in.q {
+		slack += in.w[i] * (q - in.qmin)
+	}
+	g1, g2, gInf := tensor.AbsSum(in.grad), tensor.Nrm2(in.grad), tensor.MaxAbs(in.grad)
+	m.NormL1, m.NormL2, m.NormLinf = tensor.AbsSum(theta), tensor.Nrm2(theta), tensor.MaxAbs(theta)
+	type geom struct {
+		norm, dual                         float64
+		margin, soft, align, breg, slackOf *float64
+	}
+	for _, k := range []geom{
+		{m.NormLinf, g1, &m.MarginLinf, &m.SoftLinf, &m.AlignLinf, &m.BregmanLinf, &m.SlackLinf},
+		{m.NormL2, g2, &m.MarginL2, &m.SoftL2, &m.AlignL2, &m.BregmanL2, &m.SlackL2},
+		{m.NormL1, gInf, &m.MarginL1, &m.SoftL1, &m.AlignL1, &m.BregmanL1, &m.SlackL1},
+	} {
+		*k.margin, *k.soft = ratioPow(in.qmin, k.norm, L), ratioPow(in.soft, k.norm, L)
+		*k.align, *k.breg, *k.slackOf = kkt(ip, k.norm, k.dual, in.qmin, slack, L)
+	}
+	if mt.spectral != nil {
+		m.HasSpectral = true
+		lay := mt.spectral.layout
+		for l := range lay.Layers() {
+			mt.layerBuf[l] = mt.spectral.power[l].sigmaMaxCapped(lay.View(theta, l), mt.PowerTol, mt.PowerIters)
+		}
+		m.LayerSpectral = mt.layerBuf
+		for _, s := range mt.layerBuf {
+			m.NormSpectral = max(m.NormSpectral, s)
+		}
+		m.MarginSpectral = ratioPow(in.qmin, m.NormSpectral, L)
+		m.SoftSpectral = ratioPow(in.soft, m.NormSpectral, L)
+		if mt.spectralDual {
+			m.HasSpectralDual = true
+			if len(mt.dirBuf) != len(theta) {
+				mt.dirBuf = make([]float64, len(theta))
+			}
+			dual := mt.spectral.direction(mt.dirBuf, in.grad)
+			m.AlignSpectral, m.BregmanSpectral, m.SlackSpectral = kkt(ip, m.NormSpectral, dual, in.qmin, slack, L)
+		}
+	}
+	return m
+}
+
+// ratioPow returns num/n^L for an integer degree L without overflow or
+// underflow in n^L: with n = f·2^e (f ∈ [0.5, 1)) it forms num/f^L and
+// scales by 2^{−e·L} exactly, so the result is accurate to a few ulps
+// wherever it is representable.
+func ratioPow(num, n, L float64) float64 {
+	if n == 0 || math.IsInf(n, 0) || math.IsNaN(n) || math.IsNaN(num) {
+		return num / math.Pow(n, L)
+	}
+	f, e := math.Frexp(n)
+	return math.Ldexp(num/math.Pow(f, L), -e*int(L))
+}
+
+// kkt returns the alignment A = ip/(norm·dual), the Bregman value
+// D = (1 − A)·norm²/q_min^{2/L} and the slackness residual
+// δ = norm/(q_min^{2/L}·dual)·slack (NaN unless q_min > 0).
+func kkt(ip, norm, dual, qmin, slack, L float64) (align, breg, delta float64) {
+	align = ip / norm / dual
+	if !(qmin > 0) {
+		return align, math.NaN(), math.NaN()
+	}
+	lq := (2 / L) * math.Log(qmin)
+	breg = (1 - align) * math.Exp(2*math.Log(norm)-lq)
+	delta = slack * math.Exp(math.Log(norm)-lq-math.Log(dual))
+	return align, breg, delta
+}

@@ -1,0 +1,233 @@
+package steepest
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/margo-lab/margo/nn"
+	"pgregory.net/rapid"
+)
+
+// refLayout returns the nn layout of a reference model.
+func refLayout(m *refModel) nn.Layout {
+	d := len(m.x[0])
+	if m.hidden == 0 {
+		return nn.NewLayout(nn.Shape{Out: 1, In: d})
+	}
+	return nn.NewLayout(nn.Shape{Out: m.hidden, In: d}, nn.Shape{Out: 1, In: m.hidden})
+}
+
+func refMeasure(t *rapid.T, m *refModel, theta []float64, spectral bool) Metrics {
+	mt, err := NewMeter(m.degree(), refLayout(m), spectral, spectral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt.PowerIters = 1000 // converge fully for the comparisons
+	q, w, ll, g := m.eval(theta)
+	qmin := math.Inf(1)
+	for _, v := range q {
+		qmin = math.Min(qmin, v)
+	}
+	return mt.measure(7, theta, &measureInput{q: q, w: w, grad: g, logLoss: ll, qmin: qmin, soft: -ll})
+}
+
+// direct norms, written as loops.
+func directNorms(x []float64) (l1, l2, linf float64) {
+	for _, v := range x {
+		l1 += math.Abs(v)
+		l2 += v * v
+		linf = math.Max(linf, math.Abs(v))
+	}
+	return l1, math.Sqrt(l2), linf
+}
+
+// relClose reports |a − b| ≤ tol·max(|a|, |b|).
+func relClose(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// Margins match their definitions (min_i q_i / ‖θ‖^L with the norms
+// written out, and the soft margin −log L/‖θ‖^L), the JSON names follow the
+// paper's table (gamma1 = q_min/‖θ‖∞^L, …), and the KKT values match the
+// Prop. 28 definitions computed the long way: D = ‖θ̃‖²(1 − A) with
+// θ̃ = θ/q_min^{1/L}, and δ = Σ_i λ_i (q_i/q_min − 1) with
+// λ_i = (‖θ‖/‖∇L‖⋆)·q_min^{1−2/L}·e^{−q_i} on the TRUE gradient ∇L = L·g and
+// true e^{−q_i} (moderate q here, so nothing underflows). Sums of ≤ 60
+// terms and a few pow/exp/log: 1e−10 relative (D and δ are differences of
+// nearly equal terms scaled by up to 1e2).
+func TestMetricsMatchDefinitions(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		hidden := rapid.SampledFrom([]int{0, 3}).Draw(t, "hidden")
+		m, theta := drawSeparable(t, hidden)
+		if !(refMargins(m, theta) < 30) {
+			t.Skip("margins too large for the direct e^{−q}")
+		}
+		got := refMeasure(t, m, theta, true)
+		L := float64(m.degree())
+		q, _, ll, g := m.eval(theta)
+		qmin := math.Inf(1)
+		for _, v := range q {
+			qmin = math.Min(qmin, v)
+		}
+		l1, l2, linf := directNorms(theta)
+		g1, g2, ginf := directNorms(g)
+		var ip float64
+		for i := range theta {
+			ip -= theta[i] * g[i]
+		}
+		type want struct {
+			name           string
+			got, want, tol float64
+		}
+		checks := []want{
+			{"gamma1", got.MarginLinf, qmin / math.Pow(linf, L), 1e-13},
+			{"gamma2", got.MarginL2, qmin / math.Pow(l2, L), 1e-13},
+			{"gammaInf", got.MarginL1, qmin / math.Pow(l1, L), 1e-13},
+			{"soft1", got.SoftLinf, -ll / math.Pow(linf, L), 1e-13},
+			{"soft2", got.SoftL2, -ll / math.Pow(l2, L), 1e-13},
+			{"softInf", got.SoftL1, -ll / math.Pow(l1, L), 1e-13},
+			{"align1", got.AlignLinf, ip / (linf * g1), 1e-12},
+			{"align2", got.AlignL2, ip / (l2 * g2), 1e-12},
+			{"alignInf", got.AlignL1, ip / (l1 * ginf), 1e-12},
+		}
+		fields := map[string]float64{}
+		for _, f := range got.Fields() {
+			fields[f.Name] = f.Value
+		}
+		for _, c := range checks {
+			if !relClose(c.got, c.want, c.tol) {
+				t.Fatalf("%s = %v, definition %v", c.name, c.got, c.want)
+			}
+			if fields[c.name] != c.got {
+				t.Fatalf("Fields()[%s] = %v, struct %v", c.name, fields[c.name], c.got)
+			}
+		}
+		// KKT values the long way, per norm: (norm of θ, dual of g, got D, got δ).
+		e := math.Exp(ll) // L(θ): ∇L = e·g
+		for _, k := range []struct {
+			name           string
+			norm, dual     float64
+			gotD, gotDelta float64
+			normOf         func([]float64) float64
+		}{
+			{"linf", linf, g1, got.BregmanLinf, got.SlackLinf, func(x []float64) float64 { _, _, v := directNorms(x); return v }},
+			{"l2", l2, g2, got.BregmanL2, got.SlackL2, func(x []float64) float64 { _, v, _ := directNorms(x); return v }},
+			{"l1", l1, ginf, got.BregmanL1, got.SlackL1, func(x []float64) float64 { v, _, _ := directNorms(x); return v }},
+		} {
+			tilde := make([]float64, len(theta))
+			for i := range theta {
+				tilde[i] = theta[i] / math.Pow(qmin, 1/L)
+			}
+			nt := k.normOf(tilde)
+			A := ip / (k.norm * k.dual)
+			if wantD := nt * nt * (1 - A); math.Abs(k.gotD-wantD) > 1e-10*math.Max(1, math.Abs(wantD)) {
+				t.Fatalf("%s: D = %v, ‖θ̃‖²(1−A) = %v", k.name, k.gotD, wantD)
+			}
+			var delta float64
+			for _, qi := range q {
+				lambda := k.norm / (e * k.dual) * math.Pow(qmin, 1-2/L) * math.Exp(-qi)
+				delta += lambda * (qi/qmin - 1)
+			}
+			if math.Abs(k.gotDelta-delta) > 1e-10*math.Max(1, math.Abs(delta)) {
+				t.Fatalf("%s: δ = %v, Σλ_i(q_i/q_min − 1) = %v", k.name, k.gotDelta, delta)
+			}
+		}
+		// Spectral: γ_σ = q_min/(max_l σ_max(W_l))^L against the Jacobi SVD.
+		lay := refLayout(m)
+		var smax float64
+		for l := range lay.Layers() {
+			_, sv, _ := jacobiSVD(lay.View(theta, l))
+			smax = math.Max(smax, sv[0])
+		}
+		if !relClose(got.MarginSpectral, qmin/math.Pow(smax, L), 1e-9) {
+			t.Fatalf("gammaSpec = %v, SVD %v", got.MarginSpectral, qmin/math.Pow(smax, L))
+		}
+		if got.AlignSpectral > 1+1e-9 || got.AlignL2 > 1+1e-12 || got.AlignLinf > 1+1e-12 || got.AlignL1 > 1+1e-12 {
+			t.Fatalf("alignment above 1 (Hölder): %+v", got)
+		}
+	})
+}
+
+// refMargins returns max_i q_i.
+func refMargins(m *refModel, theta []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range m.margins(theta) {
+		mx = math.Max(mx, v)
+	}
+	return mx
+}
+
+// Hard margins are invariant to θ → c·θ for L-homogeneous f (q scales by
+// c^L, every norm by c). With c a power of two the scaling is exact, so the
+// margins agree to the pow's rounding: 4 ulps.
+func TestMarginsScaleInvariant(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		hidden := rapid.SampledFrom([]int{0, 3}).Draw(t, "hidden")
+		m, theta := drawSeparable(t, hidden)
+		c := math.Ldexp(1, rapid.IntRange(-20, 20).Draw(t, "log2c"))
+		scaled := make([]float64, len(theta))
+		for i := range theta {
+			scaled[i] = c * theta[i]
+		}
+		a, b := refMeasure(t, m, theta, true), refMeasure(t, m, scaled, true)
+		for _, p := range [][2]float64{{a.MarginLinf, b.MarginLinf}, {a.MarginL2, b.MarginL2}, {a.MarginL1, b.MarginL1}} {
+			if !relClose(p[0], p[1], 4*0x1p-52) {
+				t.Fatalf("c = %v: margin %v became %v", c, p[0], p[1])
+			}
+		}
+		// σ_max from power iteration converged to ~1e−13 relative.
+		if !relClose(a.MarginSpectral, b.MarginSpectral, 1e-11) {
+			t.Fatalf("c = %v: spectral margin %v became %v", c, a.MarginSpectral, b.MarginSpectral)
+		}
+	})
+}
+
+// JSON: ordered fields, the paper's names, NaN (D, δ before separation) as
+// null, and parseable.
+func TestMetricsJSON(t *testing.T) {
+	m := Metrics{Step: 3, QMin: -1, BregmanL2: math.NaN(), MarginLinf: 0.25, HasSpectral: true,
+		LayerSpectral: []float64{2, 3}, NormSpectral: 3}
+	b, err := json.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`{"step":3,`, `"gamma1":0.25`, `"bregman2":null`, `"spec_2":3`, `"norm_spec":3`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("JSON %s lacks %s", s, want)
+		}
+	}
+	if strings.Contains(s, "alignSpec") {
+		t.Errorf("JSON %s has spectral-dual fields that were not computed", s)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("JSON %s does not parse: %v", s, err)
+	}
+}
+
+// ratioPow where ‖θ‖^L over- or underflows: the ratio is still right to a
+// few ulps (10 allowed: one division, one pow of f ∈ [0.5, 1), an exact
+// scaling), and ±Inf only when the ratio itself is out of range.
+func TestRatioPowExtremes(t *testing.T) {
+	for _, c := range []struct{ num, n, L, want float64 }{
+		{1e300, 1e200, 2, 1e-100},
+		{-3, 1e-170, 2, math.Inf(-1)}, // −3e340: out of range
+		{2, 1e-170, 2, math.Inf(1)},
+		{3, 2, 1, 1.5},
+		{5e-300, 1e100, 3, 0}, // 5e−600 underflows to 0
+	} {
+		got := ratioPow(c.num, c.n, c.L)
+		if math.IsInf(c.want, 0) || c.want == 0 {
+			if got != c.want {
+				t.Errorf("ratioPow(%v, %v, %v) = %v, want %v", c.num, c.n, c.L, got, c.want)
+			}
+			continue
+		}
+		if !relClose(got, c.want, 10*0x1p-52) {
+			t.Errorf("ratioPow(%v, %v, %v) = %v, want %v", c.num, c.n, c.L, got, c.want)
+		}
+	}
+}
