@@ -97,7 +97,7 @@ func Euler(m Model, theta []float64, d *nn.Dataset) (Result, error) {
 // Residual: |analytic − R| with R = (4D(h) − D(2h))/3 the Richardson
 // extrapolation of the central differences D(·). Bound: 2·|D(h) − D(2h)|
 // (R's truncation error is far smaller than D's, of which |D(h) − D(2h)| ≈
-// 3·h²|ℓ'''|/6 is the estimate; a kink crossed by the stencil inflates it,
+// 3·h²|ℓ”'|/6 is the estimate; a kink crossed by the stencil inflates it,
 // which is why h is small) plus the rounding of the differences,
 // 4·E/h with E = (2·Size·M + 4n·(|log L| + max|q|))·u the first-order
 // rounding error of one log-loss evaluation, plus 1e−10·|analytic| for the

@@ -48,7 +48,8 @@ type KKTResiduals struct {
 	// gradients on one side and the batch gradient on the other.
 	IdentityErr float64
 	Lambda      []float64
-	// The same with λ (and k) refitted by NNLS, when Refit is set.
+	// The same with λ (and k) refitted by NNLS, when Refit is set (the
+	// better of the refit and Proposition 28's λ).
 	EpsFit, DeltaFit, EpsFitRel, DeltaFitRel float64
 	LambdaFit                                []float64
 }
@@ -143,9 +144,15 @@ func KKT(m Model, theta []float64, d *nn.Dataset, norm steepest.Norm, opt KKTOpt
 	if opt.Refit {
 		lam := append([]float64(nil), kr.Lambda...)
 		refit(norm, cols, qt, tt, lam, opt.TieTol)
-		kr.LambdaFit = lam
 		kr.EpsFit = projectSub(norm, tt, combine(cols, lam, p), k, opt.TieTol)
 		kr.DeltaFit = slack(lam, qt)
+		if math.Hypot(kr.EpsFit, kr.DeltaFit) > math.Hypot(kr.Eps, kr.Delta) {
+			// The normal equations lose accuracy near an exact KKT point;
+			// Proposition 28's λ is a candidate of the same minimisation.
+			lam = append(lam[:0], kr.Lambda...)
+			kr.EpsFit, kr.DeltaFit = kr.Eps, kr.Delta
+		}
+		kr.LambdaFit = lam
 		kr.EpsFitRel, kr.DeltaFitRel = kr.EpsFit/kr.NormTilde, kr.DeltaFit/(kr.NormTilde*kr.NormTilde)
 	}
 	return kr, nil

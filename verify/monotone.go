@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -29,6 +30,11 @@ type Trajectory struct {
 	Points []Point
 }
 
+// ErrDiverged is returned by Train when an iterate's loss or gradient is
+// not finite (a step size far beyond the stable range); the trajectory up
+// to the last finite iterate is returned with it.
+var ErrDiverged = errors.New("verify: training diverged")
+
 // Train runs steps full-batch updates of opt from θ (which it updates in
 // place) on d under obj and records every iterate, the final one included
 // (steps+1 points).
@@ -44,6 +50,9 @@ func Train(m Model, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, the
 	}
 	for t := 0; ; t++ {
 		m.Evaluate(theta, d, obj, ev)
+		if !finite(ev.LogLoss) || !finite(tensor.Nrm2(ev.Grad)) {
+			return tr, fmt.Errorf("step %d: log L = %v: %w", t, ev.LogLoss, ErrDiverged)
+		}
 		tr.Points = append(tr.Points, Point{
 			Theta:    append([]float64(nil), theta...),
 			Q:        append([]float64(nil), ev.Q...),
@@ -61,6 +70,8 @@ func Train(m Model, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, the
 		}
 	}
 }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // separated reports whether the sum loss is below the threshold of
 // assumption (A3): 1 for the exponential loss, e^{−Φ(0)} = log 2 for the
@@ -85,7 +96,7 @@ func separated(loss nn.Loss, logLoss float64) bool {
 //
 // exp: a' − a = −log Σ w_i e^{−Δq_i} exactly, e^{−x} ≤ 1 − x + ½x²e^{max(0,−x)}
 // and −log(1 − y) ≥ y; κ = 1. logistic: a = −log(e^L − 1) is convex and
-// decreasing in L with a'(L) = −1/(1 − e^{−L}), and ℓ''(ξ) ≤ σ(−ξ) ≤
+// decreasing in L with a'(L) = −1/(1 − e^{−L}), and ℓ”(ξ) ≤ σ(−ξ) ≤
 // σ(−q)e^{max(0, q−ξ)}, so L' − L ≤ S(−⟨w, Δq⟩ + quad) with S = Σ σ(−q_i)
 // and κ = S/(1 − e^{−L}).
 //
@@ -140,7 +151,9 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 		for i := range p0.Q {
 			dq := p1.Q[i] - p0.Q[i]
 			wdq += p0.Weights[i] * dq
-			quad += 0.5 * p0.Weights[i] * dq * dq * math.Exp(math.Max(0, -dq))
+			if p0.Weights[i] != 0 { // a zero weight times e^{709+} is no term
+				quad += 0.5 * p0.Weights[i] * dq * dq * math.Exp(math.Max(0, -dq))
+			}
 			maxq = math.Max(maxq, math.Max(math.Abs(p0.Q[i]), math.Abs(p1.Q[i])))
 		}
 		r := wdq + tensor.Dot(p0.Grad, delta)

@@ -13,11 +13,11 @@ func genOracle(src Source, short bool) Case {
 	c := Case{Seed: src.Uint64("seed")}
 	c.In = src.Int("in", 2, 5)
 	c.N = src.Int("n", 4, 16)
-	c.Steps = 2000
+	c.Steps = 4000
 	if short {
-		c.Steps = 500
+		c.Steps = 1000
 	}
-	c.RelStep = src.Float("lr", 0.05, 0.2)
+	c.RelStep = src.Float("lr", 0.005, 0.02)
 	return c
 }
 
@@ -28,10 +28,11 @@ func genOracle(src Source, short bool) Case {
 type OracleGaps struct {
 	Norms       []string
 	Early, Late [3][3]float64
-	// Wobble[a][k] is the largest one-step change of gap [a][k] over the
-	// last 20 steps: the scale at which a constant normalized step makes
-	// the direction oscillate.
-	Wobble [3][3]float64
+	// SoftEarly[a], SoftLate[a] are algorithm a's gap in its own norm
+	// measured with the soft margin, 1 − γ̃(θ_t)/γ⋆ ≥ 1 − γ(θ_t)/γ⋆ (Lemma
+	// 11): Theorem 1's monotone quantity, so it shrinks as training goes on
+	// and bounds the hard gap.
+	SoftEarly, SoftLate [3]float64
 	// Separation[N][B] = 1 − γ_N(θ⋆_B)/γ⋆_N: how far the max-margin
 	// direction of norm B is from being optimal for norm N.
 	Separation [3][3]float64
@@ -78,16 +79,21 @@ func LinearGaps(d *nn.Dataset, lr float64, steps int) (OracleGaps, error) {
 			if err := opt.Update(theta, ev.Grad, ev.LogScale); err != nil {
 				return g, fmt.Errorf("verify: linear gaps: %s step %d: %w", nrm.Name(), t, err)
 			}
-			if t == steps/4 || t >= steps-20 {
+			if t == steps/4 || t == steps {
+				mlp.Evaluate(ws, theta, d, nn.Objective{Loss: nn.Exp}, ev, false)
+				soft := 1 - ev.SoftNumerator()/nrm.Value(theta)/best[a]
 				for k, m := range ns {
 					gap := 1 - Margin(d, theta, m)/best[k]
-					switch {
-					case t == steps/4:
+					if t == steps {
+						g.Late[a][k] = gap
+					} else {
 						g.Early[a][k] = gap
-					case t > steps-20:
-						g.Wobble[a][k] = math.Max(g.Wobble[a][k], math.Abs(gap-g.Late[a][k]))
 					}
-					g.Late[a][k] = gap
+				}
+				if t == steps {
+					g.SoftLate[a] = soft
+				} else {
+					g.SoftEarly[a] = soft
 				}
 			}
 		}
@@ -124,7 +130,7 @@ func linearData(s *setup, n, dim int) (*nn.Dataset, error) {
 // the comparison "own gap < the other algorithm's gap" is made: where two
 // norms share (nearly) the same max-margin direction, both algorithms may
 // legitimately approach it and their order is noise.
-const oracleSeparation = 0.05
+const oracleSeparation = 0.1
 
 // oracleKKTTol bounds the refitted KKT residuals (ε/‖θ̃‖, δ/‖θ̃‖²) at the
 // oracle's exact solution: the LP vertices are exact to rounding; the SVM
@@ -137,12 +143,13 @@ const oracleKKTTol = 1e-5
 //
 //   - the oracle solutions are KKT points of (MM): refitted ε/‖θ̃‖ and
 //     δ/‖θ̃‖² ≤ oracleKKTTol (ties within 1e−9);
-//   - each algorithm's gap to its own norm's max margin does not grow from
-//     T/4 to T: residual gap(T), bound gap(T/4) + 2·Wobble (a constant
-//     normalized step leaves the direction oscillating at the scale of one
-//     step, so only growth beyond two one-step changes counts);
-//   - at T it is smaller than every other algorithm's gap to the same max
-//     margin, for pairs whose max-margin directions differ by at least
+//   - each algorithm's soft gap to its own norm's max margin,
+//     1 − γ̃(θ_t)/γ⋆ (an upper bound on the hard gap 1 − γ(θ_t)/γ⋆), shrinks
+//     from T/4 to T: residual soft gap(T), bound soft gap(T/4) (the hard gap
+//     itself oscillates at the scale of one constant normalized step and
+//     need not decrease between two given steps);
+//   - at T its hard gap is smaller than every other algorithm's hard gap
+//     to the same max margin, for pairs whose max-margin directions differ by at least
 //     oracleSeparation (residual own/other, bound 1).
 func runOracle(c Case) (Result, error) {
 	s, err := build(Case{Seed: c.Seed, In: c.In, N: c.N})
@@ -181,7 +188,8 @@ func runOracle(c Case) (Result, error) {
 	}
 	for k, name := range g.Norms {
 		own := g.Late[k][k]
-		add(Result{own, g.Early[k][k] + 2*g.Wobble[k][k], fmt.Sprintf("%s gap %.3g at T/4, %.3g at T (wobble %.2g)", name, g.Early[k][k], own, g.Wobble[k][k])})
+		// Rounding: γ̃ and γ⋆ are each accurate to ≈ (n + d)·u relative.
+		add(Result{g.SoftLate[k], g.SoftEarly[k] + 64*float64(d.Len()+c.In)*unit, fmt.Sprintf("%s soft gap %.3g at T/4, %.3g at T", name, g.SoftEarly[k], g.SoftLate[k])})
 		for b := range g.Norms {
 			if b == k || g.Separation[k][b] < oracleSeparation {
 				continue
