@@ -83,13 +83,13 @@ func runGradient(c Case) (Result, error) {
 // steps and the relative step length.
 func genTraining(src Source, short bool, c *Case) {
 	drawModel(src, c)
-	c.N = src.Int("n", 2, 10)
+	c.N = src.Int("n", 2, 16)
 	drawNorm(src, c)
 	c.Normal = c.Norm != "l2" || src.Int("normalized", 0, 1) == 1
 	if short {
-		c.Steps = src.Int("steps", 3, 10)
+		c.Steps = src.Int("steps", 3, 30)
 	} else {
-		c.Steps = src.Int("steps", 10, 40)
+		c.Steps = src.Int("steps", 10, 150)
 	}
 	c.RelStep = math.Exp(src.Float("log_rel_step", math.Log(1e-3), math.Log(3e-2)))
 }
