@@ -136,14 +136,14 @@ func (c Case) validate() error {
 	return nil
 }
 
-// drawModel draws an architecture: d ∈ [1, 4], up to two hidden layers of
-// width 1–5, sometimes a frozen last layer, sometimes leaky ReLU.
+// drawModel draws an architecture: d ∈ [1, 6], up to three hidden layers of
+// width 1–8, sometimes a frozen last layer, sometimes leaky ReLU.
 func drawModel(src Source, c *Case) {
-	c.In = src.Int("in", 1, 4)
-	depth := src.Int("hidden", 0, 2)
+	c.In = src.Int("in", 1, 6)
+	depth := src.Int("hidden", 0, 3)
 	c.Widths = nil
 	for l := range depth {
-		c.Widths = append(c.Widths, src.Int(fmt.Sprintf("width%d", l), 1, 5))
+		c.Widths = append(c.Widths, src.Int(fmt.Sprintf("width%d", l), 1, 8))
 	}
 	if depth > 0 && src.Int("freeze", 0, 3) == 0 {
 		c.Freeze = true

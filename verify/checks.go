@@ -13,7 +13,7 @@ import (
 func genHomogeneity(src Source, _ bool) Case {
 	c := Case{Seed: src.Uint64("seed")}
 	drawModel(src, &c)
-	c.N = src.Int("n", 1, 8)
+	c.N = src.Int("n", 1, 16)
 	// c away from 1 so that a bias b shows as |b|·|1 − c^L|.
 	if src.Int("up", 0, 1) == 1 {
 		c.Factor = src.Float("factor", 1.25, 4)
@@ -34,7 +34,7 @@ func runHomogeneity(c Case) (Result, error) {
 func genEuler(src Source, _ bool) Case {
 	c := Case{Seed: src.Uint64("seed")}
 	drawModel(src, &c)
-	c.N = src.Int("n", 1, 8)
+	c.N = src.Int("n", 1, 16)
 	return c
 }
 
@@ -53,7 +53,7 @@ func runEuler(c Case) (Result, error) {
 func genGradient(src Source, _ bool) Case {
 	c := Case{Seed: src.Uint64("seed")}
 	drawModel(src, &c)
-	c.N = src.Int("n", 1, 8)
+	c.N = src.Int("n", 1, 16)
 	drawLoss(src, &c)
 	c.Mean = src.Int("mean", 0, 1) == 1
 	return c

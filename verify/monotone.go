@@ -75,12 +75,15 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // separated reports whether the sum loss is below the threshold of
 // assumption (A3): 1 for the exponential loss, e^{−Φ(0)} = log 2 for the
-// logistic loss.
+// logistic loss, by at least 1e−9 in log L, so that a loss equal to the
+// threshold up to rounding does not count (at the threshold the soft margin
+// is 0 and the theorems say nothing).
 func separated(loss nn.Loss, logLoss float64) bool {
+	const by = 1e-9
 	if loss == nn.Logistic {
-		return logLoss < math.Log(math.Ln2)
+		return logLoss < math.Log(math.Ln2)-by
 	}
-	return logLoss < 0
+	return logLoss < -by
 }
 
 // MarginMonotone checks the discrete form of Theorem 1/9 (exponential loss)
@@ -151,8 +154,10 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 		for i := range p0.Q {
 			dq := p1.Q[i] - p0.Q[i]
 			wdq += p0.Weights[i] * dq
-			if p0.Weights[i] != 0 { // a zero weight times e^{709+} is no term
-				quad += 0.5 * p0.Weights[i] * dq * dq * math.Exp(math.Max(0, -dq))
+			if w := p0.Weights[i]; w != 0 && dq != 0 {
+				// ½ w Δq² e^{max(0,−Δq)} in log space: a subnormal weight
+				// times e^{800} is a finite term, not 0·∞.
+				quad += math.Exp(math.Log(0.5*w) + 2*math.Log(math.Abs(dq)) + math.Max(0, -dq))
 			}
 			maxq = math.Max(maxq, math.Max(math.Abs(p0.Q[i]), math.Abs(p1.Q[i])))
 		}

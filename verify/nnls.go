@@ -11,6 +11,7 @@ func nnls(Q, c []float64, n int, lam []float64) {
 		lam[i] = 0
 	}
 	passive := make([]bool, n)
+	excluded := make([]bool, n) // columns dependent on the passive ones
 	grad := make([]float64, n)
 	z := make([]float64, n)
 	scale := 0.0
@@ -28,7 +29,7 @@ func nnls(Q, c []float64, n int, lam []float64) {
 		}
 		enter, best := -1, tol
 		for i := range n {
-			if !passive[i] && grad[i] > best {
+			if !passive[i] && !excluded[i] && grad[i] > best {
 				enter, best = i, grad[i]
 			}
 		}
@@ -38,8 +39,10 @@ func nnls(Q, c []float64, n int, lam []float64) {
 		passive[enter] = true
 		for inner := 0; inner < 3*n+10; inner++ {
 			if !solvePassive(Q, c, n, passive, z) {
-				passive[enter] = false // dependent column: stop adding it
-				return
+				// A column (numerically) in the span of the passive ones adds
+				// nothing the others cannot: leave it out.
+				passive[enter], excluded[enter] = false, true
+				break
 			}
 			alpha := 1.0
 			for i := range n {
@@ -72,7 +75,7 @@ func nnls(Q, c []float64, n int, lam []float64) {
 
 // solvePassive solves Q_PP z_P = c_P by Gaussian elimination with partial
 // pivoting (z = 0 off P); it reports false for a (numerically) singular
-// system.
+// system, i.e. linearly dependent columns.
 func solvePassive(Q, c []float64, n int, passive []bool, z []float64) bool {
 	var idx []int
 	for i := range n {
@@ -83,13 +86,11 @@ func solvePassive(Q, c []float64, n int, passive []bool, z []float64) bool {
 	}
 	k := len(idx)
 	M := make([]float64, k*(k+1))
-	var diag float64
 	for a, i := range idx {
 		for b, j := range idx {
 			M[a*(k+1)+b] = Q[i*n+j]
 		}
 		M[a*(k+1)+k] = c[i]
-		diag = math.Max(diag, Q[i*n+i])
 	}
 	for col := range k {
 		p := col
@@ -98,7 +99,10 @@ func solvePassive(Q, c []float64, n int, passive []bool, z []float64) bool {
 				p = r
 			}
 		}
-		if math.Abs(M[p*(k+1)+col]) <= 1e-14*diag {
+		// The pivot is what remains of column col's squared norm after the
+		// earlier columns are projected out: tiny relative to its own
+		// squared norm means dependence.
+		if d := Q[idx[col]*n+idx[col]]; math.Abs(M[p*(k+1)+col]) <= 1e-12*d || d == 0 {
 			return false
 		}
 		for j := range k + 1 {
