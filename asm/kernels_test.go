@@ -1,8 +1,11 @@
 package asm
 
 import (
+	"flag"
+	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -159,24 +162,26 @@ func checkGuards(t *rapid.T, who string, buf []float64, off, n int) {
 
 func TestDot(t *testing.T) {
 	for _, v := range variants(t) {
-		rapid.Check(t, func(t *rapid.T) {
-			special := rapid.Bool().Draw(t, "special")
-			n := drawLen(t)
-			x, _ := drawVec(t, "x", n, special)
-			y, _ := drawVec(t, "y", n, special)
-			x0, y0 := clone(x), clone(y)
-			got, want := v.k.dot(x, y), dotGeneric(x, y)
-			var mag float64
-			for i := range x {
-				mag += math.Abs(x[i] * y[i])
-			}
-			if !closeSum(got, want, mag, n, hasNaN(x, y) || math.IsNaN(want) && math.IsInf(mag, 0) && !hasInfProducts(x, y)) {
-				t.Fatalf("%s: n=%d got %v want %v (Σ|xy| = %v)", v.name, n, got, want, mag)
-			}
-			if !cmp.Equal(x, x0, same) || !cmp.Equal(y, y0, same) {
-				t.Fatalf("%s changed its inputs", v.name)
-			}
-		})
+		rapid.Check(t, func(t *rapid.T) { checkDot(t, v) })
+	}
+}
+
+func checkDot(t *rapid.T, v variant) {
+	special := rapid.Bool().Draw(t, "special")
+	n := drawLen(t)
+	x, _ := drawVec(t, "x", n, special)
+	y, _ := drawVec(t, "y", n, special)
+	x0, y0 := clone(x), clone(y)
+	got, want := v.k.dot(x, y), dotGeneric(x, y)
+	var mag float64
+	for i := range x {
+		mag += math.Abs(x[i] * y[i])
+	}
+	if !closeSum(got, want, mag, n, hasNaN(x, y) || math.IsNaN(want) && math.IsInf(mag, 0) && !hasInfProducts(x, y)) {
+		t.Fatalf("%s: n=%d got %v want %v (Σ|xy| = %v)", v.name, n, got, want, mag)
+	}
+	if !cmp.Equal(x, x0, same) || !cmp.Equal(y, y0, same) {
+		t.Fatalf("%s changed its inputs", v.name)
 	}
 }
 
@@ -232,35 +237,44 @@ func TestNrm2(t *testing.T) {
 }
 
 // refNrm2 is an independent reference for Nrm2: math.Hypot folded over the
-// elements (slow, but free of overflow and underflow).
+// elements (slow, but free of overflow and underflow). Hypot's result is
+// rounded to an absolute 2^-1075 once it is subnormal, so a fold over tiny
+// elements would drift by n such errors: when every |x_i| < 2^-900 the fold
+// runs on x·2^600 (exact: a power of two, no overflow) and scales back once.
 func refNrm2(x []float64) float64 {
 	if hasNaN(x) {
 		return math.NaN()
 	}
+	scale := 1.0
+	if refMaxAbs(x) < 0x1p-900 {
+		scale = 0x1p600
+	}
 	var r float64
 	for _, v := range x {
-		r = math.Hypot(r, v)
+		r = math.Hypot(r, v*scale)
 	}
-	return r
+	return r / scale
 }
 
 func TestMaxAbsArgMaxAbs(t *testing.T) {
 	for _, v := range variants(t) {
-		rapid.Check(t, func(t *rapid.T) {
-			n := drawLen(t)
-			x, _ := drawVec(t, "x", n, rapid.Bool().Draw(t, "special"))
-			// Ties are common in real gradients: copy some elements around.
-			for k := rapid.IntRange(0, 3).Draw(t, "ties"); k > 0 && n > 0; k-- {
-				i, j := rapid.IntRange(0, n-1).Draw(t, "i"), rapid.IntRange(0, n-1).Draw(t, "j")
-				x[j] = -x[i]
-			}
-			if got, want := v.k.maxAbs(x), refMaxAbs(x); !cmp.Equal(got, want, same) {
-				t.Fatalf("%s MaxAbs: n=%d got %v want %v", v.name, n, got, want)
-			}
-			if got, want := v.k.argMaxAbs(x), refArgMaxAbs(x); got != want {
-				t.Fatalf("%s ArgMaxAbs: n=%d got %d want %d", v.name, n, got, want)
-			}
-		})
+		rapid.Check(t, func(t *rapid.T) { checkMaxAbsArgMaxAbs(t, v) })
+	}
+}
+
+func checkMaxAbsArgMaxAbs(t *rapid.T, v variant) {
+	n := drawLen(t)
+	x, _ := drawVec(t, "x", n, rapid.Bool().Draw(t, "special"))
+	// Ties are common in real gradients: copy some elements around.
+	for k := rapid.IntRange(0, 3).Draw(t, "ties"); k > 0 && n > 0; k-- {
+		i, j := rapid.IntRange(0, n-1).Draw(t, "i"), rapid.IntRange(0, n-1).Draw(t, "j")
+		x[j] = -x[i]
+	}
+	if got, want := v.k.maxAbs(x), refMaxAbs(x); !cmp.Equal(got, want, same) {
+		t.Fatalf("%s MaxAbs: n=%d got %v want %v", v.name, n, got, want)
+	}
+	if got, want := v.k.argMaxAbs(x), refArgMaxAbs(x); got != want {
+		t.Fatalf("%s ArgMaxAbs: n=%d got %d want %d", v.name, n, got, want)
 	}
 }
 
@@ -298,57 +312,62 @@ func refSign(v float64) float64 {
 	return math.Copysign(1, v)
 }
 
-// elementwise runs an elementwise kernel both in place and into a separate
-// guarded destination and compares with want, exactly.
-func TestElementwise(t *testing.T) {
-	type kernel struct {
-		name string
-		get  func(k *kernels) func(dst, x, z []float64)
-		want func(x, z float64) float64
-	}
-	ks := []kernel{
-		{"Sign", func(k *kernels) func(dst, x, z []float64) { return func(d, x, _ []float64) { k.sign(d, x) } }, func(x, _ float64) float64 { return refSign(x) }},
-		{"ReLU", func(k *kernels) func(dst, x, z []float64) { return func(d, x, _ []float64) { k.relu(d, x) } }, func(x, _ float64) float64 {
-			if x > 0 || x != x {
-				return x
-			}
-			return 0
-		}},
-		{"ReLUMask", func(k *kernels) func(dst, x, z []float64) { return k.reluMask }, func(g, z float64) float64 {
-			if z > 0 {
-				return g
-			}
-			return 0
-		}},
-	}
-	for _, v := range variants(t) {
-		for _, kk := range ks {
-			rapid.Check(t, func(t *rapid.T) {
-				n := drawLen(t)
-				special := rapid.Bool().Draw(t, "special")
-				x, _ := drawVec(t, "x", n, special)
-				z, _ := drawVec(t, "z", n, special)
-				x0, z0 := clone(x), clone(z)
-				want := make([]float64, n)
-				for i := range x {
-					want[i] = kk.want(x[i], z[i])
-				}
-				dst, buf := drawVec(t, "dst", n, false)
-				off := len(buf) - 8 - n
-				kk.get(v.k)(dst, x, z)
-				if !cmp.Equal(dst, want, same) {
-					t.Fatalf("%s %s: n=%d\n got %v\nwant %v\n   x %v", v.name, kk.name, n, dst, want, x)
-				}
-				checkGuards(t, v.name+" "+kk.name, buf, off, n)
-				if !cmp.Equal(x, x0, same) || !cmp.Equal(z, z0, same) {
-					t.Fatalf("%s %s changed its inputs", v.name, kk.name)
-				}
-				kk.get(v.k)(x, x, z) // in place
-				if !cmp.Equal(x, want, same) {
-					t.Fatalf("%s %s in place: n=%d got %v want %v", v.name, kk.name, n, x, want)
-				}
-			})
+// elemKernel is an elementwise kernel with its documented meaning.
+type elemKernel struct {
+	name string
+	get  func(k *kernels) func(dst, x, z []float64)
+	want func(x, z float64) float64
+}
+
+var elemKernels = []elemKernel{
+	{"Sign", func(k *kernels) func(dst, x, z []float64) { return func(d, x, _ []float64) { k.sign(d, x) } }, func(x, _ float64) float64 { return refSign(x) }},
+	{"ReLU", func(k *kernels) func(dst, x, z []float64) { return func(d, x, _ []float64) { k.relu(d, x) } }, func(x, _ float64) float64 {
+		if x > 0 || x != x {
+			return x
 		}
+		return 0
+	}},
+	{"ReLUMask", func(k *kernels) func(dst, x, z []float64) { return k.reluMask }, func(g, z float64) float64 {
+		if z > 0 {
+			return g
+		}
+		return 0
+	}},
+}
+
+// TestElementwise runs each elementwise kernel both in place and into a
+// separate guarded destination and compares with want, exactly.
+func TestElementwise(t *testing.T) {
+	for _, v := range variants(t) {
+		for _, kk := range elemKernels {
+			rapid.Check(t, func(t *rapid.T) { checkElementwise(t, v, kk) })
+		}
+	}
+}
+
+func checkElementwise(t *rapid.T, v variant, kk elemKernel) {
+	n := drawLen(t)
+	special := rapid.Bool().Draw(t, "special")
+	x, _ := drawVec(t, "x", n, special)
+	z, _ := drawVec(t, "z", n, special)
+	x0, z0 := clone(x), clone(z)
+	want := make([]float64, n)
+	for i := range x {
+		want[i] = kk.want(x[i], z[i])
+	}
+	dst, buf := drawVec(t, "dst", n, false)
+	off := len(buf) - 8 - n
+	kk.get(v.k)(dst, x, z)
+	if !cmp.Equal(dst, want, same) {
+		t.Fatalf("%s %s: n=%d\n got %v\nwant %v\n   x %v", v.name, kk.name, n, dst, want, x)
+	}
+	checkGuards(t, v.name+" "+kk.name, buf, off, n)
+	if !cmp.Equal(x, x0, same) || !cmp.Equal(z, z0, same) {
+		t.Fatalf("%s %s changed its inputs", v.name, kk.name)
+	}
+	kk.get(v.k)(x, x, z) // in place
+	if !cmp.Equal(x, want, same) {
+		t.Fatalf("%s %s in place: n=%d got %v want %v", v.name, kk.name, n, x, want)
 	}
 }
 
@@ -379,11 +398,13 @@ func TestScalAxpy(t *testing.T) {
 				t.Fatalf("%s Axpy changed x", v.name)
 			}
 			for i := range y {
-				want := y0[i] + a*x[i]
+				// float64(…) rounds the product: the spec lets the compiler fuse
+				// an unconverted x*y+z (it does with GOAMD64=v3).
+				want := y0[i] + float64(a*x[i])
 				exact := math.FMA(a, x[i], y0[i])
 				if math.IsNaN(want) || math.IsInf(want, 0) || math.IsInf(a*x[i], 0) {
 					if !cmp.Equal(y[i], want, same) && !cmp.Equal(y[i], exact, same) {
-						t.Fatalf("%s Axpy: n=%d i=%d got %v want %v or %v", v.name, n, i, y[i], want, exact)
+						t.Fatalf("%s Axpy: n=%d i=%d a=%v x=%v y=%v: got %v want %v or %v", v.name, n, i, a, x[i], y0[i], y[i], want, exact)
 					}
 					continue
 				}
@@ -423,15 +444,23 @@ func TestAdam(t *testing.T) {
 			t2, m2, v2 := clone(theta), clone(m), clone(vv)
 			refAdam(t2, m2, v2, g, beta1, beta2, step, bc2, epsA)
 			// A handful of roundings per element; the update's error is relative
-			// to the step size, not to θ. Each rounding that lands in the
-			// subnormals is off by up to 2^-1074 in absolute terms instead, hence
-			// the absolute term (a few such roundings).
-			const tiny = 0x1p-1071
+			// to the step size, not to θ. Each rounding errs by at most ε·|result|
+			// or, where the result is subnormal (g ≈ 1e-160 squares into them),
+			// by 2^-1075 absolute: tiny adds 8 such units.
+			// m' may itself be off by mTol (a fused or differently ordered
+			// β1·m + (1−β1)·g cancels to a tiny m'), and that error reaches θ
+			// multiplied by step/d.
+			const tiny = 8 * 0x1p-1075
 			for i := range theta {
 				tol := 8 * eps
-				if math.Abs(m1[i]-m2[i]) > tol*(math.Abs(beta1*m[i])+math.Abs(g[i]))+tiny ||
+				mTol := tol*(math.Abs(beta1*m[i])+math.Abs(g[i])) + tiny
+				var mProp float64
+				if d := math.Sqrt(v2[i])/bc2 + epsA; d > 0 {
+					mProp = step * mTol / d
+				}
+				if math.Abs(m1[i]-m2[i]) > mTol ||
 					math.Abs(v1[i]-v2[i]) > tol*(beta2*vv[i]+g[i]*g[i])+tiny ||
-					math.Abs(t1[i]-t2[i]) > tol*(math.Abs(theta[i])+math.Abs(theta[i]-t2[i]))+tiny {
+					math.Abs(t1[i]-t2[i]) > tol*(math.Abs(theta[i])+math.Abs(theta[i]-t2[i]))+mProp+tiny {
 					t.Fatalf("%s: i=%d θ %v/%v m %v/%v v %v/%v", v.name, i, t1[i], t2[i], m1[i], m2[i], v1[i], v2[i])
 				}
 			}
@@ -439,14 +468,18 @@ func TestAdam(t *testing.T) {
 	}
 }
 
-// refAdam restates torch.optim.Adam's single-tensor update.
+// refAdam restates torch.optim.Adam's single-tensor update. The step is
+// param.addcdiv_(exp_avg, denom, value=−step_size), i.e. step·(m/denom):
+// forming step·m first can underflow into the subnormals (m ≈ 1e-308) and
+// lose the digits the tolerance below counts on.
 func refAdam(theta, m, v, g []float64, beta1, beta2, step, sqrtBC2, eps float64) {
 	for i := range theta {
-		m[i] = beta1*m[i] + (1-beta1)*g[i]
-		v[i] = beta2*v[i] + (1-beta2)*g[i]*g[i]
+		// float64(…) keeps every product rounded (no fusion by the compiler).
+		m[i] = float64(beta1*m[i]) + float64((1-beta1)*g[i])
+		v[i] = float64(beta2*v[i]) + float64((1-beta2)*g[i]*g[i])
 		denom := math.Sqrt(v[i])/sqrtBC2 + eps
 		if denom > 0 {
-			theta[i] -= step * (m[i] / denom) // torch: addcdiv(m, denom, value=-step)
+			theta[i] -= float64(step * (m[i] / denom))
 		}
 	}
 }
@@ -472,4 +505,208 @@ func TestExported(t *testing.T) {
 			t.Errorf("%s AbsSum = %v", l, got)
 		}
 	}
+}
+
+// The properties above can fail: each table below breaks one documented
+// rule the way a SIMD kernel plausibly would (a tail bug, a −0 let through,
+// a tie or a NaN lost, a selection done as a multiplication), and the same
+// property functions must reject it.
+func TestPropertiesCatchWrongKernels(t *testing.T) {
+	elem := func(name string) elemKernel {
+		for _, kk := range elemKernels {
+			if kk.name == name {
+				return kk
+			}
+		}
+		t.Fatalf("no elementwise kernel %s", name)
+		return elemKernel{}
+	}
+	withGeneric := func(edit func(k *kernels)) *kernels {
+		k := genericKernels
+		edit(&k)
+		return &k
+	}
+	cases := []struct {
+		name  string
+		k     *kernels
+		check func(t *rapid.T, v variant)
+	}{
+		{"dot that drops the scalar tail", withGeneric(func(k *kernels) {
+			k.dot = func(x, y []float64) float64 { return dotGeneric(x[:len(x)&^3], y) }
+		}), checkDot},
+		{"sign that keeps -0", withGeneric(func(k *kernels) {
+			k.sign = func(dst, x []float64) {
+				signGeneric(dst, x)
+				for i, v := range x {
+					if v == 0 {
+						dst[i] = v
+					}
+				}
+			}
+		}), func(t *rapid.T, v variant) { checkElementwise(t, v, elem("Sign")) }},
+		{"relu written as max(x, 0) with NaN lost", withGeneric(func(k *kernels) {
+			k.relu = func(dst, x []float64) {
+				for i, v := range x {
+					dst[i] = 0
+					if v > 0 {
+						dst[i] = v
+					}
+				}
+			}
+		}), func(t *rapid.T, v variant) { checkElementwise(t, v, elem("ReLU")) }},
+		{"reluMask as a multiplication by the 0/1 mask", withGeneric(func(k *kernels) {
+			k.reluMask = func(dst, g, z []float64) {
+				for i := range g {
+					var m float64
+					if z[i] > 0 {
+						m = 1
+					}
+					dst[i] = g[i] * m
+				}
+			}
+		}), func(t *rapid.T, v variant) { checkElementwise(t, v, elem("ReLUMask")) }},
+		{"argMaxAbs that returns the last tie", withGeneric(func(k *kernels) {
+			k.argMaxAbs = func(x []float64) int {
+				best, m := -1, -1.0
+				for i, v := range x {
+					if a := math.Abs(v); a != a {
+						return i
+					} else if a >= m {
+						best, m = i, a
+					}
+				}
+				return best
+			}
+		}), checkMaxAbsArgMaxAbs},
+		{"maxAbs that skips NaN", withGeneric(func(k *kernels) {
+			k.maxAbs = func(x []float64) float64 {
+				var m float64
+				for _, v := range x {
+					m = math.Max(m, math.Abs(v))
+					if m != m {
+						m = 0
+					}
+				}
+				return m
+			}
+		}), checkMaxAbsArgMaxAbs},
+	}
+	// A failing check must neither write a fail file nor shrink for long.
+	for name, value := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "100ms"} {
+		f := flag.Lookup(name)
+		if f == nil {
+			t.Fatalf("rapid has no flag %s", name)
+		}
+		old := f.Value.String()
+		if err := f.Value.Set(value); err != nil {
+			t.Fatal(err)
+		}
+		defer f.Value.Set(old)
+	}
+	for _, c := range cases {
+		rec := &recordTB{name: t.Name() + "/" + c.name}
+		rapid.Check(rec, func(t *rapid.T) { c.check(t, variant{c.name, c.k}) })
+		if !rec.failed {
+			t.Errorf("the properties accepted a %s", c.name)
+			continue
+		}
+		t.Logf("%s: rejected (%s)", c.name, strings.SplitN(rec.msg, "\n", 2)[0])
+	}
+}
+
+// recordTB stands in for *testing.T under rapid.Check and records a failure
+// instead of failing the test.
+type recordTB struct {
+	name   string
+	failed bool
+	msg    string
+}
+
+func (r *recordTB) fail(msg string) {
+	if !r.failed {
+		r.msg = msg
+	}
+	r.failed = true
+}
+
+func (r *recordTB) Helper()                           {}
+func (r *recordTB) Name() string                      { return r.name }
+func (r *recordTB) Logf(string, ...any)               {}
+func (r *recordTB) Log(...any)                        {}
+func (r *recordTB) Skipf(string, ...any)              {}
+func (r *recordTB) Skip(...any)                       {}
+func (r *recordTB) SkipNow()                          {}
+func (r *recordTB) Errorf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
+func (r *recordTB) Error(args ...any)                 { r.fail(fmt.Sprint(args...)) }
+func (r *recordTB) Fatalf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
+func (r *recordTB) Fatal(args ...any)                 { r.fail(fmt.Sprint(args...)) }
+func (r *recordTB) FailNow()                          { r.failed = true }
+func (r *recordTB) Fail()                             { r.failed = true }
+func (r *recordTB) Failed() bool                      { return r.failed }
+
+// Empty and nil slices: no kernel may touch memory, and the reductions
+// return their documented empty values.
+func TestEmpty(t *testing.T) {
+	for _, v := range variants(t) {
+		for _, x := range [][]float64{nil, {}, make([]float64, 8)[8:]} {
+			if got := v.k.dot(x, x); got != 0 || math.Signbit(got) {
+				t.Errorf("%s: dot of empty = %v", v.name, got)
+			}
+			if got := v.k.absSum(x); got != 0 {
+				t.Errorf("%s: absSum of empty = %v", v.name, got)
+			}
+			if got := v.k.nrm2(x); got != 0 {
+				t.Errorf("%s: nrm2 of empty = %v", v.name, got)
+			}
+			if got := v.k.maxAbs(x); got != 0 {
+				t.Errorf("%s: maxAbs of empty = %v", v.name, got)
+			}
+			if got := v.k.argMaxAbs(x); got != -1 {
+				t.Errorf("%s: argMaxAbs of empty = %v", v.name, got)
+			}
+			v.k.axpy(2, x, x)
+			v.k.scal(2, x)
+			v.k.sign(x, x)
+			v.k.relu(x, x)
+			v.k.reluMask(x, x, x)
+			v.k.adam(x, x, x, x, 0.9, 0.999, 1e-3, 1, 1e-8)
+		}
+	}
+}
+
+// PeakFMA returns its documented operation count: n iterations of 12
+// vector FMAs (2 flops per lane) on the SIMD levels, 0 elsewhere.
+func TestPeakFMA(t *testing.T) {
+	lanes := map[Level]float64{AVX2: 4, AVX512: 8}
+	for _, l := range []Level{Generic, AVX2, AVX512, NEON} {
+		want := 0.0
+		if Supported(l) {
+			want = 7 * 12 * 2 * lanes[l]
+		}
+		if got := PeakFMA(l, 7); got != want {
+			t.Errorf("PeakFMA(%s, 7) = %v, want %v", l, got, want)
+		}
+		if got := PeakFMA(l, 0); got != 0 {
+			t.Errorf("PeakFMA(%s, 0) = %v, want 0", l, got)
+		}
+	}
+}
+
+// FuzzKernels runs the exact-semantics properties under the fuzzer
+// (go test -fuzz FuzzKernels ./asm/): rapid turns the fuzzer's bytes into
+// drawn lengths, offsets and values. Without -fuzz it runs the seed once.
+func FuzzKernels(f *testing.F) {
+	vs := variants(f)
+	f.Add([]byte{})
+	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
+		v := vs[rapid.IntRange(0, len(vs)-1).Draw(t, "variant")]
+		switch rapid.IntRange(0, 2).Draw(t, "property") {
+		case 0:
+			checkMaxAbsArgMaxAbs(t, v)
+		case 1:
+			checkElementwise(t, v, rapid.SampledFrom(elemKernels).Draw(t, "kernel"))
+		default:
+			checkDot(t, v)
+		}
+	}))
 }

@@ -2,8 +2,169 @@
 
 package asm
 
+import "math"
+
 // The amd64 kernel tables. Entries left nil run the generic twin (and are
 // reported by fallbacks, which the tests require to be empty).
-var avx2Kernels = kernels{}
+var avx2Kernels = kernels{
+	dot:       dotAVX2,
+	axpy:      axpyAVX2,
+	scal:      scalAVX2,
+	sign:      signAVX2,
+	relu:      reluAVX2,
+	reluMask:  reluMaskAVX2,
+	adam:      adamAVX2,
+	absSum:    absSumAVX2,
+	nrm2:      nrm2AVX2,
+	maxAbs:    maxAbsAVX2,
+	argMaxAbs: argMaxAbsAVX2,
+}
 
-var avx512Kernels = kernels{}
+var avx512Kernels = kernels{
+	dot:       dotAVX512,
+	axpy:      axpyAVX512,
+	scal:      scalAVX512,
+	sign:      signAVX512,
+	relu:      reluAVX512,
+	reluMask:  reluMaskAVX512,
+	adam:      adamAVX512,
+	absSum:    absSumAVX512,
+	nrm2:      nrm2AVX512,
+	maxAbs:    maxAbsAVX512,
+	argMaxAbs: argMaxAbsAVX512,
+}
+
+// Nrm2 on a SIMD level: the SIMD sum of squares when it is safely inside
+// the normal range (the rule of nrm2Generic), else the shared scaled pass
+// with the SIMD max|x_i|.
+func nrm2AVX2(x []float64) float64 {
+	if ssq := sumSqAVX2(x); ssq >= nrm2Low && ssq <= math.MaxFloat64 {
+		return math.Sqrt(ssq)
+	}
+	return nrm2Scaled(x, maxAbsAVX2(x))
+}
+
+func nrm2AVX512(x []float64) float64 {
+	if ssq := sumSqAVX512(x); ssq >= nrm2Low && ssq <= math.MaxFloat64 {
+		return math.Sqrt(ssq)
+	}
+	return nrm2Scaled(x, maxAbsAVX512(x))
+}
+
+// ArgMaxAbs on a SIMD level, in two passes: the SIMD max|x_i| m, then the
+// first index whose |x_i| reaches it (firstGE compares the bit patterns of
+// |x_i| as integers, which order like the values, with every NaN above
+// +Inf). When m is a NaN the threshold is the smallest NaN pattern, so the
+// first NaN of any payload is found. Both passes are exact, so the first
+// index of the maximum is exact too.
+func argMaxAbsAVX2(x []float64) int {
+	if len(x) == 0 {
+		return -1
+	}
+	return firstGEAVX2(x, argMaxThreshold(maxAbsAVX2(x)))
+}
+
+func argMaxAbsAVX512(x []float64) int {
+	if len(x) == 0 {
+		return -1
+	}
+	return firstGEAVX512(x, argMaxThreshold(maxAbsAVX512(x)))
+}
+
+// argMaxThreshold is the bit pattern firstGE looks for, given max|x_i| = m.
+func argMaxThreshold(m float64) uint64 {
+	if m != m {
+		return 0x7ff0000000000001 // the smallest NaN with the sign cleared
+	}
+	return math.Float64bits(m)
+}
+
+//go:noescape
+func dotAVX2(x, y []float64) float64
+
+//go:noescape
+func dotAVX512(x, y []float64) float64
+
+//go:noescape
+func absSumAVX2(x []float64) float64
+
+//go:noescape
+func absSumAVX512(x []float64) float64
+
+//go:noescape
+func sumSqAVX2(x []float64) float64
+
+//go:noescape
+func sumSqAVX512(x []float64) float64
+
+//go:noescape
+func maxAbsAVX2(x []float64) float64
+
+//go:noescape
+func maxAbsAVX512(x []float64) float64
+
+//go:noescape
+func firstGEAVX2(x []float64, thr uint64) int
+
+//go:noescape
+func firstGEAVX512(x []float64, thr uint64) int
+
+//go:noescape
+func axpyAVX2(a float64, x, y []float64)
+
+//go:noescape
+func axpyAVX512(a float64, x, y []float64)
+
+//go:noescape
+func scalAVX2(a float64, x []float64)
+
+//go:noescape
+func scalAVX512(a float64, x []float64)
+
+//go:noescape
+func signAVX2(dst, x []float64)
+
+//go:noescape
+func signAVX512(dst, x []float64)
+
+//go:noescape
+func reluAVX2(dst, x []float64)
+
+//go:noescape
+func reluAVX512(dst, x []float64)
+
+//go:noescape
+func reluMaskAVX2(dst, g, z []float64)
+
+//go:noescape
+func reluMaskAVX512(dst, g, z []float64)
+
+//go:noescape
+func adamAVX2(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+
+//go:noescape
+func adamAVX512(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+
+// The peak-FMA loops (peak_amd64.s) and the flops one iteration performs.
+func peakFMAAVX2(n int)
+
+func peakFMAAVX512(n int)
+
+const (
+	peakFlopsAVX2   = 12 * 4 * 2
+	peakFlopsAVX512 = 12 * 8 * 2
+)
+
+func init() {
+	peakFMA = func(l Level, n int) float64 {
+		switch l {
+		case AVX2:
+			peakFMAAVX2(n)
+			return float64(n) * peakFlopsAVX2
+		case AVX512:
+			peakFMAAVX512(n)
+			return float64(n) * peakFlopsAVX512
+		}
+		return 0
+	}
+}

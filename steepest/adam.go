@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -82,9 +83,12 @@ func (a *Adam) SetState(st [][]float64) error {
 	return nil
 }
 
+// Step applies one step from ev (see Optimizer).
+func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta, ev.Grad, ev.LogScale) }
+
 // Update applies one Adam step.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(a.Name(), theta, grad, logScale); err != nil {
+	if err := checkStep(a, theta, grad, logScale); err != nil {
 		return err
 	}
 	if len(a.M) != len(theta) {

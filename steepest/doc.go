@@ -7,8 +7,9 @@
 //
 // A Norm gives ‖θ‖, its dual ‖g‖⋆, the steepest unit direction
 // argmin{⟨u, g⟩ : ‖u‖ ≤ 1} and a subgradient of ‖θ‖. L2, LInf, L1 and Lp
-// act on the flat parameter vector; Spectral is the paper's modular norm
-// max_l σ_max(W_l) over the layers of an nn.Layout. Spectral directions
+// act on the flat parameter vector; Modular is the paper's max-over-layers
+// norm max_l ‖W_l‖_(l) over the layers of an nn.Layout, and Spectral its
+// spectral case max_l σ_max(W_l). Spectral directions
 // U·Vᵀ come from a Newton–Schulz polar iteration and σ_max from warm-started
 // power iteration, on tensor GEMMs; there is no SVD dependency.
 //
@@ -24,11 +25,12 @@
 //	NewCD(lr, normalized)              one coordinate, argmax|g_i|  (§2.3, ℓ1)
 //	NewLpDescent(p, lr, normalized)    ℓp steepest descent
 //	NewSpectralDescent(layout, lr, n)  W_l −= η·U_l·V_lᵀ           (Eq. 82)
+//	NewSteepest(norm, lr, normalized)  any Norm, e.g. NewModular(layout, …)
 //	NewAdam(p, lr, β1, β2, ε)          torch.optim.Adam             (Eq. 80)
 //	NewShampoo(layout, lr, ε)          torch-optimizer's Shampoo    (§7, the paper's Fig. 3)
 //	New(Config)                        any of these by name, for the CLI
 //
-// Step(opt, θ, ev) applies one step from an nn.Eval. State/SetState expose
+// opt.Step(θ, ev) applies one step from an nn.Eval. State/SetState expose
 // the optimizer state for checkpoints and roll-backs.
 //
 // # Schedules

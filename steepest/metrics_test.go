@@ -24,7 +24,7 @@ func refMeasure(t *rapid.T, m *refModel, theta []float64, spectral bool) Metrics
 	if err != nil {
 		t.Fatal(err)
 	}
-	mt.PowerIters = 1000 // converge fully for the comparisons
+	mt.ExactSpectral = true // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
 	q, w, ll, g := m.eval(theta)
 	qmin := math.Inf(1)
 	for _, v := range q {
@@ -144,6 +144,19 @@ func TestMetricsMatchDefinitions(t *testing.T) {
 		if !relClose(got.MarginSpectral, qmin/math.Pow(smax, L), 1e-9) {
 			t.Fatalf("gammaSpec = %v, SVD %v", got.MarginSpectral, qmin/math.Pow(smax, L))
 		}
+		// Spectral alignment: ⟨θ,−g⟩/(max_l σ_max(W_l) · Σ_l ‖G_l‖_nuclear),
+		// nuclear norms from the SVD (polar cut-off: 1e−10·‖G‖_F per
+		// singular value, so 1e−9 relative).
+		var nuc float64
+		for l := range lay.Layers() {
+			_, sv, _ := jacobiSVD(lay.View(g, l))
+			for _, v := range sv {
+				nuc += v
+			}
+		}
+		if want := ip / (smax * nuc); !relClose(got.AlignSpectral, want, 1e-9) {
+			t.Fatalf("alignSpec = %v, definition %v", got.AlignSpectral, want)
+		}
 		if got.AlignSpectral > 1+1e-9 || got.AlignL2 > 1+1e-12 || got.AlignLinf > 1+1e-12 || got.AlignL1 > 1+1e-12 {
 			t.Fatalf("alignment above 1 (Hölder): %+v", got)
 		}
@@ -184,14 +197,17 @@ func TestMarginsScaleInvariant(t *testing.T) {
 	})
 }
 
-// JSON: ordered fields, the paper's names, NaN (D, δ before separation) as
+// JSON (by value and by pointer): ordered fields, the paper's names, NaN (D, δ before separation) as
 // null, and parseable.
 func TestMetricsJSON(t *testing.T) {
 	m := Metrics{Step: 3, QMin: -1, BregmanL2: math.NaN(), MarginLinf: 0.25, HasSpectral: true,
 		LayerSpectral: []float64{2, 3}, NormSpectral: 3}
-	b, err := json.Marshal(&m)
+	b, err := json.Marshal(m) // by value: the CLI may not pass a pointer
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bp, err := json.Marshal(&m); err != nil || string(bp) != string(b) {
+		t.Fatalf("pointer and value marshal differ: %s vs %s (%v)", bp, b, err)
 	}
 	s := string(b)
 	for _, want := range []string{`{"step":3,`, `"gamma1":0.25`, `"bregman2":null`, `"spec_2":3`, `"norm_spec":3`} {
@@ -230,4 +246,52 @@ func TestRatioPowExtremes(t *testing.T) {
 			t.Errorf("ratioPow(%v, %v, %v) = %v, want %v", c.num, c.n, c.L, got, c.want)
 		}
 	}
+}
+
+// The default (capped, warm-started) spectral estimate is a lower bound of
+// σ_max that never decreases from call to call on a fixed θ; the power
+// estimate ‖Wᵀu‖ ≤ σ_max holds exactly in exact arithmetic, so 1e−14
+// relative covers its rounding. After 200 calls (600 iterations) it agrees
+// with the SVD to 1e−6 unless σ₂/σ₁ > 1 − 1e−3 (then the gap itself is tiny
+// and the lower bound is within (σ₁ − σ₂)).
+func TestMeterSpectralWarmStart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m, theta := drawSeparable(t, 3)
+		lay := refLayout(m)
+		mt, err := NewMeter(m.degree(), lay, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, w, ll, g := m.eval(theta)
+		in := &measureInput{q: q, w: w, grad: g, logLoss: ll, qmin: 1, soft: -ll}
+		ref := make([]float64, lay.Layers())
+		gap := make([]float64, lay.Layers())
+		for l := range ref {
+			_, sv, _ := jacobiSVD(lay.View(theta, l))
+			ref[l] = sv[0]
+			gap[l] = sv[0]
+			if len(sv) > 1 {
+				gap[l] = sv[0] - sv[1]
+			}
+		}
+		prev := make([]float64, lay.Layers())
+		for call := range 200 {
+			got := mt.measure(call, theta, in)
+			for l, s := range got.LayerSpectral {
+				if s > ref[l]*(1+1e-14) || s < prev[l]*(1-1e-14) {
+					t.Fatalf("call %d layer %d: estimate %v (previous %v, σ_max %v)", call, l, s, prev[l], ref[l])
+				}
+				prev[l] = s
+			}
+		}
+		for l := range ref {
+			bound := 1e-6 * ref[l]
+			if gap[l] < 1e-3*ref[l] {
+				bound += gap[l]
+			}
+			if ref[l]-prev[l] > bound {
+				t.Fatalf("layer %d: estimate %v after 200 calls, σ_max %v (gap %v)", l, prev[l], ref[l], gap[l])
+			}
+		}
+	})
 }

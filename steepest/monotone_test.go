@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
@@ -77,9 +78,8 @@ func softMarginStep(t *rapid.T, m stepModel, nrm Norm, opt Optimizer, theta []fl
 }
 
 type algo struct {
-	name string
-	norm Norm
-	opt  func() Optimizer
+	name  string
+	build func(lay nn.Layout) (Norm, Optimizer)
 }
 
 func mustOpt(o *Steepest, err error) Optimizer {
@@ -89,30 +89,54 @@ func mustOpt(o *Steepest, err error) Optimizer {
 	return o
 }
 
+// steepestAlgo is steepest descent w.r.t. a layout-free norm.
+func steepestAlgo(name string, n Norm, normalized bool) algo {
+	return algo{name, func(nn.Layout) (Norm, Optimizer) { return n, mustOpt(NewSteepest(n, 1, normalized)) }}
+}
+
 var monotoneAlgos = []algo{
-	{"gd", L2{}, func() Optimizer { return mustOpt(NewGD(1)) }},
-	{"gd-normalized", L2{}, func() Optimizer { return mustOpt(NewSteepest(L2{}, 1, true)) }},
-	{"sd", LInf{}, func() Optimizer { return mustOpt(NewSD(1, true)) }},
-	{"sd-unnormalized", LInf{}, func() Optimizer { return mustOpt(NewSD(1, false)) }},
-	{"cd", L1{}, func() Optimizer { return mustOpt(NewCD(1, true)) }},
-	{"cd-unnormalized", L1{}, func() Optimizer { return mustOpt(NewCD(1, false)) }},
-	{"lp3", mustLp(3), func() Optimizer { return mustOpt(NewLpDescent(3, 1, true)) }},
-	{"lp1.5-unnormalized", mustLp(1.5), func() Optimizer { return mustOpt(NewLpDescent(1.5, 1, false)) }},
+	{"gd", func(nn.Layout) (Norm, Optimizer) { return L2{}, mustOpt(NewGD(1)) }},
+	steepestAlgo("gd-normalized", L2{}, true),
+	steepestAlgo("sd", LInf{}, true),
+	steepestAlgo("sd-unnormalized", LInf{}, false),
+	steepestAlgo("cd", L1{}, true),
+	steepestAlgo("cd-unnormalized", L1{}, false),
+	steepestAlgo("lp3", mustLp(3), true),
+	steepestAlgo("lp1.5-unnormalized", mustLp(1.5), false),
+	{"spectral", func(lay nn.Layout) (Norm, Optimizer) {
+		o := mustOpt(NewSpectralDescent(lay, 1, true)).(*Steepest)
+		return o.Norm, o
+	}},
+	{"modular-l2-unnormalized", func(lay nn.Layout) (Norm, Optimizer) {
+		n, err := NewModular(lay, L2{})
+		if err != nil {
+			panic(err)
+		}
+		return n, mustOpt(NewSteepest(n, 1, false))
+	}},
 }
 
 // The soft margin in the algorithm's own norm never decreases beyond the
 // second-order bound of softMarginStep, for step length h = 0.5 %·‖θ‖,
-// on linear models and one-hidden-layer ReLU nets; and it does increase over
-// the run (for linear models with L < 1 the first-order gain is positive).
+// on linear models and one-hidden-layer ReLU nets, for ℓ2, ℓ∞, ℓ1, ℓp and
+// the modular norms (spectral: the polar factor is exact to ≈ 1e−14 here,
+// well inside the check's 1e−12).
 func TestSoftMarginMonotoneReference(t *testing.T) {
-	for _, hidden := range []int{0, 3} {
+	checkMonotone(t, 3, func(_ *rapid.T, r *refModel) stepModel { return r })
+}
+
+// checkMonotone runs the soft-margin check for every algorithm on linear
+// models and nets with the given hidden width, built by model.
+func checkMonotone(t *testing.T, hidden int, model func(*rapid.T, *refModel) stepModel) {
+	for _, h := range []int{0, hidden} {
 		for _, al := range monotoneAlgos {
-			t.Run(al.name+map[bool]string{true: "/linear", false: "/relu"}[hidden == 0], func(t *testing.T) {
+			t.Run(al.name+map[bool]string{true: "/linear", false: "/relu"}[h == 0], func(t *testing.T) {
 				rapid.Check(t, func(t *rapid.T) {
-					m, theta := drawSeparable(t, hidden)
-					opt := al.opt()
+					r, theta := drawSeparable(t, h)
+					m := model(t, r)
+					nrm, opt := al.build(refLayout(r))
 					for step := range 25 {
-						drop, allowed, gamma := softMarginStep(t, m, al.norm, opt, theta, 0.005)
+						drop, allowed, gamma := softMarginStep(t, m, nrm, opt, theta, 0.005)
 						if drop > allowed+1e-12*math.Abs(gamma) {
 							t.Fatalf("step %d: soft margin fell by %.3g, bound %.3g (γ̃ = %.6g)", step, drop, allowed, gamma)
 						}

@@ -53,8 +53,14 @@ func scaledCopy(dst, x []float64, s, n float64) {
 		clear(dst)
 		return
 	}
-	copy(dst, x)
-	tensor.Scal(s/n, dst)
+	if f := s / n; !math.IsInf(f, 0) {
+		copy(dst, x)
+		tensor.Scal(f, dst)
+		return
+	}
+	for i, v := range x { // n is subnormal: 1/n overflows
+		dst[i] = s * (v / n)
+	}
 }
 
 // LInf is the max norm ‖x‖∞ = max|x_i|; its dual is ℓ1. Steepest descent

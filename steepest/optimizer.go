@@ -30,6 +30,9 @@ type Optimizer interface {
 	// gradient's log-scale. It fails, leaving θ unchanged, on mismatched
 	// lengths or a non-finite gradient.
 	Update(theta, grad []float64, logScale float64) error
+	// Step is Update(theta, ev.Grad, ev.LogScale): one step from an
+	// nn.Eval that was evaluated at θ with the gradient.
+	Step(theta []float64, ev *nn.Eval) error
 	// LogLR returns log η; SetLogLR sets it.
 	LogLR() float64
 	SetLogLR(logLR float64)
@@ -37,16 +40,17 @@ type Optimizer interface {
 	SetState(state [][]float64) error
 }
 
-// checkStep validates the arguments every Update shares.
-func checkStep(name string, theta, grad []float64, logScale float64) error {
+// checkStep validates the arguments every Update shares (o names the
+// optimizer in errors; Name is called only on error).
+func checkStep(o interface{ Name() string }, theta, grad []float64, logScale float64) error {
 	if len(theta) != len(grad) {
-		return errorf("%s: len(theta) = %d, len(grad) = %d", name, len(theta), len(grad))
+		return errorf("%s: len(theta) = %d, len(grad) = %d", o.Name(), len(theta), len(grad))
 	}
 	if m := tensor.MaxAbs(grad); math.IsNaN(m) || math.IsInf(m, 0) {
-		return errorf("%s: gradient is not finite (max |g_i| = %v)", name, m)
+		return errorf("%s: gradient is not finite (max |g_i| = %v)", o.Name(), m)
 	}
 	if math.IsNaN(logScale) || math.IsInf(logScale, 1) {
-		return errorf("%s: gradient log-scale is %v", name, logScale)
+		return errorf("%s: gradient log-scale is %v", o.Name(), logScale)
 	}
 	return nil
 }
@@ -166,9 +170,14 @@ func (s *Steepest) State() [][]float64 { return nil }
 // SetState accepts only an empty state.
 func (s *Steepest) SetState(st [][]float64) error { return setState(s.Name(), nil, st) }
 
+// Step applies one step from ev (see Optimizer).
+func (s *Steepest) Step(theta []float64, ev *nn.Eval) error {
+	return s.Update(theta, ev.Grad, ev.LogScale)
+}
+
 // Update applies one step.
 func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(s.Name(), theta, grad, logScale); err != nil {
+	if err := checkStep(s, theta, grad, logScale); err != nil {
 		return err
 	}
 	lr := math.Exp(s.logLR)

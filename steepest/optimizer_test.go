@@ -334,3 +334,38 @@ func TestNewByName(t *testing.T) {
 		}
 	}
 }
+
+// Scale-invariant steps never look at the gradient's scale: the same Grad
+// at log-scale 0 and at −1e5 (a loss far below 1e−308) gives bit-identical
+// θ for normalized steepest descent in every norm, sign and coordinate
+// descent, and Adam with ε = 0 (any β).
+func TestScaleInvariantSteps(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		l := drawLayout(t)
+		p := l.Size()
+		theta, g := drawVec(t, p, "theta"), drawVec(t, p, "g")
+		mk := []func() Optimizer{
+			func() Optimizer { return mustOpt(NewSteepest(L2{}, 0.1, true)) },
+			func() Optimizer { return mustOpt(NewSD(0.1, true)) },
+			func() Optimizer { return mustOpt(NewCD(0.1, true)) },
+			func() Optimizer { return mustOpt(NewLpDescent(3, 0.1, true)) },
+			func() Optimizer { return mustOpt(NewSpectralDescent(l, 0.1, true)) },
+			func() Optimizer { a, _ := NewAdam(p, 0.1, 0.9, 0.99, 0); return a },
+		}
+		for _, f := range mk {
+			a, b := f(), f()
+			x, y := append([]float64(nil), theta...), append([]float64(nil), theta...)
+			if err := a.Update(x, g, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(y, g, -1e5); err != nil {
+				t.Fatal(err)
+			}
+			for i := range x {
+				if x[i] != y[i] {
+					t.Fatalf("%s: θ[%d] = %v at scale 1, %v at scale e^−100000", a.Name(), i, x[i], y[i])
+				}
+			}
+		}
+	})
+}

@@ -22,14 +22,20 @@ import (
 //
 // Stopping rule: the step δ_k = ‖X_{k+1} − X_k‖_F is watched. The loop ends
 // when δ_k ≤ 2⁻⁴⁸·‖X‖_F (converged to working accuracy), or when
-// δ_k < 1e−10·‖X‖_F and δ_k > δ_{k−1}/4 (the converging part is done and
-// what still moves are singular values that sit in the linear phase below
-// ≈ 1e−10·‖G‖_F, or rounding noise), or after polarMaxIter steps. Singular
-// values below ≈ 1e−10·‖G‖_F are therefore treated as numerically zero:
-// they end with a weight in [0, 1) instead of 1, which changes
-// ⟨U·Vᵀ, G⟩ by less than rank·1e−10·‖G‖_F. Everything above converges to
-// float64 accuracy (tests compare with a Jacobi SVD).
-const polarMaxIter = 100
+// δ_k < 1e−10·‖X‖_F and δ_k > δ_{k−1}/4 (what still moves are singular
+// values in the linear phase far below the converged ones, or rounding
+// noise), or after polarMaxIter = 60 steps — enough to bring a singular
+// value of 1e−10·‖G‖_F to 1 (55 steps of ×1.5, then quadratic).
+//
+// Consequences, for a G with singular values σ_i: those above ≈ 1e−10·‖G‖_F
+// converge to 1 to float64 accuracy; smaller ones count as numerically
+// zero and end with a weight in [0, 1) (≤ σ_i/‖G‖_F·1.5⁶⁰ ≈ 3.6e10·σ_i/‖G‖_F),
+// which changes ⟨U·Vᵀ, G⟩ by less than rank·1e−10·‖G‖_F. Rounding noise in
+// the iteration (≈ 1e−16 relative in the null space of a rank-deficient G)
+// grows by the same factor 1.5 per step while the loop runs, so the null-
+// space error of U_r·V_rᵀ is about 1e−16·1.5^k after k steps (k ≈ 20 for
+// σ_min/‖G‖_F ≈ 1e−3). The tests compare with a Jacobi SVD.
+const polarMaxIter = 60
 
 // polarWork holds the buffers of the polar iteration for one m×n shape.
 type polarWork struct {
@@ -92,8 +98,9 @@ func (w *polarWork) polar(dst, g []float64) float64 {
 // powerWork estimates the largest singular value of a matrix by power
 // iteration on WᵀW, warm-started from the previous right singular vector.
 type powerWork struct {
-	v, u  []float64 // right (len n) and left (len m) singular vector estimates
-	iters int       // iterations used by the last call
+	v, u   []float64     // right (len n) and left (len m) singular vector estimates
+	iters  int           // iterations used by the last call
+	scaled *tensor.Dense // scratch for badly scaled matrices (rescaled)
 }
 
 func newPowerWork(m, n int) *powerWork {
@@ -107,25 +114,54 @@ func newPowerWork(m, n int) *powerWork {
 	return p
 }
 
-// sigmaMax returns σ_max(W) to relative accuracy about tol (the estimate is
-// a lower bound that increases monotonically; the stop extrapolates the
-// geometric convergence of the increments); if maxIter iterations do not
-// suffice it falls back to exact (Jacobi on the Gram matrix). Afterwards p.u and p.v hold the unit singular vectors with
-// W·v ≈ σ·u.
+// sigmaMax returns σ_max(W) to relative accuracy about tol. The power
+// estimate is a lower bound that increases monotonically; the stop
+// extrapolates the geometric decay of its increments (ratio ≈ (σ₂/σ₁)²),
+// which needs increments above rounding level. When that fails — maxIter
+// iterations, or increments lost in rounding (σ₂ ≈ σ₁) — it falls back to
+// exact (Jacobi on the Gram matrix). Afterwards p.u and p.v hold the unit
+// singular vectors with W·v ≈ σ·u.
 func (p *powerWork) sigmaMax(w *tensor.Dense, tol float64, maxIter int) float64 {
+	w, scale := p.rescaled(w)
 	s, ok := p.iterate(w, tol, maxIter)
 	if !ok {
-		return p.exact(w)
+		s = p.exact(w)
 	}
-	return s
+	return s * scale
 }
 
 // sigmaMaxCapped is sigmaMax without the exact fallback: after maxIter
 // iterations it returns the current lower bound (for cheap per-step
 // metrics, where the warm start continues the iteration at the next call).
 func (p *powerWork) sigmaMaxCapped(w *tensor.Dense, tol float64, maxIter int) float64 {
+	w, scale := p.rescaled(w)
 	s, _ := p.iterate(w, tol, maxIter)
-	return s
+	return s * scale
+}
+
+// rescaled returns w itself, or — when its largest entry is outside
+// [2⁻⁴⁰⁰, 2⁴⁰⁰], where products and squares would under- or overflow — a
+// copy scaled by an exact power of two, and the factor to multiply σ by.
+func (p *powerWork) rescaled(w *tensor.Dense) (*tensor.Dense, float64) {
+	var c float64
+	for i := range w.Rows {
+		c = max(c, tensor.MaxAbs(w.Row(i)))
+	}
+	if c == 0 || math.IsNaN(c) || math.IsInf(c, 0) || (c >= 0x1p-400 && c <= 0x1p400) {
+		return w, 1
+	}
+	_, e := math.Frexp(c)
+	if p.scaled == nil || p.scaled.Rows != w.Rows || p.scaled.Cols != w.Cols {
+		p.scaled = tensor.NewDense(w.Rows, w.Cols)
+	}
+	f := math.Ldexp(1, -e)
+	for i := range w.Rows {
+		row := p.scaled.Row(i)
+		for j, v := range w.Row(i) {
+			row[j] = v * f
+		}
+	}
+	return p.scaled, math.Ldexp(1, e)
 }
 
 // iterate runs the power iteration and reports whether it converged.
@@ -134,7 +170,7 @@ func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64,
 	if v := tensor.Nrm2(p.v); v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		*p = *newPowerWork(w.Rows, w.Cols) // a NaN of an earlier broken θ must not stick
 	}
-	sigma, prevD := 0.0, 0.0
+	sigma, prevD, prevRho := 0.0, 0.0, 0.0 // last estimate, increment and increment ratio (0: none yet)
 	for p.iters < max(maxIter, 1) {
 		p.iters++
 		for i := range p.u { // u = W v
@@ -163,16 +199,34 @@ func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64,
 		}
 		t := tensor.Nrm2(p.v) // = ‖WᵀWv‖/‖Wv‖ ≥ ‖Wv‖ = s
 		tensor.Scal(1/t, p.v)
+		if p.iters == 1 {
+			sigma = t // the first estimate: no increment yet
+			continue
+		}
 		// t increases toward σ_max; the increments shrink by ρ ≈ (σ₂/σ₁)²,
-		// so what remains is about Δ·ρ/(1−ρ). Stop when that is below tol·t.
+		// so what remains is about Δ·ρ/(1−ρ). Stop when that is below tol·t
+		// (ρ needs two increments).
 		d := t - sigma
-		if d <= 0 {
-			return max(t, sigma), true
+		if d <= 0x1p-46*t {
+			// Increments at rounding level (64 ulps) carry no information
+			// about the remaining error: either converged or stuck on a
+			// near-degenerate pair; let the caller decide (exact fallback).
+			return max(t, sigma), false
 		}
 		if d <= tol*t && prevD > 0 {
-			if rho := d / prevD; rho < 1 && d*rho/(1-rho) <= tol*t {
+			// ρ from the last two increment ratios, the larger one: the
+			// first steps also remove faster-decaying components (e.g. the
+			// null space), which makes a single early ratio look too small.
+			rho := d / prevD
+			if prevRho > rho {
+				rho = prevRho
+			}
+			if p.iters >= 4 && rho < 1 && d*rho/(1-rho) <= tol*t {
 				return t, true
 			}
+		}
+		if prevD > 0 {
+			prevRho = d / prevD
 		}
 		sigma, prevD = t, d
 	}

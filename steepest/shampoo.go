@@ -23,8 +23,9 @@ import (
 // accumulates the right preconditioner from the left-preconditioned
 // gradient G̃ = L⁻G, as written here; Textbook = true accumulates R += GᵀG
 // instead (Gupta et al. 2018). This is NOT the pure spectral steepest step
-// of Eq. 82 (NewSpectralDescent): without accumulation it would give
-// U·Σ^{−1}·Vᵀ·(…) rather than U·Vᵀ.
+// of Eq. 82 (NewSpectralDescent) once gradients accumulate. Its very first
+// step from ε → 0 is: L^{−1/2}G = U·Vᵀ, R = V·Vᵀ, so the update is U·Vᵀ
+// (tested); the textbook ordering would give U·Σ⁻¹·Vᵀ (paper.md §7).
 //
 // Shampoo uses the true gradient scale exp(logScale) (the preconditioners
 // mix gradients of all past steps). Inverse roots come from the coupled
@@ -119,10 +120,15 @@ func (s *Shampoo) SetState(st [][]float64) error {
 	return nil
 }
 
+// Step applies one step from ev (see Optimizer).
+func (s *Shampoo) Step(theta []float64, ev *nn.Eval) error {
+	return s.Update(theta, ev.Grad, ev.LogScale)
+}
+
 // Update applies one Shampoo step. On error θ is unchanged but the
 // preconditioners may have advanced (restore State to roll back).
 func (s *Shampoo) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(s.Name(), theta, grad, logScale); err != nil {
+	if err := checkStep(s, theta, grad, logScale); err != nil {
 		return err
 	}
 	if len(theta) != s.layout.Size() {
