@@ -174,15 +174,8 @@ func runKKT(c Case) (Result, error) {
 		return Result{}, err
 	}
 	n, p := float64(d.Len()), float64(len(s.theta))
-	var res Result
-	first := true
-	add := func(r Result) {
-		if first {
-			res, first = r, false
-		} else {
-			res = worse(res, r)
-		}
-	}
+	var acc worst
+	add := acc.add
 	last := 0 // the last iterate of the separated prefix (see MarginMonotone)
 	for last+1 < len(tr.Points) && separated(nn.Exp, tr.Points[last+1].LogLoss) {
 		last++
@@ -201,5 +194,5 @@ func runKKT(c Case) (Result, error) {
 			add(Result{math.Abs(kr.Eps*kr.Eps/2 - kr.Bregman), 64 * (n + p) * unit * tt2, at + "Cor. 30: ε²/2 = D"})
 		}
 	}
-	return res, nil
+	return acc.res, nil
 }

@@ -171,15 +171,8 @@ func runOracle(c Case) (Result, error) {
 		return Result{}, err
 	}
 	ns := []steepest.Norm{steepest.L2{}, steepest.LInf{}, steepest.L1{}}
-	var res Result
-	first := true
-	add := func(r Result) {
-		if first {
-			res, first = r, false
-		} else {
-			res = worse(res, r)
-		}
-	}
+	var acc worst
+	add := acc.add
 	for _, nrm := range ns {
 		th, _, err := MaxMargin(d, nrm)
 		if err != nil {
@@ -207,5 +200,5 @@ func runOracle(c Case) (Result, error) {
 			add(Result{own / g.Late[b][k], 1, fmt.Sprintf("gap to %s max margin: own %.3g, %s's %.3g", name, own, g.Norms[b], g.Late[b][k])})
 		}
 	}
-	return res, nil
+	return acc.res, nil
 }

@@ -39,3 +39,17 @@ func worse(a, b Result) Result {
 	}
 	return a
 }
+
+// worst accumulates the Result with the largest ratio.
+type worst struct {
+	res Result
+	any bool
+}
+
+func (w *worst) add(r Result) {
+	if !w.any {
+		w.res, w.any = r, true
+		return
+	}
+	w.res = worse(w.res, r)
+}
