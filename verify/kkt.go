@@ -246,13 +246,13 @@ func projectSimplex(z []float64, r float64) {
 //	ℓ1:  k_p = ‖θ̃‖₁ sign(θ̃_p) off the zero set; rows of the zero set are
 //	     left out (k_p ∈ [−‖θ̃‖₁, ‖θ̃‖₁] free there; projectSub clamps);
 //	ℓ∞:  k = Σ_{p∈P} μ_p sign(θ̃_p) e_p with μ ≥ 0, and Σ μ_p = ‖θ̃‖∞ as a
-//	     row weighted by 100 (projectSub enforces it exactly afterwards).
+//	     row (projectSub enforces it exactly afterwards).
 //
 // The caller measures ε and δ of the result exactly, so the weighting only
 // affects which λ is chosen, never the honesty of the reported residual.
 func refit(norm steepest.Norm, cols [][]float64, qt, tt, lam []float64, tie float64) {
 	n, p := len(cols), len(tt)
-	const omega = 100
+	const omega = 1
 	M, S := tensor.MaxAbs(tt), tensor.AbsSum(tt)
 	rows := p + 2 // coordinates, δ row, (ℓ∞) sum row
 	target := make([]float64, rows)

@@ -20,6 +20,11 @@ type Point struct {
 	LogLoss  float64   // log of the SUM loss (log n added back under Mean)
 	LogScale float64   // log of the SUM gradient's scale
 	Soft     float64   // Φ⁻¹(log 1/L_sum): the soft margin's numerator
+	// SoftErr bounds the rounding error of Soft to first order:
+	// 2·Size·u·Σ w_i M_i (the margins' forward-pass errors, M_i =
+	// Model.Magnitude, weighted as they enter log-sum-exp) plus
+	// 4n·u·(|Soft| + Σ w_i|q_i|) for the log-sum-exp itself.
+	SoftErr float64
 }
 
 // Trajectory is a recorded training run: θ_0, θ_1, … with their
@@ -44,6 +49,7 @@ func Train(m Model, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, the
 	}
 	tr := Trajectory{Degree: m.Degree(), Loss: obj.Loss}
 	ev := nn.NewEval(d.Len(), len(theta))
+	mag := make([]float64, d.Len())
 	logN := 0.0
 	if obj.Mean {
 		logN = math.Log(float64(d.Len()))
@@ -53,14 +59,23 @@ func Train(m Model, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, the
 		if !finite(ev.LogLoss) || !finite(tensor.Nrm2(ev.Grad)) {
 			return tr, fmt.Errorf("step %d: log L = %v: %w", t, ev.LogLoss, ErrDiverged)
 		}
+		m.Magnitude(theta, d.X, mag)
+		var wm, wq float64
+		for i, w := range ev.Weights {
+			wm += w * mag[i]
+			wq += w * math.Abs(ev.Q[i])
+		}
+		soft := ev.SoftNumerator()
+		n, p := float64(d.Len()), float64(len(theta))
 		tr.Points = append(tr.Points, Point{
+			SoftErr:  2*p*unit*wm + 4*n*unit*(math.Abs(soft)+wq),
 			Theta:    append([]float64(nil), theta...),
 			Q:        append([]float64(nil), ev.Q...),
 			Weights:  append([]float64(nil), ev.Weights...),
 			Grad:     append([]float64(nil), ev.Grad...),
 			LogLoss:  ev.LogLoss + logN,
 			LogScale: ev.LogScale + logN,
-			Soft:     ev.SoftNumerator(),
+			Soft:     soft,
 		})
 		if t == steps {
 			return tr, nil
@@ -110,9 +125,9 @@ func separated(loss nn.Loss, logLoss float64) bool {
 //	γ̃_t − γ̃_{t+1} ≤ a·R/(N^L (N+h)^L) + κ(|r| + quad)/N'^L,  R = (N+h)^L − N^L − L·h·N^{L−1},
 //
 // all second order in the step. Residual: the drop γ̃_t − γ̃_{t+1}
-// relative to γ̃_t; Bound: that allowance relative to γ̃_t, plus rounding
-// 16·(n + p)·u·(1 + max|q|/a) (first-order error of log-sum-exp over n
-// margins each accurate to ≈ p·u of their size, and of the norm). An
+// relative to γ̃_t; Bound: that allowance relative to γ̃_t, plus rounding:
+// the two numerators' Point.SoftErr over the norms, and 4·L·p·u for the
+// norms (sums of p terms) raised to the power L. An
 // optimizer whose step is not steepest for norm (e.g. with weight decay
 // shrinking θ) loses a first-order amount and fails.
 //
@@ -150,16 +165,17 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 			delta[i] = p1.Theta[i] - p0.Theta[i]
 		}
 		h, N1 := norm.Value(delta), norm.Value(p1.Theta)
-		var wdq, quad, maxq float64
+		var wdq, quad float64
 		for i := range p0.Q {
 			dq := p1.Q[i] - p0.Q[i]
 			wdq += p0.Weights[i] * dq
-			if w := p0.Weights[i]; w != 0 && dq != 0 {
-				// ½ w Δq² e^{max(0,−Δq)} in log space: a subnormal weight
-				// times e^{800} is a finite term, not 0·∞.
-				quad += math.Exp(math.Log(0.5*w) + 2*math.Log(math.Abs(dq)) + math.Max(0, -dq))
+			if dq != 0 {
+				// ½ w Δq² e^{max(0,−Δq)} in log space, with log w_i from q_i
+				// (log w_i = −φ(q_i) − LogScale, φ(q) = q or softplus(q)):
+				// a weight that underflowed to 0, e^{−1229} say, times
+				// e^{1553} is a term of e^{324}, not 0.
+				quad += math.Exp(logWeight(tr.Loss, p0.Q[i], p0.LogScale) - math.Ln2 + 2*math.Log(math.Abs(dq)) + math.Max(0, -dq))
 			}
-			maxq = math.Max(maxq, math.Max(math.Abs(p0.Q[i]), math.Abs(p1.Q[i])))
 		}
 		r := wdq + tensor.Dot(p0.Grad, delta)
 		kappa := 1.0
@@ -170,8 +186,7 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 		gamma1 := p1.Soft / math.Pow(N1, L)
 		R := math.Pow(N+h, L) - math.Pow(N, L) - L*h*math.Pow(N, L-1)
 		allowed := a*R/(math.Pow(N, L)*math.Pow(N+h, L)) + kappa*(math.Abs(r)+quad)/math.Pow(N1, L)
-		n, p := float64(len(p0.Q)), float64(len(delta))
-		round := 16 * (n + p) * unit * (1 + maxq/math.Abs(a)) * gamma
+		round := (p0.SoftErr+p1.SoftErr)/math.Pow(math.Min(N, N1), L) + 4*L*float64(len(delta))*unit*gamma
 		cur := Result{Residual: (gamma - gamma1) / gamma, Bound: (allowed + round) / gamma,
 			Detail: fmt.Sprintf("step %d (t0 = %d): γ̃ %.12g → %.12g", t, t0, gamma, gamma1)}
 		// The key inequality κ·⟨θ, −g⟩ ≥ L·a (Theorems 1 and 22).
@@ -187,6 +202,17 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// logWeight returns log w_i of a sample with margin q: the loss's relative
+// weight e^{−φ(q)}/Σ_j e^{−φ(q_j)} with φ(q) = q (exp) or softplus(q)
+// (logistic), from the log of the sum, logScale (the SUM objective's).
+func logWeight(loss nn.Loss, q, logScale float64) float64 {
+	if loss == nn.Logistic {
+		sp := math.Max(q, 0) + math.Log1p(math.Exp(-math.Abs(q))) // softplus(q)
+		return -sp - logScale
+	}
+	return -q - logScale
 }
 
 // logOneMinusExpNeg returns log(1 − e^{−L}) from log L, accurately for tiny

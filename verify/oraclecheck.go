@@ -143,8 +143,8 @@ const oracleSeparation = 0.1
 
 // oracleKKTTol bounds the refitted KKT residuals (ε/‖θ̃‖, δ/‖θ̃‖²) at the
 // oracle's exact solution: the LP vertices are exact to rounding; the SVM
-// stops when its certified margin bracket is 1e−12 tight, which leaves
-// KKT residuals of order √(1e−12) at worst.
+// stops when its certified margin bracket is 1e−10 tight, which leaves
+// KKT residuals of order √(1e−10) at worst.
 const oracleKKTTol = 1e-5
 
 // runOracle checks, on a linear model (§3.7 item 7, Gunasekar et al. 2018;
