@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -132,9 +133,21 @@ func lpL1(d *nn.Dataset) ([]float64, error) {
 	return theta, nil
 }
 
-// solveLP minimises cᵀz s.t. Az = b, z ≥ 0 (simplex.go).
+// solveLP minimises cᵀz s.t. Az = b, z ≥ 0 (simplex.go). Bland's rule
+// cannot cycle in exact arithmetic, but rounding can make a degenerate
+// vertex cycle; then the right-hand side is perturbed by 1e−9·(i+1)/m
+// (which moves the optimum by about as much, far below the gaps measured)
+// and the LP solved again.
 func solveLP(c []float64, A *lpMatrix, b []float64) ([]float64, error) {
-	return simplex(c, A.data, b, A.rows, A.cols, lpTol)
+	x, err := simplex(c, A.data, b, A.rows, A.cols, lpTol)
+	if !errors.Is(err, errLPStalled) {
+		return x, err
+	}
+	pb := make([]float64, len(b))
+	for i, v := range b {
+		pb[i] = v + 1e-9*float64(i+1)/float64(len(b))
+	}
+	return simplex(c, A.data, pb, A.rows, A.cols, lpTol)
 }
 
 // lpMatrix is a dense row-major constraint matrix.

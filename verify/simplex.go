@@ -2,7 +2,6 @@ package verify
 
 import (
 	"errors"
-	"fmt"
 	"math"
 )
 
@@ -10,6 +9,7 @@ import (
 var (
 	errLPInfeasible = errors.New("lp: infeasible")
 	errLPUnbounded  = errors.New("lp: unbounded")
+	errLPStalled    = errors.New("lp: no convergence (cycling in floating point)")
 )
 
 // simplex minimises cᵀx subject to Ax = b, x ≥ 0 (A is m×nv, row-major) by
@@ -116,7 +116,7 @@ func pivotLoop(T []float64, basis []int, m, w, ncols int, tol float64) error {
 		}
 		pivot(T, basis, m, w, leave, enter)
 	}
-	return fmt.Errorf("lp: no convergence in 100000 pivots")
+	return errLPStalled
 }
 
 // pivot makes column j basic in row r.
