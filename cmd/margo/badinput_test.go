@@ -113,7 +113,15 @@ func TestTrainBadInput(t *testing.T) {
 
 func TestOtherCommandsBadInput(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	badMNIST := t.TempDir()
+	os.WriteFile(filepath.Join(badMNIST, "train-images-idx3-ubyte.gz"), []byte("not gzip"), 0o644)
 	cases := map[string][]string{
+		"out is a file":      {"reproduce", "fig1", "--quick", "--out", filepath.Join(file, "sub")},
+		"missing MNIST dir":  {"reproduce", "fig2", "--quick", "--mnist", filepath.Join(dir, "none"), "--out", filepath.Join(dir, "o1")},
+		"corrupt MNIST":      {"reproduce", "fig3", "--quick", "--mnist", badMNIST, "--out", filepath.Join(dir, "o2")},
+		"verify bad cases":   {"verify", "--cases", "0"},
 		"no command":         {},
 		"unknown command":    {"fly"},
 		"unknown experiment": {"reproduce", "fig9"},

@@ -150,6 +150,9 @@ func mnistAdamExperiment(ro *reproduceOptions, a, b byte, nSeeds int) (*experime
 		return nil, err
 	}
 	cache := &mnistCache{dir: dir}
+	if err := cache.load(); err != nil { // bad MNIST files: fail before any output
+		return nil, err
+	}
 	steps, lr, alpha, stop := 5000, 3e-3, mnistAlpha, 1e-7
 	if ro.Quick {
 		steps = 1500
@@ -222,6 +225,9 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 		return nil, err
 	}
 	cache := &mnistCache{dir: dir}
+	if err := cache.load(); err != nil {
+		return nil, err
+	}
 	steps, pool := 5000, 1
 	if ro.Quick {
 		// Shampoo recomputes inverse roots of a d×d preconditioner at every

@@ -35,7 +35,8 @@ usage:
   margo train --data FILE.npz [flags]       train one network, write metrics JSONL
   margo reproduce fig1|fig2|fig3|fig4|fig5|switch [--quick] [--seeds N] [--out DIR]
   margo plot FILES.jsonl... --out DIR       redraw figures from metrics files
-  margo bench [gemm --m M --k K --n N [--trans NN|NT|TN] [--threads T] [--json]]
+  margo verify [--cases N] [--seed S] [--checks a,b] [--short] [--replay FILE.json]
+  margo bench [gemm --m M --k K --n N [--trans NN|NT|TN] [--threads T] [--json] | train ...]
   margo version
 Run 'margo CMD --help' for the flags of a subcommand.
 `
@@ -72,13 +73,15 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = cmdPlot(args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(args[1:], stdout, stderr)
+	case "verify":
+		err = cmdVerify(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(args[1:], stdout)
 	case "help", "--help", "-h", "-help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		err = usagef("unknown command %q (want train, reproduce, plot, bench or version)", args[0])
+		err = usagef("unknown command %q (want train, reproduce, plot, verify, bench or version)", args[0])
 	}
 	if err == nil {
 		return exitOK

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/margo-lab/margo/verify"
+)
+
+// cmdVerify runs package verify's numerical checks of the theory
+// (homogeneity, Euler, gradients, monotone soft margins, KKT, oracles) on
+// random cases, or replays one saved failing case.
+func cmdVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("verify")
+	cfg := verify.Config{}
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random cases")
+	fs.IntVar(&cfg.Cases, "cases", 20, "cases per check")
+	checks := fs.String("checks", "", "comma-separated checks (default all: "+strings.Join(verify.Checks(), ", ")+")")
+	fs.BoolVar(&cfg.Short, "short", false, "shorter training trajectories")
+	fs.StringVar(&cfg.FailDir, "fail-dir", ".", "where shrunk failing cases are written (JSON)")
+	replay := fs.String("replay", "", "replay a failing case FILE.json instead")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if cfg.Cases < 1 {
+		return usagef("--cases must be positive, got %d", cfg.Cases)
+	}
+	if *checks != "" {
+		cfg.Checks = strings.Split(*checks, ",")
+	}
+	var rep verify.Report
+	if *replay != "" {
+		rep, err = verify.Replay(*replay, stdout)
+	} else {
+		rep, err = verify.Run(cfg, stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errors.New("some checks failed (see the table; shrunk cases were written to --fail-dir)")
+	}
+	return nil
+}
