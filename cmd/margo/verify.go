@@ -10,6 +10,9 @@ import (
 	"github.com/margo-lab/margo/verify"
 )
 
+// The verify subcommand is routed here from main.go.
+func init() { cmdVerify = verifyTo }
+
 // runVerify implements `margo verify [--seed S] [--cases N] [--check NAME]
 // [--short] [--out DIR]` and `margo verify --replay FILE`: it runs the
 // property checks of package verify on random cases drawn from the seed,
