@@ -35,7 +35,8 @@ usage:
   margo train --data FILE.npz [flags]       train one network, write metrics JSONL
   margo reproduce fig1|fig2|fig3|fig4|fig5|switch [--quick] [--seeds N] [--out DIR]
   margo plot FILES.jsonl... --out DIR       redraw figures from metrics files
-  margo bench [gemm --m M --k K --n N [--trans NN|NT|TN] [--threads T] [--json]]
+  margo verify [--cases N] [--seed S] [--check NAME] [--short] [--replay FILE.json]
+  margo bench [gemm --m M --k K --n N [--trans NN|NT|TN] [--threads T] [--json] | train ...]
   margo version
 Run 'margo CMD --help' for the flags of a subcommand.
 `
@@ -73,18 +74,14 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	case "bench":
 		err = cmdBench(args[1:], stdout, stderr)
 	case "verify":
-		if cmdVerify == nil {
-			err = usagef("verify is not part of this build (package verify is not merged yet)")
-		} else {
-			err = cmdVerify(args[1:], stdout, stderr)
-		}
+		err = cmdVerify(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(args[1:], stdout)
 	case "help", "--help", "-h", "-help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		err = usagef("unknown command %q (want train, reproduce, plot, bench or version)", args[0])
+		err = usagef("unknown command %q (want train, reproduce, plot, verify, bench or version)", args[0])
 	}
 	if err == nil {
 		return exitOK
@@ -99,10 +96,6 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	return exitFailure
 }
-
-// cmdVerify is set by verify.go when package verify is part of the build
-// (see docs/reproduce.md: the file waits for package verify on main).
-var cmdVerify func(args []string, stdout, stderr io.Writer) error
 
 // oneLine folds a message onto one line.
 func oneLine(s string) string {

@@ -213,7 +213,7 @@ func trainRun(r runSpec, dir string) *runResult {
 	if r.Switch != "" {
 		return switchRun(r, o, train, test, rr, start)
 	}
-	tr, err := newTrainer(o, train, test, nil)
+	tr, err := newTrainerFresh(o, train, test, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -254,7 +254,7 @@ func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult
 	p2.Steps = o.Steps - res1.LastStep
 	p2.CheckpointEvery = max(p2.Steps/10, 100)
 	p2.Metrics = o.Metrics + ".switch"
-	tr2, err := newTrainer(p2, train, test, &paramState{theta: tr1.theta, frozen: tr1.model.Frozen()})
+	tr2, err := newTrainerFresh(p2, train, test, &paramState{theta: tr1.theta, frozen: tr1.model.Frozen()})
 	if err != nil {
 		return fail(err)
 	}
@@ -290,6 +290,20 @@ func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult
 	rr.SwitchStep = res1.LastStep
 	rr.LastStep, rr.Stopped = res1.LastStep+res2.LastStep, res2.Stopped
 	return finishRun(rr, o, filepath.Join(filepath.Dir(o.Metrics), r.Name+".done.json"), start)
+}
+
+// newTrainerFresh is newTrainer for reproduce's runs: a checkpoint left by a
+// run with other options (an earlier command with other flags) is removed
+// and the run starts over, instead of failing.
+func newTrainerFresh(o trainOptions, train, test *nn.Dataset, init *paramState) (*trainer, error) {
+	tr, err := newTrainer(o, train, test, init)
+	var ue usageError
+	if err != nil && o.Resume && errors.As(err, &ue) && strings.Contains(ue.msg, "other options") {
+		if rmErr := os.Remove(o.Checkpoint); rmErr == nil {
+			return newTrainer(o, train, test, init)
+		}
+	}
+	return tr, err
 }
 
 func finishRun(rr *runResult, o trainOptions, donePath string, start time.Time) *runResult {

@@ -142,3 +142,21 @@ func TestBenchTrainJSON(t *testing.T) {
 		t.Errorf("params = %v, want %d", m["params"], 10*8+8)
 	}
 }
+
+func TestVerify(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, errs := runMargo("verify", "--cases", "1", "--short", "--check", "homogeneity", "--check", "euler", "--fail-dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, c := range []string{"homogeneity", "euler"} {
+		if !strings.Contains(stdout, c) {
+			t.Errorf("report lacks %s: %q", c, stdout)
+		}
+	}
+	code, _, errs = runMargo("verify", "--checks", "no-such-check", "--fail-dir", dir)
+	if code == 0 {
+		t.Fatal("unknown check accepted")
+	}
+	oneLineErr(t, errs)
+}

@@ -1,78 +1,57 @@
 package main
 
 import (
-	"flag"
-	"fmt"
+	"errors"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/margo-lab/margo/verify"
 )
 
-// The verify subcommand is routed here from main.go.
-func init() { cmdVerify = verifyTo }
-
-// runVerify implements `margo verify [--seed S] [--cases N] [--check NAME]
-// [--short] [--out DIR]` and `margo verify --replay FILE`: it runs the
-// property checks of package verify on random cases drawn from the seed,
-// prints the table (check, cases, failures, skipped, worst residual, bound,
-// ratio, where), writes the shrunk failing case of each failing check to a
-// JSON file in DIR and fails when any case failed.
-func runVerify(args []string) error {
-	return verifyTo(args, os.Stdout, os.Stderr)
-}
-
-// verifyTo is runVerify with its output streams.
-func verifyTo(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seed := fs.Uint64("seed", 1, "seed of the random cases")
-	cases := fs.Int("cases", 20, "cases per check")
+// cmdVerify runs package verify's numerical checks of the theory
+// (homogeneity, Euler, gradients, monotone soft margins, KKT, oracles) on
+// random cases, or replays one saved failing case.
+func cmdVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("verify")
+	cfg := verify.Config{}
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random cases")
+	fs.IntVar(&cfg.Cases, "cases", 20, "cases per check")
 	var checks []string
-	fs.Func("check", "run only this check (repeatable or comma-separated): "+strings.Join(verify.Checks(), ", "), func(s string) error {
+	addChecks := func(s string) error {
 		for _, c := range strings.Split(s, ",") {
 			if c = strings.TrimSpace(c); c != "" {
 				checks = append(checks, c)
 			}
 		}
 		return nil
-	})
-	short := fs.Bool("short", false, "shorter training trajectories (slow machines, emulators)")
-	out := fs.String("out", ".", "directory for shrunk failing cases")
-	replay := fs.String("replay", "", "re-run the failing case stored in this JSON file")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: margo verify [--seed S] [--cases N] [--check NAME] [--short] [--out DIR]")
-		fmt.Fprintln(stderr, "       margo verify --replay FILE")
-		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("verify: %w", err)
+	fs.Func("check", "run only this check (repeatable, or comma-separated; default all: "+strings.Join(verify.Checks(), ", ")+")", addChecks)
+	fs.Func("checks", "the same as --check", addChecks)
+	fs.BoolVar(&cfg.Short, "short", false, "shorter training trajectories")
+	fs.StringVar(&cfg.FailDir, "fail-dir", ".", "where shrunk failing cases are written (JSON)")
+	replay := fs.String("replay", "", "replay a failing case FILE.json instead")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("verify: unexpected arguments %q", fs.Args())
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
 	}
-	if *cases < 1 {
-		return fmt.Errorf("verify: --cases %d, want ≥ 1", *cases)
+	if cfg.Cases < 1 {
+		return usagef("--cases must be positive, got %d", cfg.Cases)
 	}
+	cfg.Checks = checks
 	var rep verify.Report
-	var err error
 	if *replay != "" {
 		rep, err = verify.Replay(*replay, stdout)
 	} else {
-		rep, err = verify.Run(verify.Config{Seed: *seed, Cases: *cases, Checks: checks, Short: *short, FailDir: *out}, stdout)
+		rep, err = verify.Run(cfg, stdout)
 	}
 	if err != nil {
 		return err
 	}
 	if rep.Failed() {
-		n := 0
-		for _, c := range rep.Checks {
-			if c.Failures > 0 {
-				n++
-			}
-		}
-		return fmt.Errorf("verify: %d of %d checks failed", n, len(rep.Checks))
+		return errors.New("some checks failed (see the table; shrunk cases were written to --fail-dir)")
 	}
 	return nil
 }
