@@ -51,34 +51,6 @@ func nrm2AVX512(x []float64) float64 {
 	return nrm2Scaled(x, maxAbsAVX512(x))
 }
 
-// ArgMaxAbs on a SIMD level, in two passes: the SIMD max|x_i| m, then the
-// first index whose |x_i| reaches it (firstGE compares the bit patterns of
-// |x_i| as integers, which order like the values, with every NaN above
-// +Inf). When m is a NaN the threshold is the smallest NaN pattern, so the
-// first NaN of any payload is found. Both passes are exact, so the first
-// index of the maximum is exact too.
-func argMaxAbsAVX2(x []float64) int {
-	if len(x) == 0 {
-		return -1
-	}
-	return firstGEAVX2(x, argMaxThreshold(maxAbsAVX2(x)))
-}
-
-func argMaxAbsAVX512(x []float64) int {
-	if len(x) == 0 {
-		return -1
-	}
-	return firstGEAVX512(x, argMaxThreshold(maxAbsAVX512(x)))
-}
-
-// argMaxThreshold is the bit pattern firstGE looks for, given max|x_i| = m.
-func argMaxThreshold(m float64) uint64 {
-	if m != m {
-		return 0x7ff0000000000001 // the smallest NaN with the sign cleared
-	}
-	return math.Float64bits(m)
-}
-
 //go:noescape
 func dotAVX2(x, y []float64) float64
 
@@ -104,10 +76,10 @@ func maxAbsAVX2(x []float64) float64
 func maxAbsAVX512(x []float64) float64
 
 //go:noescape
-func firstGEAVX2(x []float64, thr uint64) int
+func argMaxAbsAVX2(x []float64) int
 
 //go:noescape
-func firstGEAVX512(x []float64, thr uint64) int
+func argMaxAbsAVX512(x []float64) int
 
 //go:noescape
 func axpyAVX2(a float64, x, y []float64)
