@@ -2,7 +2,11 @@
 
 package asm
 
-import "math"
+import (
+	"math"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 // The amd64 kernel tables. Entries left nil run the generic twin (and are
 // reported by fallbacks, which the tests require to be empty).
@@ -49,6 +53,27 @@ func nrm2AVX512(x []float64) float64 {
 		return math.Sqrt(ssq)
 	}
 	return nrm2Scaled(x, maxAbsAVX512(x))
+}
+
+// ntMinLen is the length from which ReLU and ReLUMask write dst with
+// non-temporal stores (VMOVNTPD): the destination then no longer fits in
+// the cache, and streaming stores save the read-for-ownership of every dst
+// line. The results are the same either way. The assembly reads it; tests
+// lower it to reach the streaming path with small slices (it must stay
+// ≥ ntFloor: the aligning peel writes up to 7 elements before the loop).
+var ntMinLen = ntThreshold(cpuid.CPU.Cache.L3)
+
+const ntFloor = 8
+
+// ntThreshold returns the dst length (elements) from which streaming
+// stores pay: half the last-level cache l3 (bytes), or 4 MiB when cpuid
+// does not know it.
+func ntThreshold(l3 int) int {
+	bytes := 4 << 20
+	if l3 > 0 {
+		bytes = l3 / 2
+	}
+	return max(bytes/8, ntFloor)
 }
 
 //go:noescape
