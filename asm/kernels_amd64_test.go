@@ -8,14 +8,14 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The streaming-store paths of ReLU and ReLUMask (relu_amd64.s) start at
+// The streaming-store paths of Sign, ReLU and ReLUMask start at
 // ntMinLen elements, far beyond the lengths the properties draw. Here the
 // threshold is lowered so that drawn lengths and offsets (every alignment
 // of dst modulo 64 bytes) cross it, and the same exact property runs.
 func TestStreamingStores(t *testing.T) {
 	defer func(old int) { ntMinLen = old }(ntMinLen)
 	for _, v := range variants(t) {
-		for _, name := range []string{"ReLU", "ReLUMask"} {
+		for _, name := range []string{"Sign", "ReLU", "ReLUMask"} {
 			kk := elemKernelNamed(t, name)
 			rapid.Check(t, func(t *rapid.T) {
 				ntMinLen = rapid.SampledFrom([]int{ntFloor, 9, 16, 33, 64, 100}).Draw(t, "ntMinLen")
@@ -40,7 +40,7 @@ func TestStreamingStoresRealThreshold(t *testing.T) {
 		z[i] = float64(i%5) - 2.5 // half on, half off
 	}
 	for _, v := range variants(t) {
-		for _, name := range []string{"ReLU", "ReLUMask"} {
+		for _, name := range []string{"Sign", "ReLU", "ReLUMask"} {
 			kk := elemKernelNamed(t, name)
 			buf := make([]float64, n+16)
 			dst := buf[1 : n+1]

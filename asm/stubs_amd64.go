@@ -55,7 +55,7 @@ func nrm2AVX512(x []float64) float64 {
 	return nrm2Scaled(x, maxAbsAVX512(x))
 }
 
-// ntMinLen is the length from which ReLU and ReLUMask write dst with
+// ntMinLen is the length from which Sign, ReLU and ReLUMask write dst with
 // non-temporal stores (VMOVNTPD): the destination then no longer fits in
 // the cache, and streaming stores save the read-for-ownership of every dst
 // line. The results are the same either way. The assembly reads it; tests
