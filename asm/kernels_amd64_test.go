@@ -75,3 +75,36 @@ func TestNTThreshold(t *testing.T) {
 	}
 	t.Logf("ntMinLen = %d elements", ntMinLen)
 }
+
+// BenchmarkStreaming times the 1e7 elementwise kernels with streaming
+// stores off ("cached": ntMinLen above n) and on, one right after the other
+// so that the pair shares the machine's load, next to copy().
+func BenchmarkStreaming(b *testing.B) {
+	benchVectors()
+	n := benchSizes[len(benchSizes)-1].n
+	x, z, dst := benchBuf.x[:n], benchBuf.z[:n], benchBuf.dst[:n]
+	defer func(old int) { ntMinLen = old }(ntMinLen)
+	for _, kk := range []string{"Sign", "ReLU", "ReLUMask"} {
+		for _, p := range benchPaths()[1:] {
+			run := elemKernelNamed(b, kk).get(p.k)
+			for _, mode := range []struct {
+				name string
+				min  int
+			}{{"cached", n + 1}, {"stream", ntFloor}} {
+				b.Run(kk+"/"+p.name+"/"+mode.name, func(b *testing.B) {
+					ntMinLen = mode.min
+					b.SetBytes(int64(16 * n))
+					for b.Loop() {
+						run(dst, x, z)
+					}
+				})
+			}
+		}
+	}
+	b.Run("copy", func(b *testing.B) {
+		b.SetBytes(int64(16 * n))
+		for b.Loop() {
+			copy(dst, x)
+		}
+	})
+}
