@@ -504,8 +504,8 @@ GLOBL step16<>(SB), RODATA|NOPTR, $32
 // best index; Y0..Y3 = running maxima (keys, start at −1 so that any key
 // wins), Y4..Y7 = counters where they were reached (element index =
 // counter + lane + 4·accumulator), Y8..Y11 = keys, Y12 = counter (= BX
-// in every lane), Y13 scratch, Y14 = nankey, Y15 = absmask; R8..R10 in the
-// scalar tail.
+// in every lane), Y13 scratch, Y14 = nankey, Y15 = absmask; in the merge
+// Y11 = lane + 4·j offsets and Y8..Y10 scratch; R8..R10 in the scalar tail.
 // Loops: main loop 16 elements (4 ymm into Y0..Y7, counter += 16); vector
 // tail 4 elements into Y0/Y4 (counter += 4); counters turned into indices
 // and the accumulators merged with PICK_AVX2, then across the 128-bit
@@ -627,7 +627,8 @@ ret:
 // Z0..Z3 = running maxima (start at −1), Z4..Z7 = counters (element index
 // = counter + lane + 8·accumulator), Z8..Z11 = keys, K2..K5 = "new
 // maximum" masks, Z12 = counter (= BX in every lane), Z27 = 8, Z28 = 32,
-// Z30 = nankey, Z31 = absmask, K1 = tail mask.
+// Z30 = nankey, Z31 = absmask, K1 = tail mask; in the merge Z11 = lane +
+// 8·j offsets and K2..K4 scratch.
 // Loops: main loop 32 elements (4 zmm, counter += 32); vector tail 8
 // elements into Z0/Z4 (counter += 8); masked tail (n mod 8, zero-masked
 // load, compare under K1) into Z0/Z4; counters turned into indices, the
