@@ -26,6 +26,9 @@ import (
 type gemmKernels struct {
 	mr, nr int
 	tile   func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+	// pack8 transposes blocks 8×8 blocks (see GemmPack8); nil where the
+	// level has none, and GemmPack8 then runs the pure-Go twin.
+	pack8 func(out *float64, ld int, src *float64, s int, blocks int)
 }
 
 var (
@@ -133,5 +136,50 @@ func gemm4x4Generic(k int, pa *float64, lda int, pb *float64, ldb int, pc *float
 				ci[j] = math.FMA(beta, ci[j], acc)
 			}
 		}
+	}
+}
+
+// GemmPack8 is the transposing copy of GEMM packing: eight stored rows,
+// read side by side, become kc packed rows of eight values,
+//
+//	out[p·ld+r] = src[r·s+p]   for r < 8, p < kc,
+//
+// bit for bit. It needs kc ≥ 0, ld ≥ 8, s ≥ 0 and slices long enough for
+// every element named above; otherwise it panics, as for an index out of
+// range. The levels with an assembly transpose (AVX-512: 8×8 blocks in
+// registers) run it on the first kc&^7 values of p; the rest, and levels
+// without one, run gemmPack8Generic. SetLevel switches it with the
+// micro-kernel.
+func GemmPack8(out []float64, ld int, src []float64, s, kc int) {
+	if kc < 0 || ld < 8 || s < 0 {
+		panic(fmt.Sprintf("asm: GemmPack8 kc=%d ld=%d s=%d", kc, ld, s))
+	}
+	if kc == 0 {
+		return
+	}
+	_ = out[(kc-1)*ld+7]
+	_ = src[7*s+kc-1]
+	p := 0
+	if f := gemmActive.pack8; f != nil && kc >= 8 {
+		f(&out[0], ld, &src[0], s, kc/8)
+		p = kc &^ 7
+	}
+	if p < kc {
+		gemmPack8Generic(out[p*ld:], ld, src[p:], s, kc-p)
+	}
+}
+
+// gemmPack8Generic is the meaning of GemmPack8 (and its pure-Go twin):
+// eight rows, each sliced to length kc once so that the loop needs no
+// bounds checks on them.
+func gemmPack8Generic(out []float64, ld int, src []float64, s, kc int) {
+	r0, r1 := src[:kc], src[s:][:kc]
+	r2, r3 := src[2*s:][:kc], src[3*s:][:kc]
+	r4, r5 := src[4*s:][:kc], src[5*s:][:kc]
+	r6, r7 := src[6*s:][:kc], src[7*s:][:kc]
+	for p := 0; p < kc; p++ {
+		d := (*[8]float64)(out[p*ld:])
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }

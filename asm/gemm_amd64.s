@@ -487,3 +487,95 @@ peak2loop:
 peak2done:
 	VZEROUPPER
 	RET
+
+// func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
+//
+// The transposing pack of tensor's GEMM, eight columns of p at a time:
+//
+//	out[p·ld+r] = src[r·s+p]   for r < 8, p < 8·blocks
+//
+// (eight stored rows of length ≥ 8·blocks become 8·blocks packed rows of
+// eight). The caller (GemmPack8) guarantees blocks ≥ 1 and in-bounds
+// slices; it packs the p tail (< 8) itself.
+//
+// Registers:
+//	SI  rows 0-3 (src, advancing 64 bytes per block)   R9  s·8   R10 3·s·8
+//	R11 rows 4-7 (SI + 4·s·8)
+//	DI  out rows p = 0-3 of the block (advancing 8·ld·8) R8  ld·8  R12 3·ld·8
+//	R13 out rows p = 4-7 (DI + 4·ld·8)                  CX  blocks left
+//	Z0-Z7 the eight source rows, Z8-Z15 and Z16-Z23 the transpose stages.
+//
+// Loop (one 8×8 block per iteration): load row r into Zr; stage 1,
+// VUNPCKLPD/VUNPCKHPD of row pairs (0,1), (2,3), (4,5), (6,7) give
+// [x0 y0 x2 y2 x4 y4 x6 y6] and [x1 y1 x3 y3 …]; stage 2, VSHUFF64X2 $0x88
+// and $0xDD of the (01, 23) and (45, 67) results gather the 128-bit lanes
+// 0,2 and 1,3 of each; stage 3, the same two shuffles across the (0123,
+// 4567) results give columns 0/4, 2/6 (even) and 1/5, 3/7 (odd), each
+// [r0 r1 … r7], stored at out + p·ld. Pure data movement: the values are
+// copied bit for bit (gemmPack8Generic is the twin).
+TEXT ·gemmPack8AVX512(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $3, R8
+	MOVQ src+16(FP), SI
+	MOVQ s+24(FP), R9
+	SHLQ $3, R9
+	MOVQ blocks+32(FP), CX
+	LEAQ (R9)(R9*2), R10
+	LEAQ (SI)(R9*4), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (DI)(R8*4), R13
+
+pack8loop:
+	VMOVUPD (SI), Z0
+	VMOVUPD (SI)(R9*1), Z1
+	VMOVUPD (SI)(R9*2), Z2
+	VMOVUPD (SI)(R10*1), Z3
+	VMOVUPD (R11), Z4
+	VMOVUPD (R11)(R9*1), Z5
+	VMOVUPD (R11)(R9*2), Z6
+	VMOVUPD (R11)(R10*1), Z7
+	// stage 1: Z8 = lo(0,1), Z9 = hi(0,1), Z10 = lo(2,3), Z11 = hi(2,3), …
+	VUNPCKLPD Z1, Z0, Z8
+	VUNPCKHPD Z1, Z0, Z9
+	VUNPCKLPD Z3, Z2, Z10
+	VUNPCKHPD Z3, Z2, Z11
+	VUNPCKLPD Z5, Z4, Z12
+	VUNPCKHPD Z5, Z4, Z13
+	VUNPCKLPD Z7, Z6, Z14
+	VUNPCKHPD Z7, Z6, Z15
+	// stage 2: lanes (0,2) and (1,3) of the 01 result, then of the 23
+	// result: Z16 = [01 p0, 01 p4, 23 p0, 23 p4], Z17 = same for p2/p6, …
+	VSHUFF64X2 $0x88, Z10, Z8, Z16
+	VSHUFF64X2 $0xDD, Z10, Z8, Z17
+	VSHUFF64X2 $0x88, Z11, Z9, Z18
+	VSHUFF64X2 $0xDD, Z11, Z9, Z19
+	VSHUFF64X2 $0x88, Z14, Z12, Z20
+	VSHUFF64X2 $0xDD, Z14, Z12, Z21
+	VSHUFF64X2 $0x88, Z15, Z13, Z22
+	VSHUFF64X2 $0xDD, Z15, Z13, Z23
+	// stage 3: columns p = 0, 4, 2, 6, 1, 5, 3, 7.
+	VSHUFF64X2 $0x88, Z20, Z16, Z0
+	VSHUFF64X2 $0xDD, Z20, Z16, Z4
+	VSHUFF64X2 $0x88, Z21, Z17, Z2
+	VSHUFF64X2 $0xDD, Z21, Z17, Z6
+	VSHUFF64X2 $0x88, Z22, Z18, Z1
+	VSHUFF64X2 $0xDD, Z22, Z18, Z5
+	VSHUFF64X2 $0x88, Z23, Z19, Z3
+	VSHUFF64X2 $0xDD, Z23, Z19, Z7
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, (DI)(R8*1)
+	VMOVUPD Z2, (DI)(R8*2)
+	VMOVUPD Z3, (DI)(R12*1)
+	VMOVUPD Z4, (R13)
+	VMOVUPD Z5, (R13)(R8*1)
+	VMOVUPD Z6, (R13)(R8*2)
+	VMOVUPD Z7, (R13)(R12*1)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	LEAQ (DI)(R8*8), DI
+	LEAQ (R13)(R8*8), R13
+	DECQ CX
+	JNZ  pack8loop
+	VZEROUPPER
+	RET

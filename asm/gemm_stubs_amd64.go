@@ -10,6 +10,9 @@ func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64,
 //go:noescape
 func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 
+//go:noescape
+func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
+
 // gemmPeakAVX512 and gemmPeakAVX2 run n iterations of independent FMAs
 // (n·384 and n·96 flops): the benchmarks' measure of the FMA peak.
 func gemmPeakAVX512(n int)
@@ -17,7 +20,7 @@ func gemmPeakAVX2(n int)
 
 // registerGemmArch registers the amd64 micro-kernels.
 func registerGemmArch() {
-	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: gemm8x24AVX512}
+	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: gemm8x24AVX512, pack8: gemmPack8AVX512}
 	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: gemm4x12AVX2}
 	gemmPeak = func(l Level, n int) float64 {
 		switch {

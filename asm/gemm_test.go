@@ -205,3 +205,88 @@ func BenchmarkGemmTile(b *testing.B) {
 		})
 	}
 }
+
+// GemmPack8 on every level (the AVX-512 transpose plus its Go tail, and the
+// pure-Go twin elsewhere) copies out[p·ld+r] = src[r·s+p] bit for bit,
+// including NaN payloads and signed zeros, for every kc around the 8-wide
+// blocks, any ld ≥ 8 and row stride s (also s < kc, overlapping rows),
+// writes nothing else of out and leaves src unchanged.
+func TestGemmPack8(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		rapid.Check(t, func(t *rapid.T) {
+			kc := rapid.OneOf(rapid.IntRange(0, 35), rapid.IntRange(0, 300)).Draw(t, "kc")
+			ld := 8 + rapid.IntRange(0, 20).Draw(t, "ld-8")
+			s := rapid.OneOf(rapid.IntRange(kc, kc+9), rapid.IntRange(0, kc+1)).Draw(t, "s")
+			srcOff := rapid.IntRange(0, 7).Draw(t, "srcOff")
+			outOff := rapid.IntRange(0, 7).Draw(t, "outOff")
+			special := rapid.Bool().Draw(t, "special")
+			src := make([]float64, srcOff+7*s+kc)
+			for i := range src {
+				src[i] = drawFloat(special).Draw(t, "src")
+			}
+			outLen := outOff + 8 + 3
+			if kc > 0 {
+				outLen = outOff + (kc-1)*ld + 8 + 3
+			}
+			buf := make([]float64, outLen)
+			for i := range buf {
+				buf[i] = guard
+			}
+			want := clone(buf)
+			for p := 0; p < kc; p++ {
+				for r := 0; r < 8; r++ {
+					want[outOff+p*ld+r] = src[srcOff+r*s+p]
+				}
+			}
+			src0 := clone(src)
+			GemmPack8(buf[outOff:], ld, src[srcOff:], s, kc)
+			bits := cmp.Comparer(func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+			if !cmp.Equal(buf, want, bits) {
+				t.Fatalf("%s: kc=%d ld=%d s=%d: packed block differs from the definition\n%s",
+					v.level, kc, ld, s, cmp.Diff(want, buf, bits))
+			}
+			if !cmp.Equal(src, src0, bits) {
+				t.Fatalf("%s changed its source", v.level)
+			}
+		})
+	}
+}
+
+// A pack that swaps two rows must fail the comparison TestGemmPack8 uses.
+func TestGemmPack8CheckCanFail(t *testing.T) {
+	src := make([]float64, 8*3)
+	for i := range src {
+		src[i] = float64(i)
+	}
+	want := make([]float64, 3*8)
+	got := make([]float64, 3*8)
+	gemmPack8Generic(want, 8, src, 3, 3)
+	gemmPack8Generic(got, 8, src, 3, 3)
+	got[0], got[1] = got[1], got[0]
+	if cmp.Equal(got, want, same) {
+		t.Fatal("a pack with two rows swapped passed the comparison")
+	}
+}
+
+// BenchmarkGemmPack8 transposes a 8×kc block (kc = 256, ld = 24 as in the
+// AVX-512 B pack) on every level: packed doubles per second.
+func BenchmarkGemmPack8(b *testing.B) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(b) {
+		b.Run(v.level.String(), func(b *testing.B) {
+			if err := SetLevel(v.level); err != nil {
+				b.Fatal(err)
+			}
+			const kc, ld, s = 256, 24, 784
+			src, out := make([]float64, 8*s), make([]float64, kc*ld)
+			for b.Loop() {
+				GemmPack8(out, ld, src, s, kc)
+			}
+			b.ReportMetric(float64(8*kc*b.N)/b.Elapsed().Seconds()/1e9, "Gdouble/s")
+		})
+	}
+}
