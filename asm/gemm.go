@@ -26,9 +26,18 @@ import (
 type gemmKernels struct {
 	mr, nr int
 	tile   func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+	// narrow holds variants of the tile for fewer columns (widths < nr in
+	// increasing order), each bitwise the first w columns of the full tile.
+	narrow []gemmNarrow
 	// pack8 transposes blocks 8×8 blocks (see GemmPack8); nil where the
 	// level has none, and GemmPack8 then runs the pure-Go twin.
 	pack8 func(out *float64, ld int, src *float64, s int, blocks int)
+}
+
+// gemmNarrow is a micro-kernel variant computing only the first w columns.
+type gemmNarrow struct {
+	w    int
+	tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 }
 
 var (
@@ -77,7 +86,48 @@ func GemmShape() (mr, nr int) { return gemmActive.mr, gemmActive.nr }
 // it with the other kernels.
 func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
 	g := gemmActive
-	mr, nr := g.mr, g.nr
+	gemmTileW(g.nr, g.tile, k, a, lda, b, ldb, c, ldc, beta)
+}
+
+// GemmTileWidth returns the width of the narrowest variant of the active
+// micro-kernel that covers cols columns, for 1 ≤ cols ≤ nr (GemmShape): nr
+// itself where the level has no narrower variant (AVX-512 has 8 and 16
+// beside 24). Out-of-range cols give nr.
+func GemmTileWidth(cols int) int {
+	g := gemmActive
+	for _, v := range g.narrow {
+		if cols <= v.w {
+			return v.w
+		}
+	}
+	return g.nr
+}
+
+// GemmTileCols is GemmTile restricted to the first w columns of the tile,
+// with w a width GemmTileWidth returns: it reads b[p·ldb+j] and writes
+// C[i·ldc+j] for j < w only, needs ldb ≥ w and ldc ≥ w, and computes
+// bitwise the same columns as GemmTile (the same FMA sequence per
+// element). Edge tiles of a product thus cost w, not nr, columns of work.
+// Any other w panics.
+func GemmTileCols(w, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
+	g := gemmActive
+	if w == g.nr {
+		gemmTileW(w, g.tile, k, a, lda, b, ldb, c, ldc, beta)
+		return
+	}
+	for _, v := range g.narrow {
+		if v.w == w {
+			gemmTileW(w, v.tile, k, a, lda, b, ldb, c, ldc, beta)
+			return
+		}
+	}
+	panic(fmt.Sprintf("asm: GemmTileCols: no %d-column variant of the %d×%d tile", w, g.mr, g.nr))
+}
+
+// gemmTileW checks the arguments of a tile of mr×nr (nr = w) and runs tile.
+func gemmTileW(nr int, tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64),
+	k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
+	mr := gemmActive.mr
 	if k < 0 || lda < mr || ldb < nr || ldc < nr {
 		panic(fmt.Sprintf("asm: GemmTile k=%d lda=%d ldb=%d ldc=%d for a %d×%d tile", k, lda, ldb, ldc, mr, nr))
 	}
@@ -88,7 +138,7 @@ func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 	}
 	_ = a[(k-1)*lda+mr-1]
 	_ = b[(k-1)*ldb+nr-1]
-	g.tile(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta)
+	tile(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta)
 }
 
 // gemmTileGeneric is the meaning of the micro-kernel for any tile shape.

@@ -47,7 +47,8 @@ func TestGemmFollowsLevel(t *testing.T) {
 	}
 }
 
-// Every micro-kernel computes bitwise the tile of gemmTileGeneric (the same
+// Every micro-kernel, and each of its narrow variants, computes bitwise the
+// tile of gemmTileGeneric (the same
 // FMA sequence per element, see asm/gemm.go), for any k, strides, β
 // (including 0, where C holds NaN that must not propagate, and 1), special
 // values in the panels, and writes nothing outside the tile.
@@ -57,8 +58,14 @@ func TestGemmTile(t *testing.T) {
 		if err := SetLevel(v.level); err != nil {
 			t.Fatal(err)
 		}
-		mr, nr := v.g.mr, v.g.nr
+		mr := v.g.mr
+		widths := []int{v.g.nr}
+		for _, n := range v.g.narrow {
+			widths = append(widths, n.w)
+		}
 		rapid.Check(t, func(t *rapid.T) {
+			// The full tile or one of its narrow variants (GemmTileCols).
+			nr := rapid.SampledFrom(widths).Draw(t, "width")
 			k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
 			lda := mr + rapid.IntRange(0, 5).Draw(t, "lda-mr")
 			ldb := nr + rapid.IntRange(0, 5).Draw(t, "ldb-nr")
@@ -93,10 +100,14 @@ func TestGemmTile(t *testing.T) {
 			want := clone(c)
 			gemmTileGeneric(mr, nr, k, a, lda, b, ldb, want, ldc, beta)
 			a0, b0 := clone(a), clone(b)
-			GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+			if nr == v.g.nr {
+				GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+			} else {
+				GemmTileCols(nr, k, a, lda, b, ldb, c, ldc, beta)
+			}
 			if !cmp.Equal(c, want, same) {
-				t.Fatalf("%s: k=%d lda=%d ldb=%d ldc=%d β=%v: tile differs from the generic kernel\n%s",
-					v.level, k, lda, ldb, ldc, beta, cmp.Diff(want, c, same))
+				t.Fatalf("%s %d×%d: k=%d lda=%d ldb=%d ldc=%d β=%v: tile differs from the generic kernel\n%s",
+					v.level, mr, nr, k, lda, ldb, ldc, beta, cmp.Diff(want, c, same))
 			}
 			if !cmp.Equal(a, a0, same) || !cmp.Equal(b, b0, same) {
 				t.Fatalf("%s changed its panels", v.level)
@@ -288,5 +299,36 @@ func BenchmarkGemmPack8(b *testing.B) {
 			}
 			b.ReportMetric(float64(8*kc*b.N)/b.Elapsed().Seconds()/1e9, "Gdouble/s")
 		})
+	}
+}
+
+// GemmTileWidth picks, on every level, the narrowest registered width that
+// covers the columns, and GemmTileCols accepts exactly those widths.
+func TestGemmTileWidth(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		for cols := 1; cols <= v.g.nr; cols++ {
+			w := GemmTileWidth(cols)
+			want := v.g.nr
+			for _, n := range v.g.narrow {
+				if cols <= n.w && n.w < want {
+					want = n.w
+				}
+			}
+			if w != want || w < cols {
+				t.Fatalf("%s: GemmTileWidth(%d) = %d, want %d", v.level, cols, w, want)
+			}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatalf("%s: GemmTileCols with width 3 did not panic", v.level)
+				}
+			}()
+			GemmTileCols(3, 0, nil, v.g.mr, nil, v.g.nr, make([]float64, v.g.mr*v.g.nr), v.g.nr, 0)
+		}()
 	}
 }

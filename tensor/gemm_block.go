@@ -222,17 +222,23 @@ func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, kc, jrLo, jrHi int, beta
 		jr := jp * nr
 		bp := j.packedB[jp*kc*nr : (jp+1)*kc*nr]
 		cols := min(nr, nc-jr)
+		// The last panel of a block may run a narrower variant of the
+		// kernel (bitwise the same columns, less work on the padding).
+		w := nr
+		if cols < nr {
+			w = asm.GemmTileWidth(cols)
+		}
 		for ir := 0; ir < mc; ir += mr {
 			ap := loc.packedA[(ir/mr)*kc*mr : (ir/mr+1)*kc*mr]
 			rows := min(mr, mc-ir)
 			off := (ic+ir)*c.Stride + jc + jr
-			if rows == mr && cols == nr {
-				asm.GemmTile(kc, ap, mr, bp, nr, c.Data[off:], c.Stride, beta)
+			if rows == mr && cols == w {
+				asm.GemmTileCols(w, kc, ap, mr, bp, nr, c.Data[off:], c.Stride, beta)
 				continue
 			}
-			// Edge tile: compute the whole padded tile into the buffer, then
-			// finish exactly as the kernel does, fma(β, C, acc).
-			asm.GemmTile(kc, ap, mr, bp, nr, loc.edge, nr, 0)
+			// Edge tile: compute the padded tile (w columns) into the
+			// buffer, then finish exactly as the kernel does, fma(β, C, acc).
+			asm.GemmTileCols(w, kc, ap, mr, bp, nr, loc.edge, nr, 0)
 			for r := 0; r < rows; r++ {
 				dst := c.Data[off+r*c.Stride : off+r*c.Stride+cols]
 				src := loc.edge[r*nr : r*nr+cols]
