@@ -72,6 +72,7 @@ type gemmJob struct {
 	blk         gemmBlocking
 	nthreads    int
 	splitN      bool // threads split the nr-panels of each B block instead of M
+	directB     bool // the kernel reads op(B) = B in place (see gemmBlocked)
 
 	packedB []float64
 	local   []gemmLocal // per thread
@@ -123,6 +124,10 @@ func grow(buf []float64, n int) []float64 {
 // path.
 var gemmParallelFlops = float64(1 << 25)
 
+// gemmDirect enables the in-place reads of op(B) (directB); tests turn it
+// off to compare with the packed path.
+var gemmDirect = true
+
 func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
 	mr, nr := asm.GemmShape()
 	blk := blockingFor(mr, nr)
@@ -152,6 +157,15 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 		t = min(t, mTiles)
 	}
 	j.nthreads = t
+	// When op(B) is B itself, its rows already hold each nr-panel's values
+	// for one p side by side: the kernel can read them in place with
+	// ldb = B's stride, skipping the copy. That copy is amortised over the
+	// row blocks, so it only matters when M is one block (the small products
+	// of a training step, where it is ~10 % of the time); with several row
+	// blocks packed panels are friendlier to the caches. Edge panels whose
+	// columns no kernel variant matches exactly are still packed (padding).
+	// Bitwise the same result: same kernel, same values, same order.
+	j.directB = gemmDirect && tB == NoTrans && m <= blk.mc
 	kc, nc, mc := min(blk.kc, k), min(blk.nc, n), min(blk.mc, ceilDiv(m, mr)*mr)
 	j.packedB = grow(j.packedB, kc*ceilDiv(nc, nr)*nr)
 	for len(j.local) < t {
@@ -197,7 +211,12 @@ func (j *gemmJob) run(tid int) {
 				beta = j.beta
 			}
 			lo, hi := share(panels, t, tid)
-			packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, lo, hi)
+			switch {
+			case !j.directB:
+				packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, lo, hi)
+			case hi == panels && j.padded(nc):
+				packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, hi-1, hi)
+			}
 			j.bar.wait()
 			jrLo, jrHi := 0, panels
 			if j.splitN {
@@ -206,21 +225,29 @@ func (j *gemmJob) run(tid int) {
 			for ic := rowLo; ic < rowHi; ic += blk.mc {
 				mc := min(blk.mc, rowHi-ic)
 				packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
-				j.macro(loc, ic, mc, jc, nc, kc, jrLo, jrHi, beta)
+				j.macro(loc, ic, mc, jc, nc, pc, kc, jrLo, jrHi, beta)
 			}
 			j.bar.wait()
 		}
 	}
 }
 
+// padded reports whether the last panel of a B block of nc columns has
+// fewer columns than its kernel variant computes (so it must be packed with
+// zero padding even when directB).
+func (j *gemmJob) padded(nc int) bool {
+	cols := nc - (ceilDiv(nc, j.blk.nr)-1)*j.blk.nr
+	return cols < asm.GemmTileWidth(cols)
+}
+
 // macro runs the micro-kernel over the tiles of C rows [ic, ic+mc) and
 // B micro-panels [jrLo, jrHi) of the block starting at column jc.
-func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, kc, jrLo, jrHi int, beta float64) {
+func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
 	mr, nr := j.blk.mr, j.blk.nr
 	c := j.c
 	for jp := jrLo; jp < jrHi; jp++ {
 		jr := jp * nr
-		bp := j.packedB[jp*kc*nr : (jp+1)*kc*nr]
+		bp, ldb := j.packedB[jp*kc*nr:(jp+1)*kc*nr], nr
 		cols := min(nr, nc-jr)
 		// The last panel of a block may run a narrower variant of the
 		// kernel (bitwise the same columns, less work on the padding).
@@ -228,17 +255,20 @@ func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, kc, jrLo, jrHi int, beta
 		if cols < nr {
 			w = asm.GemmTileWidth(cols)
 		}
+		if j.directB && cols == w {
+			bp, ldb = j.b.Data[pc*j.b.Stride+jc+jr:], j.b.Stride
+		}
 		for ir := 0; ir < mc; ir += mr {
 			ap := loc.packedA[(ir/mr)*kc*mr : (ir/mr+1)*kc*mr]
 			rows := min(mr, mc-ir)
 			off := (ic+ir)*c.Stride + jc + jr
 			if rows == mr && cols == w {
-				asm.GemmTileCols(w, kc, ap, mr, bp, nr, c.Data[off:], c.Stride, beta)
+				asm.GemmTileCols(w, kc, ap, mr, bp, ldb, c.Data[off:], c.Stride, beta)
 				continue
 			}
 			// Edge tile: compute the padded tile (w columns) into the
 			// buffer, then finish exactly as the kernel does, fma(β, C, acc).
-			asm.GemmTileCols(w, kc, ap, mr, bp, nr, loc.edge, nr, 0)
+			asm.GemmTileCols(w, kc, ap, mr, bp, ldb, loc.edge, nr, 0)
 			for r := 0; r < rows; r++ {
 				dst := c.Data[off+r*c.Stride : off+r*c.Stride+cols]
 				src := loc.edge[r*nr : r*nr+cols]
