@@ -32,6 +32,14 @@ import (
 // order, of micro-kernel sums in order over p: an order fixed by k, kc and
 // the level, never by the thread count. Threads split M (each packs its own
 // rows of A) or, when M has too few tiles, the nr-panels of N.
+//
+// Two shortcuts keep small products (the MNIST batches: 100×784·784×128 and
+// its gradients) from paying for copies: when M is a single row block, an
+// operand already stored k-major (op(B) = B, or op(A) = Aᵀ with α = 1) is
+// read in place by the kernel with its own stride (directB, directA), and
+// the last column panel of a block runs the narrowest kernel variant that
+// covers it (asm.GemmTileWidth). The transposing packs run on
+// asm.GemmPack8 (an 8×8 register transpose on AVX-512).
 
 // gemmBlocking holds the block sizes of one level.
 type gemmBlocking struct {
@@ -73,6 +81,7 @@ type gemmJob struct {
 	nthreads    int
 	splitN      bool // threads split the nr-panels of each B block instead of M
 	directB     bool // the kernel reads op(B) = B in place (see gemmBlocked)
+	directA     bool // the kernel reads op(A) = Aᵀ in place (see gemmBlocked)
 
 	packedB []float64
 	local   []gemmLocal // per thread
@@ -124,8 +133,8 @@ func grow(buf []float64, n int) []float64 {
 // path.
 var gemmParallelFlops = float64(1 << 25)
 
-// gemmDirect enables the in-place reads of op(B) (directB); tests turn it
-// off to compare with the packed path.
+// gemmDirect enables the in-place reads of op(A) and op(B) (directA,
+// directB); tests turn it off to compare with the packed path.
 var gemmDirect = true
 
 func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
@@ -166,6 +175,9 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	// columns no kernel variant matches exactly are still packed (padding).
 	// Bitwise the same result: same kernel, same values, same order.
 	j.directB = gemmDirect && tB == NoTrans && m <= blk.mc
+	// Likewise the rows of A hold op(A)'s mr-panels when op(A) = Aᵀ, if α
+	// (which packing folds into A) is 1; a last partial row tile is packed.
+	j.directA = gemmDirect && tA == Trans && alpha == 1 && m <= blk.mc
 	kc, nc, mc := min(blk.kc, k), min(blk.nc, n), min(blk.mc, ceilDiv(m, mr)*mr)
 	j.packedB = grow(j.packedB, kc*ceilDiv(nc, nr)*nr)
 	for len(j.local) < t {
@@ -224,7 +236,12 @@ func (j *gemmJob) run(tid int) {
 			}
 			for ic := rowLo; ic < rowHi; ic += blk.mc {
 				mc := min(blk.mc, rowHi-ic)
-				packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
+				switch rem := mc % mr; {
+				case !j.directA:
+					packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
+				case rem != 0: // only the partial tile, as panel 0
+					packA(loc.packedA, j.a, j.tA, j.alpha, ic+mc-rem, rem, pc, kc, mr)
+				}
 				j.macro(loc, ic, mc, jc, nc, pc, kc, jrLo, jrHi, beta)
 			}
 			j.bar.wait()
@@ -259,16 +276,23 @@ func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, 
 			bp, ldb = j.b.Data[pc*j.b.Stride+jc+jr:], j.b.Stride
 		}
 		for ir := 0; ir < mc; ir += mr {
-			ap := loc.packedA[(ir/mr)*kc*mr : (ir/mr+1)*kc*mr]
+			ap, lda := loc.packedA[(ir/mr)*kc*mr:(ir/mr+1)*kc*mr], mr
 			rows := min(mr, mc-ir)
+			if j.directA {
+				if rows == mr {
+					ap, lda = j.a.Data[pc*j.a.Stride+ic+ir:], j.a.Stride
+				} else {
+					ap = loc.packedA[:kc*mr]
+				}
+			}
 			off := (ic+ir)*c.Stride + jc + jr
 			if rows == mr && cols == w {
-				asm.GemmTileCols(w, kc, ap, mr, bp, ldb, c.Data[off:], c.Stride, beta)
+				asm.GemmTileCols(w, kc, ap, lda, bp, ldb, c.Data[off:], c.Stride, beta)
 				continue
 			}
 			// Edge tile: compute the padded tile (w columns) into the
 			// buffer, then finish exactly as the kernel does, fma(β, C, acc).
-			asm.GemmTileCols(w, kc, ap, mr, bp, ldb, loc.edge, nr, 0)
+			asm.GemmTileCols(w, kc, ap, lda, bp, ldb, loc.edge, nr, 0)
 			for r := 0; r < rows; r++ {
 				dst := c.Data[off+r*c.Stride : off+r*c.Stride+cols]
 				src := loc.edge[r*nr : r*nr+cols]

@@ -298,8 +298,9 @@ func TestGemmDeterministicAcrossThreads(t *testing.T) {
 	})
 }
 
-// Reading op(B) in place (directB, used for op(B) = B when M is one row
-// block) gives bitwise the C of the packed path, on every level, for 1 and
+// Reading op(B) and op(A) in place (directB and directA, used for op(B) = B
+// and for op(A) = Aᵀ with α = 1 when M is one row block) gives bitwise the
+// C of the packed path, on every level, for 1 and
 // 2 threads: the kernel sees the same values in the same order.
 func TestGemmDirectMatchesPacked(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
@@ -320,7 +321,8 @@ func TestGemmDirectMatchesPacked(t *testing.T) {
 			if !cmp.Equal(res[0], res[1], cmp.Comparer(func(x, y float64) bool {
 				return math.Float64bits(x) == math.Float64bits(y)
 			})) {
-				t.Fatalf("%s %d×%d×%d tB=%v: in-place B differs bitwise from packed B", l, g.m, g.k, g.n, g.tB)
+				t.Fatalf("%s %d×%d×%d tA=%v tB=%v α=%v: in-place operands differ bitwise from packed ones",
+					l, g.m, g.k, g.n, g.tA, g.tB, g.alpha)
 			}
 		})
 	})
