@@ -213,6 +213,14 @@ func (j *gemmJob) run(tid int) {
 		lo, hi := share(ceilDiv(j.m, mr), t, tid)
 		rowLo, rowHi = lo*mr, min(hi*mr, j.m)
 	}
+	// Even out the row blocks too (784 rows run as 4×196, rounded up to
+	// whole tiles, not 3×256 + 16): a thin last block would stream every B
+	// panel for a couple of tiles. Row blocks do not touch the summation
+	// order.
+	mcBlk := blk.mc
+	if nb := ceilDiv(rowHi-rowLo, blk.mc); nb > 1 {
+		mcBlk = min(blk.mc, ceilDiv(ceilDiv(rowHi-rowLo, nb), mr)*mr)
+	}
 	for jc := 0; jc < j.n; jc += blk.nc {
 		nc := min(blk.nc, j.n-jc)
 		panels := ceilDiv(nc, nr)
@@ -234,8 +242,8 @@ func (j *gemmJob) run(tid int) {
 			if j.splitN {
 				jrLo, jrHi = lo, hi
 			}
-			for ic := rowLo; ic < rowHi; ic += blk.mc {
-				mc := min(blk.mc, rowHi-ic)
+			for ic := rowLo; ic < rowHi; ic += mcBlk {
+				mc := min(mcBlk, rowHi-ic)
 				switch rem := mc % mr; {
 				case !j.directA:
 					packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
