@@ -149,6 +149,16 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	if nb := ceilDiv(k, blk.kc); nb > 1 {
 		blk.kc = min(blk.kc, ceilDiv(ceilDiv(k, nb), 8)*8)
 	}
+	// Even out the column blocks the same way, letting the blocks grow by up
+	// to a quarter rather than leave a thin last one (n = 2048 runs as one
+	// block of 2048, not 2040 + 8: a thin block would repack all of A for a
+	// few columns). Column blocks do not touch the summation order either.
+	if nb := ceilDiv(n, blk.nc); nb > 1 {
+		if n <= (nb-1)*blk.nc*5/4 {
+			nb--
+		}
+		blk.nc = ceilDiv(ceilDiv(n, nb), nr) * nr
+	}
 	j := getJob()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
 		packedB: j.packedB, local: j.local}
