@@ -12,7 +12,10 @@ import "github.com/margo-lab/margo/asm"
 // is read once from end to end and scattered over the micro-panels, so
 // that no cache line of the source is fetched twice. Full-width segments
 // are moved as fixed-size arrays (copySeg), which the compiler turns into
-// a few vector moves without bounds checks per element.
+// a few vector moves without bounds checks per element. Transposing copies
+// (op(A) = A, op(B) = Bᵀ) take eight stored rows at a time through
+// asm.GemmPack8 (an 8×8 register transpose on AVX-512, a Go loop
+// elsewhere), whenever the block has eight rows to take and α = 1.
 
 // packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of α·op(A) into dst
 // as ceil(mc/mr) micro-panels of kc·mr values.
