@@ -197,7 +197,7 @@ func gemm4x4Generic(k int, pa *float64, lda int, pb *float64, ldb int, pc *float
 // bit for bit. It needs kc ≥ 0, ld ≥ 8, s ≥ 0 and slices long enough for
 // every element named above; otherwise it panics, as for an index out of
 // range. The levels with an assembly transpose (AVX-512: 8×8 blocks in
-// registers) run it on the first kc&^7 values of p; the rest, and levels
+// registers; AVX2: 4×4 blocks) run it on the first kc&^7 values of p; the rest, and levels
 // without one, run gemmPack8Generic. SetLevel switches it with the
 // micro-kernel.
 func GemmPack8(out []float64, ld int, src []float64, s, kc int) {

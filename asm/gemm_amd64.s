@@ -880,3 +880,102 @@ avx512x8overwrite:
 	VMOVUPD Z7, (DX)
 	VZEROUPPER
 	RET
+
+// func gemmPack8AVX2(out *float64, ld int, src *float64, s int, blocks int)
+//
+// gemmPack8AVX512 for AVX2 (same meaning, arguments and registers SI, R9,
+// R10, R11, DI, R8, R12, R13, CX): each block of eight p is two halves of
+// four. A half loads rows 0-7 (four doubles each, Y0-Y7) and transposes
+// rows 0-3 and rows 4-7 as two 4×4 blocks: VUNPCKLPD/VUNPCKHPD of row pairs
+// give [x0 y0 x2 y2] and [x1 y1 x3 y3] (Y8-Y11, Y12-Y15), then VPERM2F128
+// $0x20 and $0x31 join their low and high 128-bit halves into columns
+// p = 0, 2 and 1, 3, each [r0 r1 r2 r3] (stored at out + p·ld) and
+// [r4 r5 r6 r7] (at out + p·ld + 32 bytes).
+TEXT ·gemmPack8AVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $3, R8
+	MOVQ src+16(FP), SI
+	MOVQ s+24(FP), R9
+	SHLQ $3, R9
+	MOVQ blocks+32(FP), CX
+	LEAQ (R9)(R9*2), R10
+	LEAQ (SI)(R9*4), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (DI)(R8*4), R13
+
+pack8avx2loop:
+	// half 0: p = 0-3 of the block
+	VMOVUPD (SI), Y0
+	VMOVUPD (SI)(R9*1), Y1
+	VMOVUPD (SI)(R9*2), Y2
+	VMOVUPD (SI)(R10*1), Y3
+	VMOVUPD (R11), Y4
+	VMOVUPD (R11)(R9*1), Y5
+	VMOVUPD (R11)(R9*2), Y6
+	VMOVUPD (R11)(R10*1), Y7
+	VUNPCKLPD Y1, Y0, Y8
+	VUNPCKHPD Y1, Y0, Y9
+	VUNPCKLPD Y3, Y2, Y10
+	VUNPCKHPD Y3, Y2, Y11
+	VUNPCKLPD Y5, Y4, Y12
+	VUNPCKHPD Y5, Y4, Y13
+	VUNPCKLPD Y7, Y6, Y14
+	VUNPCKHPD Y7, Y6, Y15
+	VPERM2F128 $0x20, Y10, Y8, Y0
+	VPERM2F128 $0x31, Y10, Y8, Y2
+	VPERM2F128 $0x20, Y11, Y9, Y1
+	VPERM2F128 $0x31, Y11, Y9, Y3
+	VPERM2F128 $0x20, Y14, Y12, Y4
+	VPERM2F128 $0x31, Y14, Y12, Y6
+	VPERM2F128 $0x20, Y15, Y13, Y5
+	VPERM2F128 $0x31, Y15, Y13, Y7
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y4, 32(DI)
+	VMOVUPD Y1, (DI)(R8*1)
+	VMOVUPD Y5, 32(DI)(R8*1)
+	VMOVUPD Y2, (DI)(R8*2)
+	VMOVUPD Y6, 32(DI)(R8*2)
+	VMOVUPD Y3, (DI)(R12*1)
+	VMOVUPD Y7, 32(DI)(R12*1)
+	// half 1: p = 4-7 of the block
+	VMOVUPD 32(SI), Y0
+	VMOVUPD 32(SI)(R9*1), Y1
+	VMOVUPD 32(SI)(R9*2), Y2
+	VMOVUPD 32(SI)(R10*1), Y3
+	VMOVUPD 32(R11), Y4
+	VMOVUPD 32(R11)(R9*1), Y5
+	VMOVUPD 32(R11)(R9*2), Y6
+	VMOVUPD 32(R11)(R10*1), Y7
+	VUNPCKLPD Y1, Y0, Y8
+	VUNPCKHPD Y1, Y0, Y9
+	VUNPCKLPD Y3, Y2, Y10
+	VUNPCKHPD Y3, Y2, Y11
+	VUNPCKLPD Y5, Y4, Y12
+	VUNPCKHPD Y5, Y4, Y13
+	VUNPCKLPD Y7, Y6, Y14
+	VUNPCKHPD Y7, Y6, Y15
+	VPERM2F128 $0x20, Y10, Y8, Y0
+	VPERM2F128 $0x31, Y10, Y8, Y2
+	VPERM2F128 $0x20, Y11, Y9, Y1
+	VPERM2F128 $0x31, Y11, Y9, Y3
+	VPERM2F128 $0x20, Y14, Y12, Y4
+	VPERM2F128 $0x31, Y14, Y12, Y6
+	VPERM2F128 $0x20, Y15, Y13, Y5
+	VPERM2F128 $0x31, Y15, Y13, Y7
+	VMOVUPD Y0, (R13)
+	VMOVUPD Y4, 32(R13)
+	VMOVUPD Y1, (R13)(R8*1)
+	VMOVUPD Y5, 32(R13)(R8*1)
+	VMOVUPD Y2, (R13)(R8*2)
+	VMOVUPD Y6, 32(R13)(R8*2)
+	VMOVUPD Y3, (R13)(R12*1)
+	VMOVUPD Y7, 32(R13)(R12*1)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	LEAQ (DI)(R8*8), DI
+	LEAQ (R13)(R8*8), R13
+	DECQ CX
+	JNZ  pack8avx2loop
+	VZEROUPPER
+	RET

@@ -22,6 +22,9 @@ func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, l
 //go:noescape
 func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
 
+//go:noescape
+func gemmPack8AVX2(out *float64, ld int, src *float64, s int, blocks int)
+
 // gemmPeakAVX512 and gemmPeakAVX2 run n iterations of independent FMAs
 // (n·384 and n·96 flops): the benchmarks' measure of the FMA peak.
 func gemmPeakAVX512(n int)
@@ -31,7 +34,7 @@ func gemmPeakAVX2(n int)
 func registerGemmArch() {
 	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: gemm8x24AVX512, pack8: gemmPack8AVX512,
 		narrow: []gemmNarrow{{8, gemm8x8AVX512}, {16, gemm8x16AVX512}}}
-	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: gemm4x12AVX2}
+	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: gemm4x12AVX2, pack8: gemmPack8AVX2}
 	gemmPeak = func(l Level, n int) float64 {
 		switch {
 		case l == AVX512 && cpuid.CPU.Supports(cpuid.AVX512F):
