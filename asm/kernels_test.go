@@ -517,7 +517,7 @@ func TestAdam(t *testing.T) {
 					if dd >= d {
 						mProp = math.Inf(1)
 					} else {
-						mProp += step * math.Abs(m2[i]) * dd / (d * (d - dd))
+						mProp += step * (math.Abs(m2[i]) / d) * (dd / (d - dd)) // in this order: no underflow
 					}
 				}
 				if math.Abs(m1[i]-m2[i]) > mTol ||
