@@ -26,6 +26,18 @@ import (
 type gemmKernels struct {
 	mr, nr int
 	tile   func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+	// narrow holds variants of the tile for fewer columns (widths < nr in
+	// increasing order), each bitwise the first w columns of the full tile.
+	narrow []gemmNarrow
+	// pack8 transposes blocks 8×8 blocks (see GemmPack8); nil where the
+	// level has none, and GemmPack8 then runs the pure-Go twin.
+	pack8 func(out *float64, ld int, src *float64, s int, blocks int)
+}
+
+// gemmNarrow is a micro-kernel variant computing only the first w columns.
+type gemmNarrow struct {
+	w    int
+	tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 }
 
 var (
@@ -74,7 +86,48 @@ func GemmShape() (mr, nr int) { return gemmActive.mr, gemmActive.nr }
 // it with the other kernels.
 func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
 	g := gemmActive
-	mr, nr := g.mr, g.nr
+	gemmTileW(g.nr, g.tile, k, a, lda, b, ldb, c, ldc, beta)
+}
+
+// GemmTileWidth returns the width of the narrowest variant of the active
+// micro-kernel that covers cols columns, for 1 ≤ cols ≤ nr (GemmShape): nr
+// itself where the level has no narrower variant (AVX-512 has 8 and 16
+// beside 24). Out-of-range cols give nr.
+func GemmTileWidth(cols int) int {
+	g := gemmActive
+	for _, v := range g.narrow {
+		if cols <= v.w {
+			return v.w
+		}
+	}
+	return g.nr
+}
+
+// GemmTileCols is GemmTile restricted to the first w columns of the tile,
+// with w a width GemmTileWidth returns: it reads b[p·ldb+j] and writes
+// C[i·ldc+j] for j < w only, needs ldb ≥ w and ldc ≥ w, and computes
+// bitwise the same columns as GemmTile (the same FMA sequence per
+// element). Edge tiles of a product thus cost w, not nr, columns of work.
+// Any other w panics.
+func GemmTileCols(w, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
+	g := gemmActive
+	if w == g.nr {
+		gemmTileW(w, g.tile, k, a, lda, b, ldb, c, ldc, beta)
+		return
+	}
+	for _, v := range g.narrow {
+		if v.w == w {
+			gemmTileW(w, v.tile, k, a, lda, b, ldb, c, ldc, beta)
+			return
+		}
+	}
+	panic(fmt.Sprintf("asm: GemmTileCols: no %d-column variant of the %d×%d tile", w, g.mr, g.nr))
+}
+
+// gemmTileW checks the arguments of a tile of mr×nr (nr = w) and runs tile.
+func gemmTileW(nr int, tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64),
+	k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
+	mr := gemmActive.mr
 	if k < 0 || lda < mr || ldb < nr || ldc < nr {
 		panic(fmt.Sprintf("asm: GemmTile k=%d lda=%d ldb=%d ldc=%d for a %d×%d tile", k, lda, ldb, ldc, mr, nr))
 	}
@@ -85,7 +138,7 @@ func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 	}
 	_ = a[(k-1)*lda+mr-1]
 	_ = b[(k-1)*ldb+nr-1]
-	g.tile(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta)
+	tile(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta)
 }
 
 // gemmTileGeneric is the meaning of the micro-kernel for any tile shape.
@@ -133,5 +186,50 @@ func gemm4x4Generic(k int, pa *float64, lda int, pb *float64, ldb int, pc *float
 				ci[j] = math.FMA(beta, ci[j], acc)
 			}
 		}
+	}
+}
+
+// GemmPack8 is the transposing copy of GEMM packing: eight stored rows,
+// read side by side, become kc packed rows of eight values,
+//
+//	out[p·ld+r] = src[r·s+p]   for r < 8, p < kc,
+//
+// bit for bit. It needs kc ≥ 0, ld ≥ 8, s ≥ 0 and slices long enough for
+// every element named above; otherwise it panics, as for an index out of
+// range. The levels with an assembly transpose (AVX-512: 8×8 blocks in
+// registers; AVX2: 4×4 blocks) run it on the first kc&^7 values of p; the rest, and levels
+// without one, run gemmPack8Generic. SetLevel switches it with the
+// micro-kernel.
+func GemmPack8(out []float64, ld int, src []float64, s, kc int) {
+	if kc < 0 || ld < 8 || s < 0 {
+		panic(fmt.Sprintf("asm: GemmPack8 kc=%d ld=%d s=%d", kc, ld, s))
+	}
+	if kc == 0 {
+		return
+	}
+	_ = out[(kc-1)*ld+7]
+	_ = src[7*s+kc-1]
+	p := 0
+	if f := gemmActive.pack8; f != nil && kc >= 8 {
+		f(&out[0], ld, &src[0], s, kc/8)
+		p = kc &^ 7
+	}
+	if p < kc {
+		gemmPack8Generic(out[p*ld:], ld, src[p:], s, kc-p)
+	}
+}
+
+// gemmPack8Generic is the meaning of GemmPack8 (and its pure-Go twin):
+// eight rows, each sliced to length kc once so that the loop needs no
+// bounds checks on them.
+func gemmPack8Generic(out []float64, ld int, src []float64, s, kc int) {
+	r0, r1 := src[:kc], src[s:][:kc]
+	r2, r3 := src[2*s:][:kc], src[3*s:][:kc]
+	r4, r5 := src[4*s:][:kc], src[5*s:][:kc]
+	r6, r7 := src[6*s:][:kc], src[7*s:][:kc]
+	for p := 0; p < kc; p++ {
+		d := (*[8]float64)(out[p*ld:])
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }

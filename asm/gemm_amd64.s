@@ -487,3 +487,495 @@ peak2loop:
 peak2done:
 	VZEROUPPER
 	RET
+
+// func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
+//
+// The transposing pack of tensor's GEMM, eight columns of p at a time:
+//
+//	out[p·ld+r] = src[r·s+p]   for r < 8, p < 8·blocks
+//
+// (eight stored rows of length ≥ 8·blocks become 8·blocks packed rows of
+// eight). The caller (GemmPack8) guarantees blocks ≥ 1 and in-bounds
+// slices; it packs the p tail (< 8) itself.
+//
+// Registers:
+//	SI  rows 0-3 (src, advancing 64 bytes per block)   R9  s·8   R10 3·s·8
+//	R11 rows 4-7 (SI + 4·s·8)
+//	DI  out rows p = 0-3 of the block (advancing 8·ld·8) R8  ld·8  R12 3·ld·8
+//	R13 out rows p = 4-7 (DI + 4·ld·8)                  CX  blocks left
+//	Z0-Z7 the eight source rows, Z8-Z15 and Z16-Z23 the transpose stages.
+//
+// Loop (one 8×8 block per iteration): load row r into Zr; stage 1,
+// VUNPCKLPD/VUNPCKHPD of row pairs (0,1), (2,3), (4,5), (6,7) give
+// [x0 y0 x2 y2 x4 y4 x6 y6] and [x1 y1 x3 y3 …]; stage 2, VSHUFF64X2 $0x88
+// and $0xDD of the (01, 23) and (45, 67) results gather the 128-bit lanes
+// 0,2 and 1,3 of each; stage 3, the same two shuffles across the (0123,
+// 4567) results give columns 0/4, 2/6 (even) and 1/5, 3/7 (odd), each
+// [r0 r1 … r7], stored at out + p·ld. Pure data movement: the values are
+// copied bit for bit (gemmPack8Generic is the twin).
+TEXT ·gemmPack8AVX512(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $3, R8
+	MOVQ src+16(FP), SI
+	MOVQ s+24(FP), R9
+	SHLQ $3, R9
+	MOVQ blocks+32(FP), CX
+	LEAQ (R9)(R9*2), R10
+	LEAQ (SI)(R9*4), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (DI)(R8*4), R13
+
+pack8loop:
+	VMOVUPD (SI), Z0
+	VMOVUPD (SI)(R9*1), Z1
+	VMOVUPD (SI)(R9*2), Z2
+	VMOVUPD (SI)(R10*1), Z3
+	VMOVUPD (R11), Z4
+	VMOVUPD (R11)(R9*1), Z5
+	VMOVUPD (R11)(R9*2), Z6
+	VMOVUPD (R11)(R10*1), Z7
+	// stage 1: Z8 = lo(0,1), Z9 = hi(0,1), Z10 = lo(2,3), Z11 = hi(2,3), …
+	VUNPCKLPD Z1, Z0, Z8
+	VUNPCKHPD Z1, Z0, Z9
+	VUNPCKLPD Z3, Z2, Z10
+	VUNPCKHPD Z3, Z2, Z11
+	VUNPCKLPD Z5, Z4, Z12
+	VUNPCKHPD Z5, Z4, Z13
+	VUNPCKLPD Z7, Z6, Z14
+	VUNPCKHPD Z7, Z6, Z15
+	// stage 2: lanes (0,2) and (1,3) of the 01 result, then of the 23
+	// result: Z16 = [01 p0, 01 p4, 23 p0, 23 p4], Z17 = same for p2/p6, …
+	VSHUFF64X2 $0x88, Z10, Z8, Z16
+	VSHUFF64X2 $0xDD, Z10, Z8, Z17
+	VSHUFF64X2 $0x88, Z11, Z9, Z18
+	VSHUFF64X2 $0xDD, Z11, Z9, Z19
+	VSHUFF64X2 $0x88, Z14, Z12, Z20
+	VSHUFF64X2 $0xDD, Z14, Z12, Z21
+	VSHUFF64X2 $0x88, Z15, Z13, Z22
+	VSHUFF64X2 $0xDD, Z15, Z13, Z23
+	// stage 3: columns p = 0, 4, 2, 6, 1, 5, 3, 7.
+	VSHUFF64X2 $0x88, Z20, Z16, Z0
+	VSHUFF64X2 $0xDD, Z20, Z16, Z4
+	VSHUFF64X2 $0x88, Z21, Z17, Z2
+	VSHUFF64X2 $0xDD, Z21, Z17, Z6
+	VSHUFF64X2 $0x88, Z22, Z18, Z1
+	VSHUFF64X2 $0xDD, Z22, Z18, Z5
+	VSHUFF64X2 $0x88, Z23, Z19, Z3
+	VSHUFF64X2 $0xDD, Z23, Z19, Z7
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, (DI)(R8*1)
+	VMOVUPD Z2, (DI)(R8*2)
+	VMOVUPD Z3, (DI)(R12*1)
+	VMOVUPD Z4, (R13)
+	VMOVUPD Z5, (R13)(R8*1)
+	VMOVUPD Z6, (R13)(R8*2)
+	VMOVUPD Z7, (R13)(R12*1)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	LEAQ (DI)(R8*8), DI
+	LEAQ (R13)(R8*8), R13
+	DECQ CX
+	JNZ  pack8loop
+	VZEROUPPER
+	RET
+
+// func gemm8x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+//
+// The narrow sibling of gemm8x24AVX512 for the last column panel of a
+// product whose width leaves 16 or fewer columns (tensor.Gemm reads the
+// same 24-wide packed B panel and uses only its first 16 columns): tile 8
+// rows × 16 columns, same registers (CX, AX, BX, DX, R8-R11) and the same
+// per-element FMA sequence, so its tile is bitwise the first 16 columns of
+// the 24-wide one. Row i of C is Z(2i+0) and Z(2i+1) (16 accumulators); per p:
+// Z24-Z25 load b[p][0..16), then per row one VBROADCASTSD of a[p][i]
+// (Z27/Z28 alternating) and two VFMADD231PD. Epilogue as in gemm8x24AVX512.
+TEXT ·gemm8x16AVX512(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R8
+	SHLQ $3, R8
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $3, R10
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	// Prefetch the C tile (8 rows × 128 bytes).
+	MOVQ DX, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 127(R11)
+	TESTQ CX, CX
+	JLE  avx512x16store
+
+avx512x16loop:
+	VMOVUPD (BX), Z24
+	VMOVUPD 64(BX), Z25
+	VBROADCASTSD (AX), Z27
+	VFMADD231PD Z24, Z27, Z0
+	VFMADD231PD Z25, Z27, Z1
+	VBROADCASTSD 8(AX), Z28
+	VFMADD231PD Z24, Z28, Z2
+	VFMADD231PD Z25, Z28, Z3
+	VBROADCASTSD 16(AX), Z27
+	VFMADD231PD Z24, Z27, Z4
+	VFMADD231PD Z25, Z27, Z5
+	VBROADCASTSD 24(AX), Z28
+	VFMADD231PD Z24, Z28, Z6
+	VFMADD231PD Z25, Z28, Z7
+	VBROADCASTSD 32(AX), Z27
+	VFMADD231PD Z24, Z27, Z8
+	VFMADD231PD Z25, Z27, Z9
+	VBROADCASTSD 40(AX), Z28
+	VFMADD231PD Z24, Z28, Z10
+	VFMADD231PD Z25, Z28, Z11
+	VBROADCASTSD 48(AX), Z27
+	VFMADD231PD Z24, Z27, Z12
+	VFMADD231PD Z25, Z27, Z13
+	VBROADCASTSD 56(AX), Z28
+	VFMADD231PD Z24, Z28, Z14
+	VFMADD231PD Z25, Z28, Z15
+	ADDQ R8, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  avx512x16loop
+
+avx512x16store:
+	MOVQ beta+56(FP), R11
+	SHLQ $1, R11
+	JZ   avx512x16overwrite
+	VBROADCASTSD beta+56(FP), Z29
+	VFMADD231PD (DX), Z29, Z0
+	VFMADD231PD 64(DX), Z29, Z1
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z2
+	VFMADD231PD 64(DX), Z29, Z3
+	VMOVUPD Z2, (DX)
+	VMOVUPD Z3, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z4
+	VFMADD231PD 64(DX), Z29, Z5
+	VMOVUPD Z4, (DX)
+	VMOVUPD Z5, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z6
+	VFMADD231PD 64(DX), Z29, Z7
+	VMOVUPD Z6, (DX)
+	VMOVUPD Z7, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z8
+	VFMADD231PD 64(DX), Z29, Z9
+	VMOVUPD Z8, (DX)
+	VMOVUPD Z9, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z10
+	VFMADD231PD 64(DX), Z29, Z11
+	VMOVUPD Z10, (DX)
+	VMOVUPD Z11, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z12
+	VFMADD231PD 64(DX), Z29, Z13
+	VMOVUPD Z12, (DX)
+	VMOVUPD Z13, 64(DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z14
+	VFMADD231PD 64(DX), Z29, Z15
+	VMOVUPD Z14, (DX)
+	VMOVUPD Z15, 64(DX)
+	VZEROUPPER
+	RET
+
+avx512x16overwrite:
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z2, (DX)
+	VMOVUPD Z3, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z4, (DX)
+	VMOVUPD Z5, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z6, (DX)
+	VMOVUPD Z7, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z8, (DX)
+	VMOVUPD Z9, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z10, (DX)
+	VMOVUPD Z11, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z12, (DX)
+	VMOVUPD Z13, 64(DX)
+	ADDQ R10, DX
+	VMOVUPD Z14, (DX)
+	VMOVUPD Z15, 64(DX)
+	VZEROUPPER
+	RET
+
+// func gemm8x8AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+//
+// The narrow sibling of gemm8x24AVX512 for the last column panel of a
+// product whose width leaves 8 or fewer columns (tensor.Gemm reads the
+// same 24-wide packed B panel and uses only its first 8 columns): tile 8
+// rows × 8 columns, same registers (CX, AX, BX, DX, R8-R11) and the same
+// per-element FMA sequence, so its tile is bitwise the first 8 columns of
+// the 24-wide one. Row i of C is Zi (8 accumulators); per p:
+// Z24 loads b[p][0..8), then per row one VBROADCASTSD of a[p][i]
+// (Z27/Z28 alternating) and one VFMADD231PD. Epilogue as in gemm8x24AVX512.
+TEXT ·gemm8x8AVX512(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R8
+	SHLQ $3, R8
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $3, R10
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	// Prefetch the C tile (8 rows × 64 bytes).
+	MOVQ DX, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	TESTQ CX, CX
+	JLE  avx512x8store
+
+avx512x8loop:
+	VMOVUPD (BX), Z24
+	VBROADCASTSD (AX), Z27
+	VFMADD231PD Z24, Z27, Z0
+	VBROADCASTSD 8(AX), Z28
+	VFMADD231PD Z24, Z28, Z1
+	VBROADCASTSD 16(AX), Z27
+	VFMADD231PD Z24, Z27, Z2
+	VBROADCASTSD 24(AX), Z28
+	VFMADD231PD Z24, Z28, Z3
+	VBROADCASTSD 32(AX), Z27
+	VFMADD231PD Z24, Z27, Z4
+	VBROADCASTSD 40(AX), Z28
+	VFMADD231PD Z24, Z28, Z5
+	VBROADCASTSD 48(AX), Z27
+	VFMADD231PD Z24, Z27, Z6
+	VBROADCASTSD 56(AX), Z28
+	VFMADD231PD Z24, Z28, Z7
+	ADDQ R8, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  avx512x8loop
+
+avx512x8store:
+	MOVQ beta+56(FP), R11
+	SHLQ $1, R11
+	JZ   avx512x8overwrite
+	VBROADCASTSD beta+56(FP), Z29
+	VFMADD231PD (DX), Z29, Z0
+	VMOVUPD Z0, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z1
+	VMOVUPD Z1, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z2
+	VMOVUPD Z2, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z3
+	VMOVUPD Z3, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z4
+	VMOVUPD Z4, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z5
+	VMOVUPD Z5, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z6
+	VMOVUPD Z6, (DX)
+	ADDQ R10, DX
+	VFMADD231PD (DX), Z29, Z7
+	VMOVUPD Z7, (DX)
+	VZEROUPPER
+	RET
+
+avx512x8overwrite:
+	VMOVUPD Z0, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z1, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z2, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z3, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z4, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z5, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z6, (DX)
+	ADDQ R10, DX
+	VMOVUPD Z7, (DX)
+	VZEROUPPER
+	RET
+
+// func gemmPack8AVX2(out *float64, ld int, src *float64, s int, blocks int)
+//
+// gemmPack8AVX512 for AVX2 (same meaning, arguments and registers SI, R9,
+// R10, R11, DI, R8, R12, R13, CX): each block of eight p is two halves of
+// four. A half loads rows 0-7 (four doubles each, Y0-Y7) and transposes
+// rows 0-3 and rows 4-7 as two 4×4 blocks: VUNPCKLPD/VUNPCKHPD of row pairs
+// give [x0 y0 x2 y2] and [x1 y1 x3 y3] (Y8-Y11, Y12-Y15), then VPERM2F128
+// $0x20 and $0x31 join their low and high 128-bit halves into columns
+// p = 0, 2 and 1, 3, each [r0 r1 r2 r3] (stored at out + p·ld) and
+// [r4 r5 r6 r7] (at out + p·ld + 32 bytes).
+TEXT ·gemmPack8AVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $3, R8
+	MOVQ src+16(FP), SI
+	MOVQ s+24(FP), R9
+	SHLQ $3, R9
+	MOVQ blocks+32(FP), CX
+	LEAQ (R9)(R9*2), R10
+	LEAQ (SI)(R9*4), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (DI)(R8*4), R13
+
+pack8avx2loop:
+	// half 0: p = 0-3 of the block
+	VMOVUPD (SI), Y0
+	VMOVUPD (SI)(R9*1), Y1
+	VMOVUPD (SI)(R9*2), Y2
+	VMOVUPD (SI)(R10*1), Y3
+	VMOVUPD (R11), Y4
+	VMOVUPD (R11)(R9*1), Y5
+	VMOVUPD (R11)(R9*2), Y6
+	VMOVUPD (R11)(R10*1), Y7
+	VUNPCKLPD Y1, Y0, Y8
+	VUNPCKHPD Y1, Y0, Y9
+	VUNPCKLPD Y3, Y2, Y10
+	VUNPCKHPD Y3, Y2, Y11
+	VUNPCKLPD Y5, Y4, Y12
+	VUNPCKHPD Y5, Y4, Y13
+	VUNPCKLPD Y7, Y6, Y14
+	VUNPCKHPD Y7, Y6, Y15
+	VPERM2F128 $0x20, Y10, Y8, Y0
+	VPERM2F128 $0x31, Y10, Y8, Y2
+	VPERM2F128 $0x20, Y11, Y9, Y1
+	VPERM2F128 $0x31, Y11, Y9, Y3
+	VPERM2F128 $0x20, Y14, Y12, Y4
+	VPERM2F128 $0x31, Y14, Y12, Y6
+	VPERM2F128 $0x20, Y15, Y13, Y5
+	VPERM2F128 $0x31, Y15, Y13, Y7
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y4, 32(DI)
+	VMOVUPD Y1, (DI)(R8*1)
+	VMOVUPD Y5, 32(DI)(R8*1)
+	VMOVUPD Y2, (DI)(R8*2)
+	VMOVUPD Y6, 32(DI)(R8*2)
+	VMOVUPD Y3, (DI)(R12*1)
+	VMOVUPD Y7, 32(DI)(R12*1)
+	// half 1: p = 4-7 of the block
+	VMOVUPD 32(SI), Y0
+	VMOVUPD 32(SI)(R9*1), Y1
+	VMOVUPD 32(SI)(R9*2), Y2
+	VMOVUPD 32(SI)(R10*1), Y3
+	VMOVUPD 32(R11), Y4
+	VMOVUPD 32(R11)(R9*1), Y5
+	VMOVUPD 32(R11)(R9*2), Y6
+	VMOVUPD 32(R11)(R10*1), Y7
+	VUNPCKLPD Y1, Y0, Y8
+	VUNPCKHPD Y1, Y0, Y9
+	VUNPCKLPD Y3, Y2, Y10
+	VUNPCKHPD Y3, Y2, Y11
+	VUNPCKLPD Y5, Y4, Y12
+	VUNPCKHPD Y5, Y4, Y13
+	VUNPCKLPD Y7, Y6, Y14
+	VUNPCKHPD Y7, Y6, Y15
+	VPERM2F128 $0x20, Y10, Y8, Y0
+	VPERM2F128 $0x31, Y10, Y8, Y2
+	VPERM2F128 $0x20, Y11, Y9, Y1
+	VPERM2F128 $0x31, Y11, Y9, Y3
+	VPERM2F128 $0x20, Y14, Y12, Y4
+	VPERM2F128 $0x31, Y14, Y12, Y6
+	VPERM2F128 $0x20, Y15, Y13, Y5
+	VPERM2F128 $0x31, Y15, Y13, Y7
+	VMOVUPD Y0, (R13)
+	VMOVUPD Y4, 32(R13)
+	VMOVUPD Y1, (R13)(R8*1)
+	VMOVUPD Y5, 32(R13)(R8*1)
+	VMOVUPD Y2, (R13)(R8*2)
+	VMOVUPD Y6, 32(R13)(R8*2)
+	VMOVUPD Y3, (R13)(R12*1)
+	VMOVUPD Y7, 32(R13)(R12*1)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	LEAQ (DI)(R8*8), DI
+	LEAQ (R13)(R8*8), R13
+	DECQ CX
+	JNZ  pack8avx2loop
+	VZEROUPPER
+	RET

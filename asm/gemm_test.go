@@ -47,7 +47,8 @@ func TestGemmFollowsLevel(t *testing.T) {
 	}
 }
 
-// Every micro-kernel computes bitwise the tile of gemmTileGeneric (the same
+// Every micro-kernel, and each of its narrow variants, computes bitwise the
+// tile of gemmTileGeneric (the same
 // FMA sequence per element, see asm/gemm.go), for any k, strides, β
 // (including 0, where C holds NaN that must not propagate, and 1), special
 // values in the panels, and writes nothing outside the tile.
@@ -57,8 +58,14 @@ func TestGemmTile(t *testing.T) {
 		if err := SetLevel(v.level); err != nil {
 			t.Fatal(err)
 		}
-		mr, nr := v.g.mr, v.g.nr
+		mr := v.g.mr
+		widths := []int{v.g.nr}
+		for _, n := range v.g.narrow {
+			widths = append(widths, n.w)
+		}
 		rapid.Check(t, func(t *rapid.T) {
+			// The full tile or one of its narrow variants (GemmTileCols).
+			nr := rapid.SampledFrom(widths).Draw(t, "width")
 			k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
 			lda := mr + rapid.IntRange(0, 5).Draw(t, "lda-mr")
 			ldb := nr + rapid.IntRange(0, 5).Draw(t, "ldb-nr")
@@ -93,10 +100,14 @@ func TestGemmTile(t *testing.T) {
 			want := clone(c)
 			gemmTileGeneric(mr, nr, k, a, lda, b, ldb, want, ldc, beta)
 			a0, b0 := clone(a), clone(b)
-			GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+			if nr == v.g.nr {
+				GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+			} else {
+				GemmTileCols(nr, k, a, lda, b, ldb, c, ldc, beta)
+			}
 			if !cmp.Equal(c, want, same) {
-				t.Fatalf("%s: k=%d lda=%d ldb=%d ldc=%d β=%v: tile differs from the generic kernel\n%s",
-					v.level, k, lda, ldb, ldc, beta, cmp.Diff(want, c, same))
+				t.Fatalf("%s %d×%d: k=%d lda=%d ldb=%d ldc=%d β=%v: tile differs from the generic kernel\n%s",
+					v.level, mr, nr, k, lda, ldb, ldc, beta, cmp.Diff(want, c, same))
 			}
 			if !cmp.Equal(a, a0, same) || !cmp.Equal(b, b0, same) {
 				t.Fatalf("%s changed its panels", v.level)
@@ -203,5 +214,143 @@ func BenchmarkGemmTile(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)*2*k*float64(mr*nr)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// GemmPack8 on every level (the AVX-512 transpose plus its Go tail, and the
+// pure-Go twin elsewhere) copies out[p·ld+r] = src[r·s+p] bit for bit,
+// including NaN payloads and signed zeros, for every kc around the 8-wide
+// blocks, any ld ≥ 8 and row stride s (also s < kc, overlapping rows),
+// writes nothing else of out and leaves src unchanged.
+func TestGemmPack8(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		rapid.Check(t, func(t *rapid.T) {
+			// Every tail (kc mod 8) with 0–4 whole blocks, sometimes more
+			// (each element is drawn through rapid, which dominates the cost).
+			kc := rapid.OneOf(rapid.IntRange(0, 35), rapid.IntRange(0, 100)).Draw(t, "kc")
+			ld := 8 + rapid.IntRange(0, 20).Draw(t, "ld-8")
+			s := rapid.OneOf(rapid.IntRange(kc, kc+9), rapid.IntRange(0, kc+1)).Draw(t, "s")
+			srcOff := rapid.IntRange(0, 7).Draw(t, "srcOff")
+			outOff := rapid.IntRange(0, 7).Draw(t, "outOff")
+			special := rapid.Bool().Draw(t, "special")
+			src := make([]float64, srcOff+7*s+kc)
+			for i := range src {
+				src[i] = drawFloat(special).Draw(t, "src")
+			}
+			outLen := outOff + 8 + 3
+			if kc > 0 {
+				outLen = outOff + (kc-1)*ld + 8 + 3
+			}
+			buf := make([]float64, outLen)
+			for i := range buf {
+				buf[i] = guard
+			}
+			want := clone(buf)
+			for p := 0; p < kc; p++ {
+				for r := 0; r < 8; r++ {
+					want[outOff+p*ld+r] = src[srcOff+r*s+p]
+				}
+			}
+			src0 := clone(src)
+			GemmPack8(buf[outOff:], ld, src[srcOff:], s, kc)
+			bits := cmp.Comparer(func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+			if !cmp.Equal(buf, want, bits) {
+				t.Fatalf("%s: kc=%d ld=%d s=%d: packed block differs from the definition\n%s",
+					v.level, kc, ld, s, cmp.Diff(want, buf, bits))
+			}
+			if !cmp.Equal(src, src0, bits) {
+				t.Fatalf("%s changed its source", v.level)
+			}
+		})
+	}
+}
+
+// A pack that swaps two rows must fail the comparison TestGemmPack8 uses.
+func TestGemmPack8CheckCanFail(t *testing.T) {
+	src := make([]float64, 8*3)
+	for i := range src {
+		src[i] = float64(i)
+	}
+	want := make([]float64, 3*8)
+	got := make([]float64, 3*8)
+	gemmPack8Generic(want, 8, src, 3, 3)
+	gemmPack8Generic(got, 8, src, 3, 3)
+	got[0], got[1] = got[1], got[0]
+	if cmp.Equal(got, want, same) {
+		t.Fatal("a pack with two rows swapped passed the comparison")
+	}
+}
+
+// BenchmarkGemmPack8 transposes 8×kc blocks (kc = 256, ld = 24 as in the
+// AVX-512 B pack) on every level, packed doubles per second: "warm" packs
+// one L1-resident block again and again, "cold" walks a 16 MB source (a
+// transposed 1024×2048 operand, as tensor.Gemm's NT products read it once
+// from memory).
+func BenchmarkGemmPack8(b *testing.B) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(b) {
+		b.Run(v.level.String()+"/warm", func(b *testing.B) {
+			if err := SetLevel(v.level); err != nil {
+				b.Fatal(err)
+			}
+			const kc, ld, s = 256, 24, 784
+			src, out := make([]float64, 8*s), make([]float64, kc*ld)
+			for b.Loop() {
+				GemmPack8(out, ld, src, s, kc)
+			}
+			b.ReportMetric(float64(8*kc*b.N)/b.Elapsed().Seconds()/1e9, "Gdouble/s")
+		})
+		b.Run(v.level.String()+"/cold", func(b *testing.B) {
+			if err := SetLevel(v.level); err != nil {
+				b.Fatal(err)
+			}
+			const rows, s, kc, ld = 1024, 2048, 256, 24
+			src, out := make([]float64, rows*s), make([]float64, kc*ld)
+			var n int
+			for b.Loop() {
+				for p0 := 0; p0 < s; p0 += kc {
+					for r := 0; r < rows; r += 8 {
+						GemmPack8(out, ld, src[r*s+p0:], s, kc)
+					}
+				}
+				n += rows * s
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds()/1e9, "Gdouble/s")
+		})
+	}
+}
+
+// GemmTileWidth picks, on every level, the narrowest registered width that
+// covers the columns, and GemmTileCols accepts exactly those widths.
+func TestGemmTileWidth(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		for cols := 1; cols <= v.g.nr; cols++ {
+			w := GemmTileWidth(cols)
+			want := v.g.nr
+			for _, n := range v.g.narrow {
+				if cols <= n.w && n.w < want {
+					want = n.w
+				}
+			}
+			if w != want || w < cols {
+				t.Fatalf("%s: GemmTileWidth(%d) = %d, want %d", v.level, cols, w, want)
+			}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatalf("%s: GemmTileCols with width 3 did not panic", v.level)
+				}
+			}()
+			GemmTileCols(3, 0, nil, v.g.mr, nil, v.g.nr, make([]float64, v.g.mr*v.g.nr), v.g.nr, 0)
+		}()
 	}
 }

@@ -104,8 +104,8 @@ func BenchmarkMaxAbs(b *testing.B) {
 	benchKernel(b, 8, func(k *kernels, n int) { sinkF = k.maxAbs(benchBuf.x[:n]) })
 }
 
-// ArgMaxAbs counts one read of x; the SIMD levels read up to the maximum a
-// second time (the random data puts it at a random place).
+// ArgMaxAbs reads x once on every level (the SIMD levels keep the index of
+// each lane's running maximum instead of searching for it afterwards).
 func BenchmarkArgMaxAbs(b *testing.B) {
 	benchKernel(b, 8, func(k *kernels, n int) { sinkI = k.argMaxAbs(benchBuf.x[:n]) })
 }

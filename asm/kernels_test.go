@@ -278,6 +278,46 @@ func checkMaxAbsArgMaxAbs(t *rapid.T, v variant) {
 	}
 }
 
+// TestArgMaxAbsNaN puts NaNs of different payloads and signs at chosen
+// places (first, middle, last element, inside the last vector's tail, in
+// another lane than an earlier NaN) next to ties of the largest finite
+// value: the first NaN must win whatever its payload.
+func TestArgMaxAbsNaN(t *testing.T) {
+	nans := []float64{
+		math.NaN(),
+		math.Float64frombits(0x7ff0000000000001), // smallest payload
+		math.Float64frombits(0xfff8000000000abc), // negative, larger payload
+		math.Float64frombits(0x7fffffffffffffff), // largest payload
+	}
+	for _, v := range variants(t) {
+		for _, n := range []int{1, 2, 3, 5, 8, 13, 31, 32, 33, 47, 64, 100, 131, 1000, 1027} {
+			at := map[string][]int{
+				"first":        {0},
+				"middle":       {n / 2},
+				"last":         {n - 1},
+				"tail":         {n - 1 - n%3, n - 1},
+				"two lanes":    {n / 3, n/3 + 1 + n/5},
+				"reverse pays": {n - 1 - n/4, n - 1},
+			}
+			for name, pos := range at {
+				for k := range nans {
+					x := make([]float64, n)
+					for i := range x {
+						x[i] = float64(i%9) - 4 // ±4 ties everywhere
+					}
+					for j, p := range pos {
+						// Later NaNs get other payloads: larger ones must not win.
+						x[min(max(p, 0), n-1)] = nans[(k+j)%len(nans)]
+					}
+					if got, want := v.k.argMaxAbs(x), refArgMaxAbs(x); got != want {
+						t.Errorf("%s: n=%d NaN %s at %v (payload %d): got %d want %d", v.name, n, name, pos, k, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // The references below restate the documented semantics independently of
 // the generic kernels.
 func refMaxAbs(x []float64) float64 {
@@ -337,6 +377,18 @@ var elemKernels = []elemKernel{
 
 // TestElementwise runs each elementwise kernel both in place and into a
 // separate guarded destination and compares with want, exactly.
+// elemKernelNamed returns the elementwise kernel called name.
+func elemKernelNamed(t testing.TB, name string) elemKernel {
+	t.Helper()
+	for _, kk := range elemKernels {
+		if kk.name == name {
+			return kk
+		}
+	}
+	t.Fatalf("no elementwise kernel %s", name)
+	return elemKernel{}
+}
+
 func TestElementwise(t *testing.T) {
 	for _, v := range variants(t) {
 		for _, kk := range elemKernels {
@@ -465,7 +517,7 @@ func TestAdam(t *testing.T) {
 					if dd >= d {
 						mProp = math.Inf(1)
 					} else {
-						mProp += step * math.Abs(m2[i]) * dd / (d * (d - dd))
+						mProp += step * (math.Abs(m2[i]) / d) * (dd / (d - dd)) // in this order: no underflow
 					}
 				}
 				if math.Abs(m1[i]-m2[i]) > mTol ||

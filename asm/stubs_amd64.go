@@ -2,7 +2,11 @@
 
 package asm
 
-import "math"
+import (
+	"math"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 // The amd64 kernel tables. Entries left nil run the generic twin (and are
 // reported by fallbacks, which the tests require to be empty).
@@ -51,32 +55,25 @@ func nrm2AVX512(x []float64) float64 {
 	return nrm2Scaled(x, maxAbsAVX512(x))
 }
 
-// ArgMaxAbs on a SIMD level, in two passes: the SIMD max|x_i| m, then the
-// first index whose |x_i| reaches it (firstGE compares the bit patterns of
-// |x_i| as integers, which order like the values, with every NaN above
-// +Inf). When m is a NaN the threshold is the smallest NaN pattern, so the
-// first NaN of any payload is found. Both passes are exact, so the first
-// index of the maximum is exact too.
-func argMaxAbsAVX2(x []float64) int {
-	if len(x) == 0 {
-		return -1
-	}
-	return firstGEAVX2(x, argMaxThreshold(maxAbsAVX2(x)))
-}
+// ntMinLen is the length from which Sign, ReLU and ReLUMask write dst with
+// non-temporal stores (VMOVNTPD): the destination then no longer fits in
+// the cache, and streaming stores save the read-for-ownership of every dst
+// line. The results are the same either way. The assembly reads it; tests
+// lower it to reach the streaming path with small slices (it must stay
+// ≥ ntFloor: the aligning peel writes up to 7 elements before the loop).
+var ntMinLen = ntThreshold(cpuid.CPU.Cache.L3)
 
-func argMaxAbsAVX512(x []float64) int {
-	if len(x) == 0 {
-		return -1
-	}
-	return firstGEAVX512(x, argMaxThreshold(maxAbsAVX512(x)))
-}
+const ntFloor = 8
 
-// argMaxThreshold is the bit pattern firstGE looks for, given max|x_i| = m.
-func argMaxThreshold(m float64) uint64 {
-	if m != m {
-		return 0x7ff0000000000001 // the smallest NaN with the sign cleared
+// ntThreshold returns the dst length (elements) from which streaming
+// stores pay: half the last-level cache l3 (bytes), or 4 MiB when cpuid
+// does not know it.
+func ntThreshold(l3 int) int {
+	bytes := 4 << 20
+	if l3 > 0 {
+		bytes = l3 / 2
 	}
-	return math.Float64bits(m)
+	return max(bytes/8, ntFloor)
 }
 
 //go:noescape
@@ -104,10 +101,10 @@ func maxAbsAVX2(x []float64) float64
 func maxAbsAVX512(x []float64) float64
 
 //go:noescape
-func firstGEAVX2(x []float64, thr uint64) int
+func argMaxAbsAVX2(x []float64) int
 
 //go:noescape
-func firstGEAVX512(x []float64, thr uint64) int
+func argMaxAbsAVX512(x []float64) int
 
 //go:noescape
 func axpyAVX2(a float64, x, y []float64)

@@ -29,6 +29,7 @@ var gemmShapes = []gemmShape{
 	{NoTrans, Trans, 250, 2048, 1024, "teacher-student forward X·W₁ᵀ"},
 	{Trans, NoTrans, 1024, 250, 2048, "teacher-student weight gradient Gᵀ·X"},
 	{NoTrans, Trans, 100, 784, 128, "small batch forward"},
+	{Trans, NoTrans, 128, 100, 784, "small batch weight gradient Gᵀ·X"},
 }
 
 func opName(tA, tB Op) string {

@@ -32,6 +32,14 @@ import (
 // order, of micro-kernel sums in order over p: an order fixed by k, kc and
 // the level, never by the thread count. Threads split M (each packs its own
 // rows of A) or, when M has too few tiles, the nr-panels of N.
+//
+// Two shortcuts keep small products (the MNIST batches: 100×784·784×128 and
+// its gradients) from paying for copies: when M is a single row block, an
+// operand already stored k-major (op(B) = B, or op(A) = Aᵀ with α = 1) is
+// read in place by the kernel with its own stride (directB, directA), and
+// the last column panel of a block runs the narrowest kernel variant that
+// covers it (asm.GemmTileWidth). The transposing packs run on
+// asm.GemmPack8 (an 8×8 register transpose on AVX-512).
 
 // gemmBlocking holds the block sizes of one level.
 type gemmBlocking struct {
@@ -72,6 +80,8 @@ type gemmJob struct {
 	blk         gemmBlocking
 	nthreads    int
 	splitN      bool // threads split the nr-panels of each B block instead of M
+	directB     bool // the kernel reads op(B) = B in place (see gemmBlocked)
+	directA     bool // the kernel reads op(A) = Aᵀ in place (see gemmBlocked)
 
 	packedB []float64
 	local   []gemmLocal // per thread
@@ -123,6 +133,10 @@ func grow(buf []float64, n int) []float64 {
 // path.
 var gemmParallelFlops = float64(1 << 25)
 
+// gemmDirect enables the in-place reads of op(A) and op(B) (directA,
+// directB); tests turn it off to compare with the packed path.
+var gemmDirect = true
+
 func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
 	mr, nr := asm.GemmShape()
 	blk := blockingFor(mr, nr)
@@ -134,6 +148,16 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	// on k and the level only, so the summation order stays fixed.
 	if nb := ceilDiv(k, blk.kc); nb > 1 {
 		blk.kc = min(blk.kc, ceilDiv(ceilDiv(k, nb), 8)*8)
+	}
+	// Even out the column blocks the same way, letting the blocks grow by up
+	// to a quarter rather than leave a thin last one (n = 2048 runs as one
+	// block of 2048, not 2040 + 8: a thin block would repack all of A for a
+	// few columns). Column blocks do not touch the summation order either.
+	if nb := ceilDiv(n, blk.nc); nb > 1 {
+		if n <= (nb-1)*blk.nc*5/4 {
+			nb--
+		}
+		blk.nc = ceilDiv(ceilDiv(n, nb), nr) * nr
 	}
 	j := getJob()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
@@ -152,6 +176,18 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 		t = min(t, mTiles)
 	}
 	j.nthreads = t
+	// When op(B) is B itself, its rows already hold each nr-panel's values
+	// for one p side by side: the kernel can read them in place with
+	// ldb = B's stride, skipping the copy. That copy is amortised over the
+	// row blocks, so it only matters when M is one block (the small products
+	// of a training step, where it is ~10 % of the time); with several row
+	// blocks packed panels are friendlier to the caches. Edge panels whose
+	// columns no kernel variant matches exactly are still packed (padding).
+	// Bitwise the same result: same kernel, same values, same order.
+	j.directB = gemmDirect && tB == NoTrans && m <= blk.mc
+	// Likewise the rows of A hold op(A)'s mr-panels when op(A) = Aᵀ, if α
+	// (which packing folds into A) is 1; a last partial row tile is packed.
+	j.directA = gemmDirect && tA == Trans && alpha == 1 && m <= blk.mc
 	kc, nc, mc := min(blk.kc, k), min(blk.nc, n), min(blk.mc, ceilDiv(m, mr)*mr)
 	j.packedB = grow(j.packedB, kc*ceilDiv(nc, nr)*nr)
 	for len(j.local) < t {
@@ -187,6 +223,14 @@ func (j *gemmJob) run(tid int) {
 		lo, hi := share(ceilDiv(j.m, mr), t, tid)
 		rowLo, rowHi = lo*mr, min(hi*mr, j.m)
 	}
+	// Even out the row blocks too (784 rows run as 4×196, rounded up to
+	// whole tiles, not 3×256 + 16): a thin last block would stream every B
+	// panel for a couple of tiles. Row blocks do not touch the summation
+	// order.
+	mcBlk := blk.mc
+	if nb := ceilDiv(rowHi-rowLo, blk.mc); nb > 1 {
+		mcBlk = min(blk.mc, ceilDiv(ceilDiv(rowHi-rowLo, nb), mr)*mr)
+	}
 	for jc := 0; jc < j.n; jc += blk.nc {
 		nc := min(blk.nc, j.n-jc)
 		panels := ceilDiv(nc, nr)
@@ -197,42 +241,76 @@ func (j *gemmJob) run(tid int) {
 				beta = j.beta
 			}
 			lo, hi := share(panels, t, tid)
-			packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, lo, hi)
+			switch {
+			case !j.directB:
+				packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, lo, hi)
+			case hi == panels && j.padded(nc):
+				packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, hi-1, hi)
+			}
 			j.bar.wait()
 			jrLo, jrHi := 0, panels
 			if j.splitN {
 				jrLo, jrHi = lo, hi
 			}
-			for ic := rowLo; ic < rowHi; ic += blk.mc {
-				mc := min(blk.mc, rowHi-ic)
-				packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
-				j.macro(loc, ic, mc, jc, nc, kc, jrLo, jrHi, beta)
+			for ic := rowLo; ic < rowHi; ic += mcBlk {
+				mc := min(mcBlk, rowHi-ic)
+				switch rem := mc % mr; {
+				case !j.directA:
+					packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
+				case rem != 0: // only the partial tile, as panel 0
+					packA(loc.packedA, j.a, j.tA, j.alpha, ic+mc-rem, rem, pc, kc, mr)
+				}
+				j.macro(loc, ic, mc, jc, nc, pc, kc, jrLo, jrHi, beta)
 			}
 			j.bar.wait()
 		}
 	}
 }
 
+// padded reports whether the last panel of a B block of nc columns has
+// fewer columns than its kernel variant computes (so it must be packed with
+// zero padding even when directB).
+func (j *gemmJob) padded(nc int) bool {
+	cols := nc - (ceilDiv(nc, j.blk.nr)-1)*j.blk.nr
+	return cols < asm.GemmTileWidth(cols)
+}
+
 // macro runs the micro-kernel over the tiles of C rows [ic, ic+mc) and
 // B micro-panels [jrLo, jrHi) of the block starting at column jc.
-func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, kc, jrLo, jrHi int, beta float64) {
+func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
 	mr, nr := j.blk.mr, j.blk.nr
 	c := j.c
 	for jp := jrLo; jp < jrHi; jp++ {
 		jr := jp * nr
-		bp := j.packedB[jp*kc*nr : (jp+1)*kc*nr]
+		bp, ldb := j.packedB[jp*kc*nr:(jp+1)*kc*nr], nr
 		cols := min(nr, nc-jr)
+		// The last panel of a block may run a narrower variant of the
+		// kernel (bitwise the same columns, less work on the padding).
+		w := nr
+		if cols < nr {
+			w = asm.GemmTileWidth(cols)
+		}
+		if j.directB && cols == w {
+			bp, ldb = j.b.Data[pc*j.b.Stride+jc+jr:], j.b.Stride
+		}
 		for ir := 0; ir < mc; ir += mr {
-			ap := loc.packedA[(ir/mr)*kc*mr : (ir/mr+1)*kc*mr]
+			ap, lda := loc.packedA[(ir/mr)*kc*mr:(ir/mr+1)*kc*mr], mr
 			rows := min(mr, mc-ir)
+			if j.directA {
+				if rows == mr {
+					ap, lda = j.a.Data[pc*j.a.Stride+ic+ir:], j.a.Stride
+				} else {
+					ap = loc.packedA[:kc*mr]
+				}
+			}
 			off := (ic+ir)*c.Stride + jc + jr
-			if rows == mr && cols == nr {
-				asm.GemmTile(kc, ap, mr, bp, nr, c.Data[off:], c.Stride, beta)
+			if rows == mr && cols == w {
+				asm.GemmTileCols(w, kc, ap, lda, bp, ldb, c.Data[off:], c.Stride, beta)
 				continue
 			}
-			// Edge tile: compute the whole padded tile into the buffer, then
-			// finish exactly as the kernel does, fma(β, C, acc).
-			asm.GemmTile(kc, ap, mr, bp, nr, loc.edge, nr, 0)
+			// Edge tile: compute the padded tile (w columns) into the
+			// buffer, then finish exactly as the kernel does, fma(β, C, acc).
+			asm.GemmTileCols(w, kc, ap, lda, bp, ldb, loc.edge, nr, 0)
 			for r := 0; r < rows; r++ {
 				dst := c.Data[off+r*c.Stride : off+r*c.Stride+cols]
 				src := loc.edge[r*nr : r*nr+cols]

@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/margo-lab/margo/asm"
+
 // Packing copies a block of op(A) or op(B) into the panel layout of the
 // micro-kernel (asm.GemmTile): micro-panels of mr rows of op(A) stored
 // column after column (mr values per p), and micro-panels of nr columns of
@@ -10,7 +12,10 @@ package tensor
 // is read once from end to end and scattered over the micro-panels, so
 // that no cache line of the source is fetched twice. Full-width segments
 // are moved as fixed-size arrays (copySeg), which the compiler turns into
-// a few vector moves without bounds checks per element.
+// a few vector moves without bounds checks per element. Transposing copies
+// (op(A) = A, op(B) = Bᵀ) take eight stored rows at a time through
+// asm.GemmPack8 (an 8×8 register transpose on AVX-512, a Go loop
+// elsewhere), whenever the block has eight rows to take and α = 1.
 
 // packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of α·op(A) into dst
 // as ceil(mc/mr) micro-panels of kc·mr values.
@@ -45,7 +50,7 @@ func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int
 		rows := min(mr, mc-ir)
 		base := (i0+ir)*s + p0
 		if rows == 8 && alpha == 1 {
-			gather8(panel, 8, a.Data, base, s, kc)
+			asm.GemmPack8(panel, 8, a.Data[base:], s, kc)
 			continue
 		}
 		for p := 0; p < kc; p++ {
@@ -107,7 +112,7 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 		return
 	}
 	// op(B)[p][j] = B[j][p]: each column of op(B) is a contiguous row of B.
-	// Eight rows at a time are gathered as in packA; the nr source rows of
+	// Eight rows at a time are transposed by asm.GemmPack8 as in packA; the nr source rows of
 	// a panel stay in L1 while p advances.
 	for jp := jr0; jp < jr1; jp++ {
 		jr := jp * nr
@@ -116,7 +121,7 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 		base := (j0+jr)*s + p0
 		c := 0
 		for ; c+8 <= cols; c += 8 {
-			gather8(panel[c:], nr, b.Data, base+c*s, s, kc)
+			asm.GemmPack8(panel[c:], nr, b.Data[base+c*s:], s, kc)
 		}
 		for ; c < cols; c++ {
 			src := b.Data[base+c*s : base+c*s+kc]
@@ -124,20 +129,5 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 				panel[p*nr+c] = v
 			}
 		}
-	}
-}
-
-// gather8 writes out[p·ld+r] = data[base+r·s+p] for r < 8, p < kc: eight
-// stored rows read side by side, each sliced to length kc once so that the
-// loop needs no bounds checks on them.
-func gather8(out []float64, ld int, data []float64, base, s, kc int) {
-	r0, r1 := data[base:][:kc], data[base+s:][:kc]
-	r2, r3 := data[base+2*s:][:kc], data[base+3*s:][:kc]
-	r4, r5 := data[base+4*s:][:kc], data[base+5*s:][:kc]
-	r6, r7 := data[base+6*s:][:kc], data[base+7*s:][:kc]
-	for p := 0; p < kc; p++ {
-		d := (*[8]float64)(out[p*ld:])
-		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
-		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }

@@ -35,7 +35,7 @@ usage:
   margo train --data FILE.npz [flags]       train one network, write metrics JSONL
   margo reproduce fig1|fig2|fig3|fig4|fig5|switch [--quick] [--seeds N] [--out DIR]
   margo plot FILES.jsonl... --out DIR       redraw figures from metrics files
-  margo verify [--cases N] [--seed S] [--checks a,b] [--short] [--replay FILE.json]
+  margo verify [--cases N] [--seed S] [--check NAME] [--short] [--replay FILE.json]
   margo bench [gemm --m M --k K --n N [--trans NN|NT|TN] [--threads T] [--json] | train ...]
   margo version
 Run 'margo CMD --help' for the flags of a subcommand.

@@ -145,7 +145,7 @@ func TestBenchTrainJSON(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, errs := runMargo("verify", "--cases", "1", "--short", "--checks", "homogeneity,euler", "--fail-dir", dir)
+	code, stdout, errs := runMargo("verify", "--cases", "1", "--short", "--check", "homogeneity", "--check", "euler", "--fail-dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -16,7 +16,17 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	cfg := verify.Config{}
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random cases")
 	fs.IntVar(&cfg.Cases, "cases", 20, "cases per check")
-	checks := fs.String("checks", "", "comma-separated checks (default all: "+strings.Join(verify.Checks(), ", ")+")")
+	var checks []string
+	addChecks := func(s string) error {
+		for _, c := range strings.Split(s, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				checks = append(checks, c)
+			}
+		}
+		return nil
+	}
+	fs.Func("check", "run only this check (repeatable, or comma-separated; default all: "+strings.Join(verify.Checks(), ", ")+")", addChecks)
+	fs.Func("checks", "the same as --check", addChecks)
 	fs.BoolVar(&cfg.Short, "short", false, "shorter training trajectories")
 	fs.StringVar(&cfg.FailDir, "fail-dir", ".", "where shrunk failing cases are written (JSON)")
 	replay := fs.String("replay", "", "replay a failing case FILE.json instead")
@@ -30,9 +40,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	if cfg.Cases < 1 {
 		return usagef("--cases must be positive, got %d", cfg.Cases)
 	}
-	if *checks != "" {
-		cfg.Checks = strings.Split(*checks, ",")
-	}
+	cfg.Checks = checks
 	var rep verify.Report
 	if *replay != "" {
 		rep, err = verify.Replay(*replay, stdout)
