@@ -101,6 +101,8 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 		"inputs":             "x ~ N(0, I_d)",
 		"init":               "GD, SD: W1 ~ U[−α/d, α/d], w2 ~ U[−α/K, α/K]; CD: W1 ~ U[−α/K, α/K] too (paper)",
 		"steps_normalized":   "SD θ −= η sign(g); CD moves the first argmax |g_i| by −η sign(g_i); GD θ −= η ∇L",
+		"cd_normalized":      "normalized (the paper does not say); η as GD and SD",
+		"cd_stalls":          "CD does not separate the data here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); unnormalized CD, other η and the loss-adaptive schedule do not separate either (docs/reproduce.md, \"CD gets stuck\")",
 		"seed_streams":       "teacher, training set, test set and initialisation use PCG(seed, 2), (seed, 3), (seed, 4), (seed, 1)",
 		"switch_point":       "the first step with 100% train accuracy under GD",
 		"quick_scaled_down":  fmt.Sprint(ts),
