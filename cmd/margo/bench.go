@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/margo-lab/margo/asm"
-	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -22,7 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return benchGemm(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "train" {
-		return benchTrain(args[1:], stdout, stderr)
+		return benchTrain(args[1:], stdout, stderr) // cmd/margo/benchtrain.go
 	}
 	fs := newFlagSet("bench")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "GEMM threads")
@@ -173,96 +172,4 @@ func randVec(n int, seed uint64) []float64 {
 		v[i] = rng.Float64()*2 - 1
 	}
 	return v
-}
-
-// benchTrain times full training steps (evaluation with gradient, the
-// algorithm's step) on random Gaussian data with random ±1 labels.
-func benchTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench train")
-	n := fs.Int("n", 250, "training points")
-	d := fs.Int("d", 2048, "input dimension")
-	width := fs.Int("width", 1024, "hidden width")
-	depth := fs.Int("depth", 2, "weight layers")
-	alg := fs.String("alg", "sd", "algorithm (as margo train --alg)")
-	loss := fs.String("loss", "exp", "exp or logistic")
-	steps := fs.Int("steps", 20, "timed steps (after 2 warm-up steps)")
-	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "GEMM threads")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args, stderr)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	if *n < 1 || *d < 1 || *width < 1 || *steps < 1 || *threads < 1 {
-		return usagef("--n, --d, --width, --steps and --threads must be positive")
-	}
-	if int64(*n)*int64(*d) > 1<<28 || int64(*width)*int64(*d) > 1<<28 {
-		return usagef("shape n=%d d=%d width=%d is too large to benchmark", *n, *d, *width)
-	}
-	o := defaultTrainOptions()
-	o.Data, o.Width, o.Depth, o.Alg, o.Loss, o.Steps, o.Threads = "bench", *width, *depth, strings.ToLower(*alg), *loss, *steps+2, *threads
-	o.Normalize = defaultNormalize[o.Alg]
-	if err := o.validate(); err != nil {
-		return err
-	}
-	x := randVec(*n**d, 5)
-	y := randVec(*n, 6)
-	for i := range y {
-		y[i] = 1
-		if i%2 == 1 {
-			y[i] = -1
-		}
-	}
-	train, err := newDataset("bench data", *n, *d, x, y)
-	if err != nil {
-		return err
-	}
-	old := tensor.Threads()
-	tensor.SetThreads(*threads)
-	defer tensor.SetThreads(old)
-	tr, err := newTrainer(o, train, nil, nil)
-	if err != nil {
-		return err
-	}
-	ws := tr.model.NewWorkspace(*n)
-	ev := nn.NewEval(*n, len(tr.theta))
-	step := func() error {
-		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
-		return tr.opt.Step(tr.theta, ev, tr.sched.LogLR(ev.LogLoss))
-	}
-	for i := 0; i < 2; i++ {
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	for i := 0; i < *steps; i++ {
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	sec := time.Since(start).Seconds() / float64(*steps)
-	// Forward and backward of a dense layer: 2·n·in·out each for the
-	// forward, the input gradient and the weight gradient.
-	flops := 0.0
-	in := *d
-	for l := 0; l < *depth; l++ {
-		out := *width
-		if l == *depth-1 {
-			out = 1
-		}
-		flops += 6 * float64(*n) * float64(in) * float64(out)
-		in = out
-	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{
-			"steps_per_second": 1 / sec, "gflops": flops / sec / 1e9, "path": asm.Active().String(), "threads": *threads,
-			"n": *n, "d": *d, "width": *width, "depth": *depth, "alg": o.Alg, "params": len(tr.theta),
-		})
-	}
-	fmt.Fprintf(stdout, "train %s n=%d d=%d width=%d depth=%d (%d parameters)  path=%s threads=%d  %.2f steps/s  %.1f ms/step  ≈ %.2f GFLOP/s\n",
-		o.Alg, *n, *d, *width, *depth, len(tr.theta), asm.Active(), *threads, 1/sec, 1000*sec, flops/sec/1e9)
-	return nil
 }
