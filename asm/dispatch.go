@@ -53,6 +53,8 @@ type kernels struct {
 	relu      func(dst, x []float64)
 	reluMask  func(dst, g, z []float64)
 	adam      func(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+
+	dotNorms func(x, y []float64) (float64, Norms, Norms) // DotNorms (dotnorms.go)
 }
 
 var genericKernels = kernels{
@@ -67,6 +69,8 @@ var genericKernels = kernels{
 	relu:      reluGeneric,
 	reluMask:  reluMaskGeneric,
 	adam:      adamGeneric,
+
+	dotNorms: dotNormsGeneric,
 }
 
 var (

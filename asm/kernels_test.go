@@ -653,7 +653,23 @@ func TestPropertiesCatchWrongKernels(t *testing.T) {
 			}
 		}), checkMaxAbsArgMaxAbs},
 	}
-	// A failing check must neither write a fail file nor shrink for long.
+	quietRapid(t)
+	for _, c := range cases {
+		rec := &recordTB{name: t.Name() + "/" + c.name}
+		rapid.Check(rec, func(t *rapid.T) { c.check(t, variant{c.name, c.k}) })
+		if !rec.failed {
+			t.Errorf("the properties accepted a %s", c.name)
+			continue
+		}
+		t.Logf("%s: rejected (%s)", c.name, strings.SplitN(rec.msg, "\n", 2)[0])
+	}
+}
+
+// quietRapid sets rapid's flags for checks that are meant to fail, until
+// the end of t: a failing check must neither write a fail file nor shrink
+// for long.
+func quietRapid(t *testing.T) {
+	t.Helper()
 	for name, value := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "100ms"} {
 		f := flag.Lookup(name)
 		if f == nil {
@@ -663,16 +679,7 @@ func TestPropertiesCatchWrongKernels(t *testing.T) {
 		if err := f.Value.Set(value); err != nil {
 			t.Fatal(err)
 		}
-		defer f.Value.Set(old)
-	}
-	for _, c := range cases {
-		rec := &recordTB{name: t.Name() + "/" + c.name}
-		rapid.Check(rec, func(t *rapid.T) { c.check(t, variant{c.name, c.k}) })
-		if !rec.failed {
-			t.Errorf("the properties accepted a %s", c.name)
-			continue
-		}
-		t.Logf("%s: rejected (%s)", c.name, strings.SplitN(rec.msg, "\n", 2)[0])
+		t.Cleanup(func() { f.Value.Set(old) })
 	}
 }
 

@@ -22,6 +22,8 @@ var avx2Kernels = kernels{
 	nrm2:      nrm2AVX2,
 	maxAbs:    maxAbsAVX2,
 	argMaxAbs: argMaxAbsAVX2,
+
+	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX2, x, y) },
 }
 
 var avx512Kernels = kernels{
@@ -36,6 +38,8 @@ var avx512Kernels = kernels{
 	nrm2:      nrm2AVX512,
 	maxAbs:    maxAbsAVX512,
 	argMaxAbs: argMaxAbsAVX512,
+
+	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX512, x, y) },
 }
 
 // Nrm2 on a SIMD level: the SIMD sum of squares when it is safely inside

@@ -186,14 +186,16 @@ type measureInput struct {
 func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 	L := float64(mt.degree)
 	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: in.qmin}
-	ip := -tensor.Dot(theta, in.grad) // ⟨θ, −g⟩ in frame units
+	// One pass over θ and g: ⟨θ, g⟩ and the ℓ1, ℓ2, ℓ∞ norms of both.
+	dot, nt, ng := tensor.DotNorms(theta, in.grad)
+	ip := -dot // ⟨θ, −g⟩ in frame units
 	// Σ_i w_i (q_i − q_min): the slackness sum.
 	var slack float64
 	for i, q := range in.q {
 		slack += in.w[i] * (q - in.qmin)
 	}
-	g1, g2, gInf := tensor.AbsSum(in.grad), tensor.Nrm2(in.grad), tensor.MaxAbs(in.grad)
-	m.NormL1, m.NormL2, m.NormLinf = tensor.AbsSum(theta), tensor.Nrm2(theta), tensor.MaxAbs(theta)
+	g1, g2, gInf := ng.L1, ng.L2, ng.Linf
+	m.NormL1, m.NormL2, m.NormLinf = nt.L1, nt.L2, nt.Linf
 	type geom struct {
 		norm, dual                         float64
 		margin, soft, align, breg, slackOf *float64
