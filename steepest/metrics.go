@@ -120,21 +120,23 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 // Meter computes Metrics. Build it once per run (it holds the warm-start
 // vectors of the spectral power iteration and the polar workspaces).
 //
-// Cost: the ℓ1/ℓ2/ℓ∞ metrics are seven passes over θ and grad plus two over
-// the n samples. Spectral adds warm-started power iteration, at most
-// PowerIters iterations per layer and call, each two matrix–vector products
-// (the estimate is a lower bound of σ_max that tightens from call to call,
-// as the warm start continues the iteration while θ moves slowly).
-// SpectralDual adds a Newton–Schulz polar iteration per layer (≈ 10–30
-// pairs of GEMMs of the layer's size): expensive, off unless asked for.
-// BenchmarkMetrics, 100×784×128 (the MNIST pair, p ≈ 10⁵), SIMD level-1
-// kernels, side by side in one run: meter ≈ 1.0× an SD update (0.17 ms),
-// meter+spectral ≈ 2.6×; both < 1 % of an Evaluate on the naive reference
-// GEMM of the time. With a GEMM near 30 GFLOP/s that Evaluate would take
-// ≈ 1.3 ms, so on this smallest shape the meter would cost ≈ 13 % (35 %
-// with spectral) — measure every k steps there; on 250×2048×1024 the GEMM
-// work grows with n·d·K while the meter grows with p only. Rerun the
-// benchmark after GEMM changes.
+// Cost: the ℓ1/ℓ2/ℓ∞ metrics read θ and grad once (tensor.DotNorms: the
+// dot product and all six norms in one pass, where separate kernels made
+// seven), plus two passes over the n samples (q_min, then the slackness
+// sum, which needs q_min). Spectral adds warm-started power iteration, at
+// most PowerIters iterations per layer and call, each two matrix–vector
+// products (the estimate is a lower bound of σ_max that tightens from call
+// to call, as the warm start continues the iteration while θ moves
+// slowly). SpectralDual adds a Newton–Schulz polar iteration per layer
+// (≈ 10–30 pairs of GEMMs of the layer's size): expensive, off unless
+// asked for.
+// BenchmarkMetrics (AVX-512, 10 iterations, base and fused alternated five
+// times on the shared 2-core machine, medians of meter/evaluate in the same
+// run): 100×784×128 (p ≈ 10⁵) 10 % → 3.8 %, meter ≈ 20 µs; 250×2048×1024
+// (p ≈ 2.1·10⁶) 15 % → 4 %, meter ≈ 1 ms. The one pass runs at the speed
+// of a Dot over the same slices (asm's BenchmarkDotNorms): it is bound by
+// reading 16·p bytes, so a faster GEMM (a shorter evaluate) raises the
+// ratio; then measure every k steps. Rerun the benchmark after GEMM changes.
 type Meter struct {
 	degree       int
 	spectral     *Spectral
