@@ -122,8 +122,8 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 //
 // Cost: the ℓ1/ℓ2/ℓ∞ metrics read θ and grad once (tensor.DotNorms: the
 // dot product and all six norms in one pass, where separate kernels made
-// seven), plus two passes over the n samples (q_min, then the slackness
-// sum, which needs q_min). Spectral adds warm-started power iteration, at
+// seven), plus one over the n samples (q_min and the slackness sum
+// together, qminSlack). Spectral adds warm-started power iteration, at
 // most PowerIters iterations per layer and call, each two matrix–vector
 // products (the estimate is a lower bound of σ_max that tightens from call
 // to call, as the warm start continues the iteration while θ moves
@@ -175,27 +175,23 @@ func (mt *Meter) Measure(step int, theta []float64, ev *nn.Eval) (Metrics, error
 		return Metrics{}, errorf("meter: len(Grad) = %d, len(theta) = %d (evaluate with the gradient)", len(ev.Grad), len(theta))
 	}
 	in := measureInput{q: ev.Q, w: ev.Weights, grad: ev.Grad, logLoss: ev.LogLoss,
-		qmin: ev.QMin(), soft: ev.SoftNumerator()}
+		soft: ev.SoftNumerator()}
 	return mt.measure(step, theta, &in), nil
 }
 
 // measureInput is what Measure takes from an nn.Eval.
 type measureInput struct {
-	q, w, grad          []float64
-	logLoss, qmin, soft float64
+	q, w, grad    []float64
+	logLoss, soft float64
 }
 
 func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 	L := float64(mt.degree)
-	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: in.qmin}
+	qmin, slack := qminSlack(in.q, in.w)
+	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: qmin}
 	// One pass over θ and g: ⟨θ, g⟩ and the ℓ1, ℓ2, ℓ∞ norms of both.
 	dot, nt, ng := tensor.DotNorms(theta, in.grad)
 	ip := -dot // ⟨θ, −g⟩ in frame units
-	// Σ_i w_i (q_i − q_min): the slackness sum.
-	var slack float64
-	for i, q := range in.q {
-		slack += in.w[i] * (q - in.qmin)
-	}
 	g1, g2, gInf := ng.L1, ng.L2, ng.Linf
 	m.NormL1, m.NormL2, m.NormLinf = nt.L1, nt.L2, nt.Linf
 	type geom struct {
@@ -207,8 +203,8 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 		{m.NormL2, g2, &m.MarginL2, &m.SoftL2, &m.AlignL2, &m.BregmanL2, &m.SlackL2},
 		{m.NormL1, gInf, &m.MarginL1, &m.SoftL1, &m.AlignL1, &m.BregmanL1, &m.SlackL1},
 	} {
-		*k.margin, *k.soft = ratioPow(in.qmin, k.norm, L), ratioPow(in.soft, k.norm, L)
-		*k.align, *k.breg, *k.slackOf = kkt(ip, k.norm, k.dual, in.qmin, slack, L)
+		*k.margin, *k.soft = ratioPow(qmin, k.norm, L), ratioPow(in.soft, k.norm, L)
+		*k.align, *k.breg, *k.slackOf = kkt(ip, k.norm, k.dual, qmin, slack, L)
 	}
 	if mt.spectral != nil {
 		m.HasSpectral = true
@@ -225,7 +221,7 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 		for _, s := range mt.layerBuf {
 			m.NormSpectral = max(m.NormSpectral, s)
 		}
-		m.MarginSpectral = ratioPow(in.qmin, m.NormSpectral, L)
+		m.MarginSpectral = ratioPow(qmin, m.NormSpectral, L)
 		m.SoftSpectral = ratioPow(in.soft, m.NormSpectral, L)
 		if mt.spectralDual {
 			m.HasSpectralDual = true
@@ -233,10 +229,39 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 				mt.dirBuf = make([]float64, len(theta))
 			}
 			dual := mt.spectral.direction(mt.dirBuf, in.grad)
-			m.AlignSpectral, m.BregmanSpectral, m.SlackSpectral = kkt(ip, m.NormSpectral, dual, in.qmin, slack, L)
+			m.AlignSpectral, m.BregmanSpectral, m.SlackSpectral = kkt(ip, m.NormSpectral, dual, qmin, slack, L)
 		}
 	}
 	return m
+}
+
+// qminSlack returns q_min = min_i q_i (NaN if any q_i is NaN, as
+// nn.Eval.QMin) and the slackness sum Σ_i w_i (q_i − q_min) in one pass
+// over q and w (w_i ≥ 0). When the running minimum drops from m to m', each
+// term summed so far grows by w_j·(m − m'), so W·(m − m') is added, W the
+// running Σ_j w_j; an element equal to the running minimum adds nothing. In
+// exact arithmetic the result is the two-pass sum; in floating point every
+// added term is ≥ 0 (no cancellation), each off by a few roundings plus
+// W's own (≤ nε relative), so the sum is within about 2(n+3)ε relative of
+// the two-pass form's (TestQMinSlack).
+func qminSlack(q, w []float64) (qmin, slack float64) {
+	qmin = math.Inf(1)
+	var wsum float64
+	for i, qi := range q {
+		switch {
+		case qi != qi:
+			return qi, qi
+		case qi < qmin:
+			if wsum != 0 {
+				slack += wsum * (qmin - qi)
+			}
+			qmin = qi
+		case qi > qmin:
+			slack += w[i] * (qi - qmin)
+		}
+		wsum += w[i]
+	}
+	return qmin, slack
 }
 
 // ratioPow returns num/n^L for an integer degree L without overflow or
