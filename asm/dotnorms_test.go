@@ -119,13 +119,14 @@ func TestDotNorms(t *testing.T) {
 // Every length up to 4 iterations of the widest loop + 3 (16 pairs, AVX-512)
 // at two alignments, with a special element at every position in turn: a
 // position the loops or tails skip or read twice shows up in ℓ∞ (a unique
-// maximum there), in the NaN of y and the dot product, or in an Inf.
+// maximum there), in a NaN (x's or y's norms, the dot product), in an Inf,
+// or in ℓ2's safe pass (3e200 squared overflows; all-tiny slices).
 func TestDotNormsEveryPosition(t *testing.T) {
 	for _, v := range variants(t) {
 		for n := 0; n <= 4*16+3; n++ {
 			for off := range 2 {
 				for p := range n {
-					for _, s := range [][2]float64{{-1e6, math.NaN()}, {math.Inf(1), 3e200}, {5e-324, -0x1p-600}} {
+					for _, s := range [][2]float64{{-1e6, math.NaN()}, {math.NaN(), math.Inf(-1)}, {math.Inf(1), 3e200}, {5e-324, -0x1p-600}} {
 						bx, by := make([]float64, off+n), make([]float64, off+n)
 						x, y := bx[off:], by[off:]
 						for i := range x {
