@@ -43,9 +43,10 @@
 //     the denominator √v̂+ε is exactly 0 (then m is 0 too) the parameter does
 //     not move, where torch would write NaN.
 //
-// Reductions (Dot, AbsSum, Nrm2 and DotNorms's sums) may sum in a different order on each level,
-// so their results agree with the reference to a stated relative bound, not
-// bitwise; Sign, MaxAbs, ArgMaxAbs, ReLU, ReLUMask and Scal agree exactly.
+// Reductions (Dot, AbsSum, Nrm2, and the sums of DotNorms) may sum in a
+// different order on each level, so their results agree with the reference
+// to a stated relative bound, not bitwise; Sign, MaxAbs (and DotNorms's ℓ∞
+// norms), ArgMaxAbs, ReLU, ReLUMask and Scal agree exactly.
 // Every level sums in a fixed order that does not depend on anything but the
 // length, so each level is deterministic.
 package asm
