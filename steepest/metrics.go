@@ -130,10 +130,11 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 // slowly). SpectralDual adds a Newton–Schulz polar iteration per layer
 // (≈ 10–30 pairs of GEMMs of the layer's size): expensive, off unless
 // asked for.
-// BenchmarkMetrics (AVX-512, 10 iterations, base and fused alternated five
-// times on the shared 2-core machine, medians of meter/evaluate in the same
-// run): 100×784×128 (p ≈ 10⁵) 10 % → 3.8 %, meter ≈ 20 µs; 250×2048×1024
-// (p ≈ 2.1·10⁶) 15 % → 4 %, meter ≈ 1 ms. The one pass runs at the speed
+// BenchmarkMetrics (AVX-512, 10 iterations, seven separate-kernel and
+// one-pass runs alternated on the shared 2-core machine, medians of
+// meter/evaluate within each run): 100×784×128 (p ≈ 10⁵) 10.6 % → 3.2 %,
+// meter 61 → 17.5 µs; 250×2048×1024 (p ≈ 2.1·10⁶) 15.1 % → 4.2 %, meter
+// 3.0 → 0.82 ms. The one pass runs at the speed
 // of a Dot over the same slices (asm's BenchmarkDotNorms): it is bound by
 // reading 16·p bytes, so a faster GEMM (a shorter evaluate) raises the
 // ratio; then measure every k steps. Rerun the benchmark after GEMM changes.
