@@ -251,7 +251,7 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 			if err := opt.Step(tr.theta, ev, logLR); err != nil {
 				return 0, 0, fmt.Errorf("step %d: %w", t, err)
 			}
-			if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
+			if !paramsFinite(opt, tr.theta) {
 				return 0, 0, fmt.Errorf("diverged at step %d: parameters are not finite; use a smaller --lr", t+1)
 			}
 			tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
