@@ -29,10 +29,7 @@ func AxpyStep(a float64, g, theta []float64) (maxG, maxTheta float64) {
 // maxAbsAcc returns max(acc, |x|), NaN once acc or x is NaN: the running
 // maximum of the generic twins (MaxAbs's rules).
 func maxAbsAcc(acc, x float64) float64 {
-	if a := math.Abs(x); a > acc || a != a {
-		return a
-	}
-	return acc
+	return max(acc, math.Abs(x)) // the builtin max returns NaN if either is NaN
 }
 
 func signStepGeneric(a float64, g, theta []float64) (maxG, maxTheta float64) {
