@@ -34,16 +34,13 @@ func maxAbsAcc(acc, x float64) float64 {
 
 func signStepGeneric(a float64, g, theta []float64) (maxG, maxTheta float64) {
 	for i, gi := range g {
-		var s float64
-		switch {
-		case gi > 0:
-			s = 1
-		case gi < 0:
-			s = -1
-		case gi == 0:
+		// sign(g_i) without a branch on the sign (random signs would
+		// mispredict): ±1, then the rare ±0 and NaN.
+		s := math.Copysign(1, gi)
+		if gi == 0 {
 			s = 0
-		default:
-			s = gi // NaN
+		} else if gi != gi {
+			s = gi
 		}
 		t := theta[i] + a*s
 		theta[i] = t
