@@ -54,7 +54,8 @@
 //     the same level bitwise (Adam is AdamStep with r1 = r2 = 1). The
 //     arithmetic is plain (0·Inf = NaN): a caller that drops an old moment
 //     (β = 0) passes r = 1 for it.
-//     g may be θ itself; partially overlapping slices are not supported.
+//     In SignStep and AxpyStep g may be θ itself (tested); partially
+//     overlapping slices are not supported.
 //
 // Reductions (Dot, AbsSum, Nrm2) may sum in a different order on each level,
 // so their results agree with the reference to a stated relative bound, not
