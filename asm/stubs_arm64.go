@@ -81,7 +81,8 @@ func reluNEON(dst, x []float64)
 //go:noescape
 func reluMaskNEON(dst, g, z []float64)
 
-// adamNEON is the fused Adam update (Adam's semantics).
+// adamNEON is the fused Adam update with rescaled moments and maxima
+// (AdamStep's semantics).
 //
 //go:noescape
 func adamNEON(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
