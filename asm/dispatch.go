@@ -52,7 +52,11 @@ type kernels struct {
 	sign      func(dst, x []float64)
 	relu      func(dst, x []float64)
 	reluMask  func(dst, g, z []float64)
-	adam      func(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+	adam      func(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
+
+	// Fused optimizer steps (step.go).
+	signStep func(a float64, g, theta []float64) (maxG, maxTheta float64)
+	axpyStep func(a float64, g, theta []float64) (maxG, maxTheta float64)
 }
 
 var genericKernels = kernels{
@@ -67,6 +71,9 @@ var genericKernels = kernels{
 	relu:      reluGeneric,
 	reluMask:  reluMaskGeneric,
 	adam:      adamGeneric,
+
+	signStep: signStepGeneric,
+	axpyStep: axpyStepGeneric,
 }
 
 var (

@@ -18,6 +18,9 @@ var neonKernels = kernels{
 	relu:      reluNEON,
 	reluMask:  reluMaskNEON,
 	adam:      adamNEON,
+
+	signStep: signStepNEON,
+	axpyStep: axpyStepNEON,
 }
 
 // The NEON kernels (Advanced SIMD, two float64 lanes per V register). The
@@ -78,10 +81,11 @@ func reluNEON(dst, x []float64)
 //go:noescape
 func reluMaskNEON(dst, g, z []float64)
 
-// adamNEON is the fused Adam update (Adam's semantics).
+// adamNEON is the fused Adam update with rescaled moments and maxima
+// (AdamStep's semantics).
 //
 //go:noescape
-func adamNEON(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+func adamNEON(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
 
 // nrm2NEON follows nrm2Generic: the SIMD sum of squares where it is safely
 // inside the normal range, else the shared scaled second pass, with the
