@@ -52,9 +52,14 @@ type kernels struct {
 	sign      func(dst, x []float64)
 	relu      func(dst, x []float64)
 	reluMask  func(dst, g, z []float64)
-	adam      func(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+	adam      func(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
 
-	dotNorms func(x, y []float64) (float64, Norms, Norms) // DotNorms (dotnorms.go)
+	// Fused optimizer steps (step.go).
+	signStep func(a float64, g, theta []float64) (maxG, maxTheta float64)
+	axpyStep func(a float64, g, theta []float64) (maxG, maxTheta float64)
+
+	// One-pass dot product and norms (dotnorms.go).
+	dotNorms func(x, y []float64) (float64, Norms, Norms)
 }
 
 var genericKernels = kernels{
@@ -69,6 +74,9 @@ var genericKernels = kernels{
 	relu:      reluGeneric,
 	reluMask:  reluMaskGeneric,
 	adam:      adamGeneric,
+
+	signStep: signStepGeneric,
+	axpyStep: axpyStepGeneric,
 
 	dotNorms: dotNormsGeneric,
 }

@@ -42,6 +42,24 @@
 //   - Adam: the update of torch.optim.Adam, ε outside the square root; where
 //     the denominator √v̂+ε is exactly 0 (then m is 0 too) the parameter does
 //     not move, where torch would write NaN.
+//   - Fused optimizer steps (one pass over the gradient g and θ instead of
+//     one per operation; they return the maxima that the finiteness checks
+//     of package steepest and of the trainer need, with MaxAbs's rules:
+//     0 for empty slices, NaN if any element is NaN):
+//     SignStep: θ_i += a·sign(g_i), returns max|g_i| and max|θ_i| after the
+//     update. a·sign(g_i) is exact, so the one rounding of the sum is the
+//     same fused or not: every level agrees with the reference bitwise.
+//     AxpyStep: θ_i += a·g_i, returns the same maxima; θ is rounded exactly
+//     as Axpy rounds it on the same level (fused on the SIMD levels).
+//     AdamStep: Adam with the moments rescaled in the same pass,
+//     m ← β1·(r1·m) + (1−β1)·g and v ← β2·(r2·v) + (1−β2)·g², returning
+//     max|m_i|, max|v_i| and max|θ_i| after the update; each product is
+//     rounded on its own, so it equals Scal(r1, m), Scal(r2, v), Adam on
+//     the same level bitwise (Adam is AdamStep with r1 = r2 = 1). The
+//     arithmetic is plain (0·Inf = NaN): a caller that drops an old moment
+//     (β = 0) passes r = 1 for it.
+//     In SignStep and AxpyStep g may be θ itself (tested); partially
+//     overlapping slices are not supported.
 //
 // Reductions (Dot, AbsSum, Nrm2, and the sums of DotNorms) may sum in a
 // different order on each level, so their results agree with the reference

@@ -210,7 +210,7 @@ func TestDotNormsCatchesWrongKernels(t *testing.T) {
 			return dotGeneric(x, x), nx, ny
 		})},
 	}
-	quietRapid(t)
+	defer quietRapid(t)()
 	for _, c := range cases {
 		rec := &recordTB{name: t.Name() + "/" + c.name}
 		rapid.Check(rec, func(t *rapid.T) { checkDotNorms(t, variant{c.name, c.k}) })

@@ -125,7 +125,7 @@ func BenchmarkReLUMask(b *testing.B) {
 // Adam reads θ, m, v, g and writes θ, m, v: 56 bytes per element.
 func BenchmarkAdam(b *testing.B) {
 	benchKernel(b, 56, func(k *kernels, n int) {
-		k.adam(benchBuf.dst[:n], benchBuf.m[:n], benchBuf.v[:n], benchBuf.x[:n], 0.9, 0.999, 1e-9, 0.5, 1e-8)
+		k.adam(benchBuf.dst[:n], benchBuf.m[:n], benchBuf.v[:n], benchBuf.x[:n], 1, 1, 0.9, 0.999, 1e-9, 0.5, 1e-8)
 	})
 }
 

@@ -492,7 +492,7 @@ func TestAdam(t *testing.T) {
 			bc2 := rapid.Float64Range(1e-3, 1).Draw(t, "sqrtBC2")
 
 			t1, m1, v1 := clone(theta), clone(m), clone(vv)
-			v.k.adam(t1, m1, v1, g, beta1, beta2, step, bc2, epsA)
+			v.k.adam(t1, m1, v1, g, 1, 1, beta1, beta2, step, bc2, epsA)
 			t2, m2, v2 := clone(theta), clone(m), clone(vv)
 			refAdam(t2, m2, v2, g, beta1, beta2, step, bc2, epsA)
 			// A handful of roundings per element; the update's error is relative
@@ -653,7 +653,7 @@ func TestPropertiesCatchWrongKernels(t *testing.T) {
 			}
 		}), checkMaxAbsArgMaxAbs},
 	}
-	quietRapid(t)
+	defer quietRapid(t)()
 	for _, c := range cases {
 		rec := &recordTB{name: t.Name() + "/" + c.name}
 		rapid.Check(rec, func(t *rapid.T) { c.check(t, variant{c.name, c.k}) })
@@ -665,11 +665,11 @@ func TestPropertiesCatchWrongKernels(t *testing.T) {
 	}
 }
 
-// quietRapid sets rapid's flags for checks that are meant to fail, until
-// the end of t: a failing check must neither write a fail file nor shrink
-// for long.
-func quietRapid(t *testing.T) {
-	t.Helper()
+// quietRapid sets rapid's flags so that a failing check neither writes a
+// fail file nor shrinks for long, and returns the function that restores
+// them.
+func quietRapid(t *testing.T) (restore func()) {
+	var undo []func()
 	for name, value := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "100ms"} {
 		f := flag.Lookup(name)
 		if f == nil {
@@ -679,7 +679,12 @@ func quietRapid(t *testing.T) {
 		if err := f.Value.Set(value); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { f.Value.Set(old) })
+		undo = append(undo, func() { f.Value.Set(old) })
+	}
+	return func() {
+		for _, u := range undo {
+			u()
+		}
 	}
 }
 
@@ -738,7 +743,7 @@ func TestEmpty(t *testing.T) {
 			v.k.sign(x, x)
 			v.k.relu(x, x)
 			v.k.reluMask(x, x, x)
-			v.k.adam(x, x, x, x, 0.9, 0.999, 1e-3, 1, 1e-8)
+			v.k.adam(x, x, x, x, 1, 1, 0.9, 0.999, 1e-3, 1, 1e-8)
 		}
 	}
 }

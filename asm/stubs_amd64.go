@@ -23,6 +23,9 @@ var avx2Kernels = kernels{
 	maxAbs:    maxAbsAVX2,
 	argMaxAbs: argMaxAbsAVX2,
 
+	signStep: signStepAVX2,
+	axpyStep: axpyStepAVX2,
+
 	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX2, x, y) },
 }
 
@@ -38,6 +41,9 @@ var avx512Kernels = kernels{
 	nrm2:      nrm2AVX512,
 	maxAbs:    maxAbsAVX512,
 	argMaxAbs: argMaxAbsAVX512,
+
+	signStep: signStepAVX512,
+	axpyStep: axpyStepAVX512,
 
 	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX512, x, y) },
 }
@@ -141,10 +147,10 @@ func reluMaskAVX2(dst, g, z []float64)
 func reluMaskAVX512(dst, g, z []float64)
 
 //go:noescape
-func adamAVX2(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+func adamAVX2(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
 
 //go:noescape
-func adamAVX512(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+func adamAVX512(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
 
 // The peak-FMA loops (peak_amd64.s) and the flops one iteration performs.
 func peakFMAAVX2(n int)

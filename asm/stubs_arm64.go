@@ -19,6 +19,9 @@ var neonKernels = kernels{
 	reluMask:  reluMaskNEON,
 	adam:      adamNEON,
 
+	signStep: signStepNEON,
+	axpyStep: axpyStepNEON,
+
 	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsNEON, x, y) },
 }
 
@@ -80,10 +83,11 @@ func reluNEON(dst, x []float64)
 //go:noescape
 func reluMaskNEON(dst, g, z []float64)
 
-// adamNEON is the fused Adam update (Adam's semantics).
+// adamNEON is the fused Adam update with rescaled moments and maxima
+// (AdamStep's semantics).
 //
 //go:noescape
-func adamNEON(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64)
+func adamNEON(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64)
 
 // nrm2NEON follows nrm2Generic: the SIMD sum of squares where it is safely
 // inside the normal range, else the shared scaled second pass, with the

@@ -14,8 +14,9 @@ import (
 //	θ ← θ − (η/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)
 //
 // with the true gradient g = ∇L (ε outside the square root; the update is
-// the fused tensor.Adam kernel). Where √v̂ + ε is exactly 0 the coordinate
-// does not move (torch would write NaN).
+// the fused tensor.AdamStep kernel, one pass over θ, M, V and g). Where
+// √v̂ + ε is exactly 0 the coordinate does not move (torch would write
+// NaN).
 //
 // Frame: m and v are stored relative to a scale, m_true = e^F·M and
 // v_true = e^{2F}·V, with F the logScale of the latest gradient. A new
@@ -24,12 +25,18 @@ import (
 // arithmetic as on true values (up to rounding), but nothing underflows as
 // the loss vanishes: with ε = 0 the update is exactly scale-invariant, and
 // with ε > 0 the effective ε·e^{−s} grows, as the true algorithm's does.
+// The rescaling runs inside the update's pass (each product rounded as a
+// separate Scal would round it), and the pass returns ‖M‖∞, ‖V‖∞ and ‖θ‖∞:
+// a non-finite gradient, or moments that overflow (in the new scale, or
+// through g² beyond the float range), fail the step after the pass, with θ
+// and the state unspecified (see Optimizer).
 type Adam struct {
 	Beta1, Beta2, Eps float64
 	logLR             float64
 	M, V              []float64 // first and second moments, in frame units
 	T                 int       // steps taken
 	Frame             float64   // F: the log-scale M and V are stored in
+	paramMax
 }
 
 // NewAdam returns Adam for p parameters.
@@ -88,7 +95,8 @@ func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta,
 
 // Update applies one Adam step.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(a, theta, grad, logScale); err != nil {
+	a.forget()
+	if err := checkArgs(a, theta, grad, logScale); err != nil {
 		return err
 	}
 	if len(a.M) != len(theta) {
@@ -101,17 +109,16 @@ func (a *Adam) Update(theta, grad []float64, logScale float64) error {
 		}
 		grad = nil
 	}
+	r1, r2 := 1.0, 1.0 // M ← r1·M, V ← r2·V into the new frame
 	if a.T > 0 && logScale != a.Frame {
 		r := math.Exp(a.Frame - logScale)
-		// With β = 0 the old moment is multiplied by 0: skip it (0·Inf).
+		// With β = 0 the old moment is multiplied by 0: leave it unscaled
+		// (0·Inf would be NaN).
 		if a.Beta1 > 0 {
-			tensor.Scal(r, a.M)
+			r1 = r
 		}
 		if a.Beta2 > 0 {
-			tensor.Scal(r*r, a.V)
-			if math.IsInf(tensor.MaxAbs(a.V), 1) || math.IsInf(tensor.MaxAbs(a.M), 1) {
-				return errorf("%s: second moment overflows in the new gradient scale", a.Name())
-			}
+			r2 = r * r
 		}
 	}
 	a.Frame = logScale
@@ -126,6 +133,17 @@ func (a *Adam) Update(theta, grad []float64, logScale float64) error {
 	if grad == nil {
 		grad = make([]float64, len(theta))
 	}
-	tensor.Adam(theta, a.M, a.V, grad, a.Beta1, a.Beta2, stepSize, sqrtBC2, eps)
+	maxM, maxV, maxTheta := tensor.AdamStep(theta, a.M, a.V, grad, r1, r2, a.Beta1, a.Beta2, stepSize, sqrtBC2, eps)
+	if bad(maxM) || bad(maxV) {
+		// A NaN or Inf in g reaches m (1−β1 > 0); otherwise a moment overflowed.
+		if err := checkGradMax(a, tensor.MaxAbs(grad)); err != nil {
+			return err
+		}
+		return errorf("%s: moments overflow in the new gradient scale (max |m_i| = %v, max v_i = %v)", a.Name(), maxM, maxV)
+	}
+	a.set(maxTheta)
 	return nil
 }
+
+// bad reports a NaN or an infinity.
+func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }

@@ -27,8 +27,14 @@ type Optimizer interface {
 	// Name identifies the rule and its settings, e.g. "sd(normalized)".
 	Name() string
 	// Update applies one step to theta given grad (len(theta)) and the
-	// gradient's log-scale. It fails, leaving θ unchanged, on mismatched
-	// lengths or a non-finite gradient.
+	// gradient's log-scale. It fails on mismatched lengths, a bad
+	// log-scale or a non-finite gradient. Lengths and log-scale are checked
+	// before θ is touched; the gradient is checked before θ is touched by
+	// CD and the optimizers without a fused step, but in the same pass as
+	// the update by GD (ℓ2, unnormalized), sign descent (ℓ∞) and Adam, and
+	// after such an error θ and the optimizer's state are unspecified
+	// (they may hold a partial step or NaN): a caller stops, or restores
+	// both from copies (State).
 	Update(theta, grad []float64, logScale float64) error
 	// Step is Update(theta, ev.Grad, ev.LogScale): one step from an
 	// nn.Eval that was evaluated at θ with the gradient.
@@ -40,17 +46,53 @@ type Optimizer interface {
 	SetState(state [][]float64) error
 }
 
+// ParamMaxAbser is implemented by optimizers whose Update can compute
+// ‖θ‖∞ of the updated parameters in the same pass as the step (the fused
+// steps of GD, sign descent and Adam), so that a caller checking θ for
+// NaN or Inf after a step needs no pass of its own.
+type ParamMaxAbser interface {
+	// ParamMaxAbs returns max_i |θ_i| of θ as the last successful Update
+	// left it (NaN if some θ_i is NaN) and true, or false when the last
+	// Update did not compute it or failed: then the caller computes it.
+	ParamMaxAbs() (float64, bool)
+}
+
+// paramMax holds the ‖θ‖∞ an Update computed (ParamMaxAbser).
+type paramMax struct {
+	max   float64
+	known bool
+}
+
+// ParamMaxAbs returns the ‖θ‖∞ the last Update computed, if it did.
+func (p *paramMax) ParamMaxAbs() (float64, bool) { return p.max, p.known }
+
+func (p *paramMax) set(m float64) { p.max, p.known = m, true }
+func (p *paramMax) forget()       { p.known = false }
+
 // checkStep validates the arguments every Update shares (o names the
 // optimizer in errors; Name is called only on error).
 func checkStep(o interface{ Name() string }, theta, grad []float64, logScale float64) error {
+	if err := checkArgs(o, theta, grad, logScale); err != nil {
+		return err
+	}
+	return checkGradMax(o, tensor.MaxAbs(grad))
+}
+
+// checkArgs validates the lengths and the log-scale.
+func checkArgs(o interface{ Name() string }, theta, grad []float64, logScale float64) error {
 	if len(theta) != len(grad) {
 		return errorf("%s: len(theta) = %d, len(grad) = %d", o.Name(), len(theta), len(grad))
 	}
-	if m := tensor.MaxAbs(grad); math.IsNaN(m) || math.IsInf(m, 0) {
-		return errorf("%s: gradient is not finite (max |g_i| = %v)", o.Name(), m)
-	}
 	if math.IsNaN(logScale) || math.IsInf(logScale, 1) {
 		return errorf("%s: gradient log-scale is %v", o.Name(), logScale)
+	}
+	return nil
+}
+
+// checkGradMax fails when m = max|g_i| shows a NaN or Inf in the gradient.
+func checkGradMax(o interface{ Name() string }, m float64) error {
+	if math.IsNaN(m) || math.IsInf(m, 0) {
+		return errorf("%s: gradient is not finite (max |g_i| = %v)", o.Name(), m)
 	}
 	return nil
 }
@@ -96,11 +138,18 @@ func setState(name string, dst, src [][]float64) error {
 // uses grad as given; the unnormalized one multiplies by
 // exp(log η + logScale + log‖grad‖_⋆), and slows down as the loss vanishes,
 // as the algorithm does.
+//
+// GD and sign descent run as one fused pass over g and θ (tensor.AxpyStep,
+// tensor.SignStep) that checks the gradient on the way (see Optimizer)
+// and reports ‖θ‖∞ (ParamMaxAbs); their θ is bitwise the θ of the
+// separate Direction and Axpy. CD finds its coordinate and checks the
+// gradient in one pass (ArgMaxAbs) before θ is touched.
 type Steepest struct {
 	Norm       Norm
 	Normalized bool
 	logLR      float64
 	dir        []float64
+	paramMax
 }
 
 // NewSteepest returns steepest descent w.r.t. norm with learning rate lr.
@@ -177,19 +226,41 @@ func (s *Steepest) Step(theta []float64, ev *nn.Eval) error {
 
 // Update applies one step.
 func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
-	if err := checkStep(s, theta, grad, logScale); err != nil {
+	s.forget()
+	if err := checkArgs(s, theta, grad, logScale); err != nil {
 		return err
 	}
 	lr := math.Exp(s.logLR)
 	switch s.Norm.(type) {
 	case L2:
-		if !s.Normalized {
-			tensor.Axpy(-math.Exp(s.logLR+logScale), grad, theta)
+		if !s.Normalized { // θ −= η·e^{logScale}·g
+			return s.fused(tensor.AxpyStep, -math.Exp(s.logLR+logScale), grad, theta)
+		}
+	case LInf:
+		if s.Normalized { // θ −= η·sign(g)
+			return s.fused(tensor.SignStep, -lr, grad, theta)
+		}
+		// θ −= η·e^{logScale}·‖g‖₁·sign(g). ‖g‖₁ is finite only for a finite
+		// g, so here the gradient is checked before θ is touched.
+		d := tensor.AbsSum(grad)
+		if math.IsNaN(d) || math.IsInf(d, 0) {
+			if err := checkGradMax(s, tensor.MaxAbs(grad)); err != nil {
+				return err
+			}
+		}
+		if d == 0 {
 			return nil
 		}
+		return s.fused(tensor.SignStep, -scaledRate(s.logLR, logScale, d), grad, theta)
 	case L1:
-		k := tensor.ArgMaxAbs(grad)
-		if k < 0 || grad[k] == 0 {
+		k := tensor.ArgMaxAbs(grad) // the first NaN if there is one
+		if k < 0 {
+			return nil
+		}
+		if err := checkGradMax(s, math.Abs(grad[k])); err != nil {
+			return err
+		}
+		if grad[k] == 0 {
 			return nil
 		}
 		if s.Normalized {
@@ -198,6 +269,9 @@ func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
 			theta[k] -= math.Exp(s.logLR+logScale) * grad[k]
 		}
 		return nil
+	}
+	if err := checkGradMax(s, tensor.MaxAbs(grad)); err != nil {
+		return err
 	}
 	if len(s.dir) != len(grad) {
 		s.dir = make([]float64, len(grad))
@@ -219,6 +293,17 @@ func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
 		return nil
 	}
 	tensor.Axpy(scaledRate(s.logLR, logScale, d), s.dir, theta)
+	return nil
+}
+
+// fused runs one fused step θ += a·(g or sign(g)) and checks the gradient
+// from the maximum it returns; θ is unspecified after that error.
+func (s *Steepest) fused(step func(a float64, g, theta []float64) (maxG, maxTheta float64), a float64, grad, theta []float64) error {
+	maxG, maxTheta := step(a, grad, theta)
+	if err := checkGradMax(s, maxG); err != nil {
+		return err
+	}
+	s.set(maxTheta)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package steepest
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/margo-lab/margo/nn"
@@ -255,22 +256,35 @@ func TestAdamStateRoundTrip(t *testing.T) {
 	}
 }
 
-// Bad input is an error, not a panic, and leaves θ unchanged.
+// Bad input is an error, not a panic. Mismatched lengths leave θ
+// unchanged everywhere; a non-finite gradient leaves it unchanged where
+// the gradient is checked before the step, and makes θ unspecified (the
+// documented contract of Optimizer.Update) where it is checked in the
+// fused pass: GD, normalized sign descent, Adam.
 func TestUpdateRejectsBadGradients(t *testing.T) {
 	lay := nn.NewLayout(nn.Shape{Out: 2, In: 2})
 	gd, _ := NewGD(0.1)
 	sd, _ := NewSD(0.1, true)
+	sdu, _ := NewSD(0.1, false)
+	cd, _ := NewCD(0.1, true)
 	ad, _ := NewAdam(4, 0.1, 0.9, 0.99, 1e-8)
 	sh, _ := NewShampoo(lay, 0.1, 1e-4)
 	sp, _ := NewSpectralDescent(lay, 0.1, true)
-	for _, o := range []Optimizer{gd, sd, ad, sh, sp} {
+	inPass := map[Optimizer]bool{gd: true, sd: true, ad: true}
+	for _, o := range []Optimizer{gd, sd, sdu, cd, ad, sh, sp} {
 		for _, g := range [][]float64{{1, math.NaN(), 0, 0}, {math.Inf(1), 0, 0, 0}, {1, 2, 3}} {
 			th := []float64{1, 2, 3, 4}
-			if err := o.Update(th, g, 0); err == nil {
+			err := o.Update(th, g, 0)
+			if err == nil {
 				t.Errorf("%s accepted gradient %v", o.Name(), g)
 			}
-			if th[0] != 1 || th[3] != 4 {
+			if (len(g) != len(th) || !inPass[o]) && (th[0] != 1 || th[3] != 4) {
 				t.Errorf("%s changed θ on error", o.Name())
+			}
+			if p, ok := o.(ParamMaxAbser); ok {
+				if _, known := p.ParamMaxAbs(); known {
+					t.Errorf("%s reports ‖θ‖∞ after a failed step", o.Name())
+				}
 			}
 		}
 	}
@@ -368,4 +382,60 @@ func TestScaleInvariantSteps(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The fused steps report ‖θ‖∞ of the θ they leave, exactly (a maximum has
+// no rounding); CD and the unfused steps report nothing, and a caller
+// computes it.
+func TestParamMaxAbs(t *testing.T) {
+	lay := nn.NewLayout(nn.Shape{Out: 3, In: 5})
+	gd, _ := NewGD(0.3)
+	sd, _ := NewSD(0.3, true)
+	sdu, _ := NewSD(0.3, false)
+	cd, _ := NewCD(0.3, true)
+	l2, _ := NewSteepest(L2{}, 0.3, true)
+	ad, _ := NewAdam(lay.Size(), 0.3, 0.9, 0.99, 1e-8)
+	sp, _ := NewSpectralDescent(lay, 0.3, true)
+	want := map[Optimizer]bool{gd: true, sd: true, sdu: true, ad: true}
+	rapid.Check(t, func(rt *rapid.T) {
+		th := drawVec(rt, lay.Size(), "theta")
+		for _, o := range []Optimizer{gd, sd, sdu, cd, l2, ad, sp} {
+			for step := range 3 {
+				g := drawVec(rt, lay.Size(), "g")
+				if err := o.Update(th, g, rapid.Float64Range(-3, 3).Draw(rt, "logScale")); err != nil {
+					rt.Fatalf("%s: %v", o.Name(), err)
+				}
+				p, ok := o.(ParamMaxAbser)
+				m, known := 0.0, false
+				if ok {
+					m, known = p.ParamMaxAbs()
+				}
+				if known != want[o] {
+					rt.Fatalf("%s step %d: ‖θ‖∞ known = %v, want %v", o.Name(), step, known, want[o])
+				}
+				if known && m != tensor.MaxAbs(th) {
+					rt.Fatalf("%s step %d: ParamMaxAbs = %v, MaxAbs(θ) = %v", o.Name(), step, m, tensor.MaxAbs(th))
+				}
+			}
+		}
+	})
+}
+
+// Moments that overflow when rescaled into a much smaller gradient frame
+// (r = e^{700}, r² = Inf) fail the step as an overflow, not as a bad
+// gradient; a finite rescaling passes.
+func TestAdamRescaleOverflow(t *testing.T) {
+	a, _ := NewAdam(3, 0.1, 0.9, 0.99, 0)
+	th := []float64{1, 2, 3}
+	g := []float64{1, -1, 0.5}
+	if err := a.Update(th, g, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Update(th, g, -10); err != nil {
+		t.Fatalf("rescaling by e^10: %v", err)
+	}
+	err := a.Update(th, g, -710)
+	if err == nil || !strings.Contains(err.Error(), "overflow") {
+		t.Fatalf("rescaling by e^700: err = %v, want a moment overflow", err)
+	}
 }

@@ -11,8 +11,18 @@ own kernel for this processor:
 Shapes are named as in tensor/gemm_bench_test.go: tA tB / m x k x n, with
 op(A) m×k, op(B) k×n; a transposed operand is stored transposed (a view
 `.T` of a C-contiguous array), as in margo.
+
+Side by side with margo (one table, margo and OpenBLAS alternating per
+round, ratios formed within a round; docs/benchmarks.md):
+
+    go build -o /tmp/margo ./cmd/margo
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/peers/gemm.py --margo /tmp/margo
 """
+import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -51,7 +61,62 @@ def median_gflops(a, b, c, flops, min_time=1.0, min_reps=3):
     return flops / statistics.median(times) / 1e9, flops / max(statistics.median(cpus), 1e-9) / 1e9
 
 
+def margo_gemm(binary, op, m, k, n, threads, level):
+    """One `margo bench gemm --json` run on the given SIMD level (its own
+    process: margo's environment keeps the machine's OpenBLAS variables,
+    which margo does not read)."""
+    env = dict(os.environ, MARGO_SIMD=level)
+    out = subprocess.run([binary, "bench", "gemm", "--m", str(m), "--k", str(k), "--n", str(n),
+                          "--trans", op, "--threads", str(threads), "--repeats", "7", "--json"],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def side_by_side(binary, rounds, levels):
+    """margo (each level) and OpenBLAS alternately on every shape and thread
+    count; per round the ratio margo/OpenBLAS, then the median over rounds.
+    Prints a Markdown table."""
+    rng = np.random.default_rng(1)
+    info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    kernel = ", ".join(f"{i.get('internal_api')} {i.get('version')} kernel {i.get('architecture')}" for i in info)
+    print(f"# peer: numpy {np.__version__} on {kernel}; {rounds} rounds, alternating")
+    print("| shape (op m×k×n) | threads | path | margo GFLOP/s | % of peak FMA | OpenBLAS GFLOP/s | margo / OpenBLAS |")
+    print("|---|---|---|---|---|---|---|")
+    for op, m, k, n in SHAPES:
+        a, b = operands(op, m, k, n, rng)
+        c = np.empty((m, n))
+        flops = 2.0 * m * k * n
+        for threads in (1, 2):
+            for level in levels:
+                mg, pct, ob, ratio = [], [], [], []
+                for r in range(rounds):
+                    order = (0, 1) if r % 2 == 0 else (1, 0)
+                    res = {}
+                    for who in order:
+                        if who == 0:
+                            res[0] = margo_gemm(binary, op, m, k, n, threads, level)
+                        else:
+                            with threadpool_limits(limits=threads, user_api="blas"):
+                                res[1] = median_gflops(a, b, c, flops, min_time=0.5)[0]
+                    mg.append(res[0]["gflops"])
+                    pct.append(res[0].get("pct_peak", float("nan")))
+                    ob.append(res[1])
+                    ratio.append(res[0]["gflops"] / res[1])
+                med = statistics.median
+                print(f"| {op} {m}×{k}×{n} | {threads} | {level} | {med(mg):.1f} | {med(pct):.0f} % | "
+                      f"{med(ob):.1f} | {med(ratio):.2f} |")
+                sys.stdout.flush()
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--margo", metavar="BIN", help="margo binary: time it side by side with OpenBLAS")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (with --margo)")
+    ap.add_argument("--levels", default="avx512,avx2", help="margo SIMD levels (with --margo)")
+    args = ap.parse_args()
+    if args.margo:
+        side_by_side(args.margo, args.rounds, args.levels.split(","))
+        return
     rng = np.random.default_rng(1)
     info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     for i in info:

@@ -111,15 +111,39 @@ func benchGemm(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	peak := peakRate(asm.Active())
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{
+		obj := map[string]any{
 			"gflops": rate, "path": asm.Active().String(), "threads": *threads,
 			"m": *m, "k": *k, "n": *n, "trans": strings.ToUpper(*trans), "repeats": *repeats,
-		})
+		}
+		if peak > 0 {
+			obj["peak_gflops"] = peak
+			obj["pct_peak"] = 100 * rate / (peak * float64(*threads))
+		}
+		return json.NewEncoder(stdout).Encode(obj)
 	}
-	fmt.Fprintf(stdout, "gemm %dx%dx%d %s  path=%s threads=%d  %.2f GFLOP/s (median of %d)\n",
+	fmt.Fprintf(stdout, "gemm %dx%dx%d %s  path=%s threads=%d  %.2f GFLOP/s (median of %d)",
 		*m, *k, *n, strings.ToUpper(*trans), asm.Active(), *threads, rate, *repeats)
+	if peak > 0 {
+		fmt.Fprintf(stdout, "  %.0f%% of %d×%.1f GFLOP/s peak FMA", 100*rate/(peak*float64(*threads)), *threads, peak)
+	}
+	fmt.Fprintln(stdout)
 	return nil
+}
+
+// peakRate returns the peak-FMA rate of one core on level l in GFLOP/s
+// (asm.PeakFMA, the median of five runs of about 20 ms, measured just
+// before or after the product it is compared with), or 0 for a level
+// without a peak loop (generic, NEON).
+func peakRate(l asm.Level) float64 {
+	const iters = 1 << 16
+	flops := asm.PeakFMA(l, iters)
+	if flops == 0 {
+		return 0
+	}
+	sec := medianTime(func() { asm.PeakFMA(l, iters) }, 20*time.Millisecond, 5)
+	return flops / sec / 1e9
 }
 
 // gemmRate returns the median GFLOP/s of C = A·B for the shape, after one

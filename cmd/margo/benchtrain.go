@@ -212,7 +212,10 @@ func benchData(n, d int, seed uint64) (*nn.Dataset, error) {
 // check the evaluation at θ_t, take the step's rate from the schedule,
 // compute the record (when metrics is set), step, check θ, evaluate θ_{t+1}
 // with the gradient and let the schedule judge it. Each repetition starts
-// again from the initial θ, a fresh optimizer and schedule, and an
+// again from the initial θ, the optimizer reset to its initial state (one
+// optimizer for all repetitions, reset with SetState: a fresh one per
+// repetition would fault in its new buffers, e.g. Adam's 2·8·p bytes of
+// moments, inside the timed steps), a fresh schedule, and an
 // evaluation of θ_0 that is not timed (the loop evaluates once per step), so
 // that every repetition times the same steps and none drifts towards
 // overflow. Warm-up repetitions run first and are not counted; with
@@ -223,12 +226,16 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 	n := tr.train.Len()
 	ws := tr.model.NewWorkspace(n)
 	ev, trial := nn.NewEval(n, len(tr.theta)), nn.NewEval(n, len(tr.theta))
+	opt, err := newStepper(tr.o, tr.model)
+	if err != nil {
+		return benchTrainResult{}, err
+	}
+	state0 := copyState(opt.State(), nil)
 	// repeat runs k steps from θ_0 and returns the seconds per step and the
 	// seconds spent on records.
 	repeat := func(k int) (float64, float64, error) {
 		copy(tr.theta, theta0)
-		opt, err := newStepper(tr.o, tr.model)
-		if err != nil {
+		if err := opt.SetState(state0); err != nil {
 			return 0, 0, err
 		}
 		sched, err := newSchedule(tr.o)
@@ -251,7 +258,7 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 			if err := opt.Step(tr.theta, ev, logLR); err != nil {
 				return 0, 0, fmt.Errorf("step %d: %w", t, err)
 			}
-			if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
+			if !paramsFinite(opt, tr.theta) {
 				return 0, 0, fmt.Errorf("diverged at step %d: parameters are not finite; use a smaller --lr", t+1)
 			}
 			tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)

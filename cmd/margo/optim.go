@@ -1,7 +1,10 @@
 package main
 
 import (
+	"math"
+
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
 )
 
 // stepper is one training algorithm: it moves θ given the evaluation at θ
@@ -37,4 +40,18 @@ func copyState(src, dst [][]float64) [][]float64 {
 		}
 	}
 	return dst
+}
+
+// paramsFinite reports whether every θ_i is finite after a step: from the
+// ‖θ‖∞ the stepper computed in its fused pass (a ParamMaxAbs method, as
+// steepest.ParamMaxAbser) when it did, else from a pass of its own.
+func paramsFinite(opt stepper, theta []float64) bool {
+	m, ok := 0.0, false
+	if p, isP := opt.(interface{ ParamMaxAbs() (float64, bool) }); isP {
+		m, ok = p.ParamMaxAbs()
+	}
+	if !ok {
+		m = tensor.MaxAbs(theta)
+	}
+	return !math.IsNaN(m) && !math.IsInf(m, 0)
 }

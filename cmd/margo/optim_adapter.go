@@ -34,7 +34,16 @@ func (s steepestStepper) Step(theta []float64, ev *nn.Eval, logLR float64) error
 	s.opt.SetLogLR(logLR)
 	return s.opt.Step(theta, ev)
 }
-func (s steepestStepper) State() [][]float64            { return s.opt.State() }
+func (s steepestStepper) State() [][]float64 { return s.opt.State() }
+
+// ParamMaxAbs forwards the ‖θ‖∞ the optimizer computed in its step, if it
+// did (steepest.ParamMaxAbser).
+func (s steepestStepper) ParamMaxAbs() (float64, bool) {
+	if p, ok := s.opt.(steepest.ParamMaxAbser); ok {
+		return p.ParamMaxAbs()
+	}
+	return 0, false
+}
 func (s steepestStepper) SetState(st [][]float64) error { return s.opt.SetState(st) }
 
 // newSchedule returns the paper's constant rate, or Lyu & Li's loss-based

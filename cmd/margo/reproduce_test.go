@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/margo-lab/margo/asm"
 )
 
 // TestReproduceQuickSmoke runs the quick teacher–student and MNIST
@@ -116,6 +118,16 @@ func TestBenchGemmJSON(t *testing.T) {
 	}
 	if m["path"] == "" || m["threads"] != 1.0 {
 		t.Errorf("path %v threads %v", m["path"], m["threads"])
+	}
+	// A level with a peak-FMA loop reports it and the product's share of it.
+	if asm.PeakFMA(asm.Active(), 1) > 0 {
+		p, ok1 := m["peak_gflops"].(float64)
+		pct, ok2 := m["pct_peak"].(float64)
+		if !ok1 || !ok2 || !(p > 0) || !(pct > 0) {
+			t.Errorf("peak_gflops %v pct_peak %v", m["peak_gflops"], m["pct_peak"])
+		}
+	} else if _, ok := m["peak_gflops"]; ok {
+		t.Errorf("peak_gflops %v on %s, a level without a peak loop", m["peak_gflops"], asm.Active())
 	}
 }
 

@@ -236,7 +236,7 @@ func (tr *trainer) run() (res trainResult, err error) {
 		if err := tr.opt.Step(tr.theta, ev, logLR); err != nil {
 			return res, fmt.Errorf("step %d: %w", t, err)
 		}
-		if m := tensor.MaxAbs(tr.theta); math.IsNaN(m) || math.IsInf(m, 0) {
+		if !paramsFinite(tr.opt, tr.theta) {
 			return res, tr.diverged(t+1, "parameters are not finite")
 		}
 		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
