@@ -57,6 +57,9 @@ type kernels struct {
 	// Fused optimizer steps (step.go).
 	signStep func(a float64, g, theta []float64) (maxG, maxTheta float64)
 	axpyStep func(a float64, g, theta []float64) (maxG, maxTheta float64)
+
+	// One-pass dot product and norms (dotnorms.go).
+	dotNorms func(x, y []float64) (float64, Norms, Norms)
 }
 
 var genericKernels = kernels{
@@ -74,6 +77,8 @@ var genericKernels = kernels{
 
 	signStep: signStepGeneric,
 	axpyStep: axpyStepGeneric,
+
+	dotNorms: dotNormsGeneric,
 }
 
 var (

@@ -35,6 +35,10 @@
 //   - Nrm2: the Euclidean norm without overflow or underflow wherever the
 //     result is representable (a scaled second pass runs when the plain sum of
 //     squares is not safely inside the normal range).
+//   - DotNorms: Σ x_i·y_i and the ℓ1, ℓ2, ℓ∞ norms of x and of y (Norms)
+//     from one read of both slices, each value with the semantics of the
+//     separate kernel (Dot, AbsSum, Nrm2, MaxAbs): seven passes become one,
+//     which is what a memory-bound caller (steepest's Meter) pays for.
 //   - Adam: the update of torch.optim.Adam, ε outside the square root; where
 //     the denominator √v̂+ε is exactly 0 (then m is 0 too) the parameter does
 //     not move, where torch would write NaN.
@@ -57,9 +61,10 @@
 //     In SignStep and AxpyStep g may be θ itself (tested); partially
 //     overlapping slices are not supported.
 //
-// Reductions (Dot, AbsSum, Nrm2) may sum in a different order on each level,
-// so their results agree with the reference to a stated relative bound, not
-// bitwise; Sign, MaxAbs, ArgMaxAbs, ReLU, ReLUMask and Scal agree exactly.
+// Reductions (Dot, AbsSum, Nrm2, and the sums of DotNorms) may sum in a
+// different order on each level, so their results agree with the reference
+// to a stated relative bound, not bitwise; Sign, MaxAbs (and DotNorms's ℓ∞
+// norms), ArgMaxAbs, ReLU, ReLUMask and Scal agree exactly.
 // Every level sums in a fixed order that does not depend on anything but the
 // length, so each level is deterministic.
 package asm

@@ -25,6 +25,8 @@ var avx2Kernels = kernels{
 
 	signStep: signStepAVX2,
 	axpyStep: axpyStepAVX2,
+
+	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX2, x, y) },
 }
 
 var avx512Kernels = kernels{
@@ -42,6 +44,8 @@ var avx512Kernels = kernels{
 
 	signStep: signStepAVX512,
 	axpyStep: axpyStepAVX512,
+
+	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX512, x, y) },
 }
 
 // Nrm2 on a SIMD level: the SIMD sum of squares when it is safely inside

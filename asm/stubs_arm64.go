@@ -21,6 +21,8 @@ var neonKernels = kernels{
 
 	signStep: signStepNEON,
 	axpyStep: axpyStepNEON,
+
+	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsNEON, x, y) },
 }
 
 // The NEON kernels (Advanced SIMD, two float64 lanes per V register). The

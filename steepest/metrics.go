@@ -120,21 +120,24 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 // Meter computes Metrics. Build it once per run (it holds the warm-start
 // vectors of the spectral power iteration and the polar workspaces).
 //
-// Cost: the ℓ1/ℓ2/ℓ∞ metrics are seven passes over θ and grad plus two over
-// the n samples. Spectral adds warm-started power iteration, at most
-// PowerIters iterations per layer and call, each two matrix–vector products
-// (the estimate is a lower bound of σ_max that tightens from call to call,
-// as the warm start continues the iteration while θ moves slowly).
-// SpectralDual adds a Newton–Schulz polar iteration per layer (≈ 10–30
-// pairs of GEMMs of the layer's size): expensive, off unless asked for.
-// BenchmarkMetrics, 100×784×128 (the MNIST pair, p ≈ 10⁵), SIMD level-1
-// kernels, side by side in one run: meter ≈ 1.0× an SD update (0.17 ms),
-// meter+spectral ≈ 2.6×; both < 1 % of an Evaluate on the naive reference
-// GEMM of the time. With a GEMM near 30 GFLOP/s that Evaluate would take
-// ≈ 1.3 ms, so on this smallest shape the meter would cost ≈ 13 % (35 %
-// with spectral) — measure every k steps there; on 250×2048×1024 the GEMM
-// work grows with n·d·K while the meter grows with p only. Rerun the
-// benchmark after GEMM changes.
+// Cost: the ℓ1/ℓ2/ℓ∞ metrics read θ and grad once (tensor.DotNorms: the
+// dot product and all six norms in one pass, where separate kernels made
+// seven), plus one over the n samples (q_min and the slackness sum
+// together, qminSlack). Spectral adds warm-started power iteration, at
+// most PowerIters iterations per layer and call, each two matrix–vector
+// products (the estimate is a lower bound of σ_max that tightens from call
+// to call, as the warm start continues the iteration while θ moves
+// slowly). SpectralDual adds a Newton–Schulz polar iteration per layer
+// (≈ 10–30 pairs of GEMMs of the layer's size): expensive, off unless
+// asked for.
+// BenchmarkMetrics (AVX-512, 10 iterations, seven separate-kernel and
+// one-pass runs alternated on the shared 2-core machine, medians of
+// meter/evaluate within each run): 100×784×128 (p ≈ 10⁵) 10.6 % → 3.2 %,
+// meter 61 → 17.5 µs; 250×2048×1024 (p ≈ 2.1·10⁶) 15.1 % → 4.2 %, meter
+// 3.0 → 0.82 ms. The one pass runs at the speed
+// of a Dot over the same slices (asm's BenchmarkDotNorms): it is bound by
+// reading 16·p bytes, so a faster GEMM (a shorter evaluate) raises the
+// ratio; then measure every k steps. Rerun the benchmark after GEMM changes.
 type Meter struct {
 	degree       int
 	spectral     *Spectral
@@ -173,27 +176,25 @@ func (mt *Meter) Measure(step int, theta []float64, ev *nn.Eval) (Metrics, error
 		return Metrics{}, errorf("meter: len(Grad) = %d, len(theta) = %d (evaluate with the gradient)", len(ev.Grad), len(theta))
 	}
 	in := measureInput{q: ev.Q, w: ev.Weights, grad: ev.Grad, logLoss: ev.LogLoss,
-		qmin: ev.QMin(), soft: ev.SoftNumerator()}
+		soft: ev.SoftNumerator()}
 	return mt.measure(step, theta, &in), nil
 }
 
 // measureInput is what Measure takes from an nn.Eval.
 type measureInput struct {
-	q, w, grad          []float64
-	logLoss, qmin, soft float64
+	q, w, grad    []float64
+	logLoss, soft float64
 }
 
 func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 	L := float64(mt.degree)
-	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: in.qmin}
-	ip := -tensor.Dot(theta, in.grad) // ⟨θ, −g⟩ in frame units
-	// Σ_i w_i (q_i − q_min): the slackness sum.
-	var slack float64
-	for i, q := range in.q {
-		slack += in.w[i] * (q - in.qmin)
-	}
-	g1, g2, gInf := tensor.AbsSum(in.grad), tensor.Nrm2(in.grad), tensor.MaxAbs(in.grad)
-	m.NormL1, m.NormL2, m.NormLinf = tensor.AbsSum(theta), tensor.Nrm2(theta), tensor.MaxAbs(theta)
+	qmin, slack := qminSlack(in.q, in.w)
+	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: qmin}
+	// One pass over θ and g: ⟨θ, g⟩ and the ℓ1, ℓ2, ℓ∞ norms of both.
+	dot, nt, ng := tensor.DotNorms(theta, in.grad)
+	ip := -dot // ⟨θ, −g⟩ in frame units
+	g1, g2, gInf := ng.L1, ng.L2, ng.Linf
+	m.NormL1, m.NormL2, m.NormLinf = nt.L1, nt.L2, nt.Linf
 	type geom struct {
 		norm, dual                         float64
 		margin, soft, align, breg, slackOf *float64
@@ -203,8 +204,8 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 		{m.NormL2, g2, &m.MarginL2, &m.SoftL2, &m.AlignL2, &m.BregmanL2, &m.SlackL2},
 		{m.NormL1, gInf, &m.MarginL1, &m.SoftL1, &m.AlignL1, &m.BregmanL1, &m.SlackL1},
 	} {
-		*k.margin, *k.soft = ratioPow(in.qmin, k.norm, L), ratioPow(in.soft, k.norm, L)
-		*k.align, *k.breg, *k.slackOf = kkt(ip, k.norm, k.dual, in.qmin, slack, L)
+		*k.margin, *k.soft = ratioPow(qmin, k.norm, L), ratioPow(in.soft, k.norm, L)
+		*k.align, *k.breg, *k.slackOf = kkt(ip, k.norm, k.dual, qmin, slack, L)
 	}
 	if mt.spectral != nil {
 		m.HasSpectral = true
@@ -221,7 +222,7 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 		for _, s := range mt.layerBuf {
 			m.NormSpectral = max(m.NormSpectral, s)
 		}
-		m.MarginSpectral = ratioPow(in.qmin, m.NormSpectral, L)
+		m.MarginSpectral = ratioPow(qmin, m.NormSpectral, L)
 		m.SoftSpectral = ratioPow(in.soft, m.NormSpectral, L)
 		if mt.spectralDual {
 			m.HasSpectralDual = true
@@ -229,10 +230,39 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput) Metrics {
 				mt.dirBuf = make([]float64, len(theta))
 			}
 			dual := mt.spectral.direction(mt.dirBuf, in.grad)
-			m.AlignSpectral, m.BregmanSpectral, m.SlackSpectral = kkt(ip, m.NormSpectral, dual, in.qmin, slack, L)
+			m.AlignSpectral, m.BregmanSpectral, m.SlackSpectral = kkt(ip, m.NormSpectral, dual, qmin, slack, L)
 		}
 	}
 	return m
+}
+
+// qminSlack returns q_min = min_i q_i (NaN if any q_i is NaN, as
+// nn.Eval.QMin) and the slackness sum Σ_i w_i (q_i − q_min) in one pass
+// over q and w (w_i ≥ 0). When the running minimum drops from m to m', each
+// term summed so far grows by w_j·(m − m'), so W·(m − m') is added, W the
+// running Σ_j w_j; an element equal to the running minimum adds nothing. In
+// exact arithmetic the result is the two-pass sum; in floating point every
+// added term is ≥ 0 (no cancellation), each off by a few roundings plus
+// W's own (≤ nε relative), so the sum is within about 2(n+3)ε relative of
+// the two-pass form's (TestQMinSlack).
+func qminSlack(q, w []float64) (qmin, slack float64) {
+	qmin = math.Inf(1)
+	var wsum float64
+	for i, qi := range q {
+		switch {
+		case qi != qi:
+			return qi, qi
+		case qi < qmin:
+			if wsum != 0 {
+				slack += wsum * (qmin - qi)
+			}
+			qmin = qi
+		case qi > qmin:
+			slack += w[i] * (qi - qmin)
+		}
+		wsum += w[i]
+	}
+	return qmin, slack
 }
 
 // ratioPow returns num/n^L for an integer degree L without overflow or

@@ -26,11 +26,7 @@ func refMeasure(t *rapid.T, m *refModel, theta []float64, spectral bool) Metrics
 	}
 	mt.ExactSpectral = true // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
 	q, w, ll, g := m.eval(theta)
-	qmin := math.Inf(1)
-	for _, v := range q {
-		qmin = math.Min(qmin, v)
-	}
-	return mt.measure(7, theta, &measureInput{q: q, w: w, grad: g, logLoss: ll, qmin: qmin, soft: -ll})
+	return mt.measure(7, theta, &measureInput{q: q, w: w, grad: g, logLoss: ll, soft: -ll})
 }
 
 // direct norms, written as loops.
@@ -197,6 +193,60 @@ func TestMarginsScaleInvariant(t *testing.T) {
 	})
 }
 
+// qminSlack's one pass against the two-pass definition: q_min exactly (a
+// minimum has no rounding) with nn.Eval.QMin's NaN rule, and the slackness
+// sum Σ w_i (q_i − q_min) of non-negative terms within 4(n+4)ε relative:
+// each side is a sum of ≤ 2n non-negative terms, each a few roundings off
+// (the one pass also carries the running Σ w_j, ≤ nε relative). q is drawn
+// with ties and long decreasing runs, which move the running minimum often.
+func TestQMinSlack(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 300).Draw(t, "n")
+		q, w := make([]float64, n), make([]float64, n)
+		for i := range q {
+			switch rapid.IntRange(0, 3).Draw(t, "kind") {
+			case 0:
+				q[i] = rapid.Float64Range(-5, 5).Draw(t, "q")
+			case 1: // a tie with an earlier sample
+				if i > 0 {
+					q[i] = q[rapid.IntRange(0, i-1).Draw(t, "tie")]
+				}
+			default: // a new minimum, most of the time
+				if i > 0 {
+					q[i] = q[i-1] - rapid.Float64Range(0, 1).Draw(t, "drop")
+				}
+			}
+			w[i] = rapid.SampledFrom([]float64{0, rapid.Float64Range(0, 1).Draw(t, "w")}).Draw(t, "w0")
+		}
+		if n > 0 && rapid.IntRange(0, 9).Draw(t, "nan") == 0 {
+			q[rapid.IntRange(0, n-1).Draw(t, "at")] = math.NaN()
+		}
+		wantMin := math.Inf(1)
+		nan := false
+		for _, v := range q {
+			wantMin = math.Min(wantMin, v)
+			nan = nan || v != v
+		}
+		var want float64
+		for i, v := range q {
+			want += w[i] * (v - wantMin)
+		}
+		qmin, slack := qminSlack(q, w)
+		if nan {
+			if qmin == qmin || slack == slack {
+				t.Fatalf("NaN in q: q_min %v, slack %v", qmin, slack)
+			}
+			return
+		}
+		if qmin != wantMin {
+			t.Fatalf("q_min = %v, want %v", qmin, wantMin)
+		}
+		if math.Abs(slack-want) > 4*float64(n+4)*0x1p-52*want {
+			t.Fatalf("slack = %v, two-pass %v (n = %d)", slack, want, n)
+		}
+	})
+}
+
 // JSON (by value and by pointer): ordered fields, the paper's names, NaN (D, δ before separation) as
 // null, and parseable.
 func TestMetricsJSON(t *testing.T) {
@@ -263,7 +313,7 @@ func TestMeterSpectralWarmStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		q, w, ll, g := m.eval(theta)
-		in := &measureInput{q: q, w: w, grad: g, logLoss: ll, qmin: 1, soft: -ll}
+		in := &measureInput{q: q, w: w, grad: g, logLoss: ll, soft: -ll}
 		ref := make([]float64, lay.Layers())
 		gap := make([]float64, lay.Layers())
 		for l := range ref {

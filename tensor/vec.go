@@ -24,6 +24,13 @@ func Nrm2(x []float64) float64 { return asm.Nrm2(x) }
 // MaxAbs returns ‖x‖∞ (NaN if any element is NaN).
 func MaxAbs(x []float64) float64 { return asm.MaxAbs(x) }
 
+// Norms holds the ℓ1, ℓ2 and ℓ∞ norms of one vector (see asm.Norms).
+type Norms = asm.Norms
+
+// DotNorms returns Σ x_i·y_i and the norms of x and y in one pass over
+// both: Dot, AbsSum, Nrm2 and MaxAbs of each, with their semantics.
+func DotNorms(x, y []float64) (dot float64, nx, ny Norms) { return asm.DotNorms(x, y) }
+
 // ArgMaxAbs returns the first index of the largest |x_i|, −1 if x is empty.
 func ArgMaxAbs(x []float64) int { return asm.ArgMaxAbs(x) }
 
