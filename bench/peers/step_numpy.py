@@ -37,12 +37,21 @@ class Net:
         self.reset()
 
     def reset(self):
-        self.w1 = self.w1_0.copy()
-        self.w2 = self.w2_0.copy()
+        """Back to the initial θ and a zero optimizer state, in the buffers of
+        the first call (as margo bench train does: no fresh memory, so no page
+        faults, inside the timed steps)."""
+        if not hasattr(self, "w1"):
+            self.w1, self.w2 = np.empty_like(self.w1_0), np.empty_like(self.w2_0)
+            if self.a.alg == "adam":
+                self.m1, self.m2 = np.empty_like(self.w1), np.empty_like(self.w2)
+                self.v1, self.v2 = np.empty_like(self.w1), np.empty_like(self.w2)
+                self.tmp1, self.tmp2 = np.empty_like(self.w1), np.empty_like(self.w2)
+        np.copyto(self.w1, self.w1_0)
+        np.copyto(self.w2, self.w2_0)
         self.t = 0
         if self.a.alg == "adam":
-            self.m1, self.m2 = np.zeros_like(self.w1), np.zeros_like(self.w2)
-            self.v1, self.v2 = np.zeros_like(self.w1), np.zeros_like(self.w2)
+            for b in (self.m1, self.m2, self.v1, self.v2):
+                b.fill(0)
 
     def evaluate(self):
         """Forward and backward at θ; returns log L (the gradient is left in gw1, gw2)."""
@@ -85,12 +94,17 @@ class Net:
 
     def update(self):
         a, lr = self.a, self.a.lr
+        # In place through the gradient buffers (not needed after the
+        # update): no temporaries of θ's size.
         if a.alg == "gd":
-            self.w1 -= lr * self.gw1
-            self.w2 -= lr * self.gw2
+            for w, g in ((self.w1, self.gw1), (self.w2, self.gw2)):
+                np.multiply(g, lr, out=g)
+                np.subtract(w, g, out=w)
         elif a.alg == "sd":
-            self.w1 -= lr * np.sign(self.gw1)
-            self.w2 -= lr * np.sign(self.gw2)
+            for w, g in ((self.w1, self.gw1), (self.w2, self.gw2)):
+                np.sign(g, out=g)
+                np.multiply(g, lr, out=g)
+                np.subtract(w, g, out=w)
         elif a.alg == "cd":
             # The first argmax of |g| over θ flattened (W1 row-major, then W2).
             i1 = np.abs(self.gw1).argmax()
@@ -108,15 +122,23 @@ class Net:
             bc2 = 1 - b2 ** self.t
             step = lr / bc1
             sbc2 = math.sqrt(bc2)
-            for p, g, m, v in ((self.w1, self.gw1, self.m1, self.v1), (self.w2, self.gw2, self.m2, self.v2)):
+            # The same operations in the same order, through one scratch
+            # buffer per parameter instead of temporaries.
+            for p, g, m, v, tmp in ((self.w1, self.gw1, self.m1, self.v1, self.tmp1),
+                                    (self.w2, self.gw2, self.m2, self.v2, self.tmp2)):
                 m *= b1
-                m += (1 - b1) * g
+                np.multiply(g, 1 - b1, out=tmp)
+                m += tmp
                 v *= b2
-                v += (1 - b2) * (g * g)
-                denom = np.sqrt(v)
-                denom /= sbc2
-                denom += eps
-                p -= step * (m / denom)
+                np.multiply(g, g, out=tmp)
+                tmp *= 1 - b2
+                v += tmp
+                np.sqrt(v, out=tmp)
+                tmp /= sbc2
+                tmp += eps
+                np.divide(m, tmp, out=tmp)
+                tmp *= step
+                p -= tmp
 
 
 def main():

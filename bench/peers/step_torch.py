@@ -37,6 +37,9 @@ class Net:
         n, k = x.shape[0], w1.shape[0]
         self.h = torch.empty(n, k, dtype=torch.float64)
         self.gbuf = torch.empty(n, k, dtype=torch.float64)
+        # The manual variant's gradients, written in place every step.
+        self.gw1 = torch.empty_like(self.w1_0)
+        self.gw2 = torch.empty_like(self.w2_0)
         self.reset()
 
     def reset(self):
@@ -44,9 +47,21 @@ class Net:
             self.w1.copy_(self.w1_0)
             self.w2.copy_(self.w2_0)
         self.w1.grad, self.w2.grad = None, None
-        if self.a.alg == "adam":
+        if self.a.alg != "adam":
+            return
+        if not hasattr(self, "opt"):
             self.opt = torch.optim.Adam([self.w1, self.w2], lr=self.a.lr,
                                         betas=(self.a.beta1, self.a.beta2), eps=self.a.eps)
+            return
+        # A zero state in the buffers of the first run, as margo bench train
+        # does (a new optimizer would allocate its moments inside the timed
+        # steps). Adam's first step creates the state when it is empty.
+        for st in self.opt.state.values():
+            for key, val in st.items():
+                if torch.is_tensor(val):
+                    val.zero_()
+                else:
+                    st[key] = 0
 
     def evaluate(self):
         """Forward and backward; returns (log L, q). The gradient is in w1.grad, w2.grad."""
@@ -80,10 +95,10 @@ class Net:
                 log_loss = torch.log(torch.nn.functional.softplus(-q).sum())
                 c = torch.sigmoid(-q).neg_()
             c.mul_(self.y)
-            self.w2.grad = c @ h
+            self.w2.grad = torch.matmul(c, h, out=self.gw2)
             torch.mul(c[:, None], self.w2[None, :], out=g)
             g.mul_(mask)
-            self.w1.grad = g.T @ self.x
+            self.w1.grad = torch.matmul(g.T, self.x, out=self.gw1)
             return log_loss, q
 
     @torch.no_grad()
@@ -110,8 +125,9 @@ class Net:
             w1.add_(g1, alpha=-lr)
             w2.add_(g2, alpha=-lr)
         elif a.alg == "sd":
-            w1.add_(torch.sign(g1), alpha=-lr)
-            w2.add_(torch.sign(g2), alpha=-lr)
+            # The gradient is not needed after the update: sign in place.
+            w1.add_(g1.sign_(), alpha=-lr)
+            w2.add_(g2.sign_(), alpha=-lr)
         elif a.alg == "cd":
             # The first argmax of |g| over θ flattened (W1 row-major, then W2):
             # one argmax over the concatenation, as a PyTorch user writes it.
