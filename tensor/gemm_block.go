@@ -90,8 +90,9 @@ type gemmJob struct {
 	tm, tn      int
 	colUnit     int // column ranges are cut at multiples of this width
 
-	left  atomic.Int32 // parts not finished yet
-	parts []gemmPart   // per thread
+	left  atomic.Int64  // parts not finished yet, plus callerAsleep (see join)
+	sleep chan struct{} // wakes the caller asleep in join
+	parts []gemmPart    // per thread
 }
 
 // gemmPart is one thread's block of the product: views of op(A)'s rows,
@@ -169,7 +170,7 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	}
 	j := getJob()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
-		parts: j.parts, colUnit: asm.GemmTileWidth(1)}
+		parts: j.parts, sleep: j.sleep, colUnit: asm.GemmTileWidth(1)}
 
 	t := threads
 	flops := 2 * float64(m) * float64(n) * float64(k)
@@ -181,7 +182,10 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	for len(j.parts) < t {
 		j.parts = append(j.parts, gemmPart{})
 	}
-	j.left.Store(int32(t))
+	if j.sleep == nil {
+		j.sleep = make(chan struct{}, 1)
+	}
+	j.left.Store(int64(t))
 	for tid := range t {
 		p := &j.parts[tid]
 		p.worker = nil
@@ -205,7 +209,7 @@ func (j *gemmJob) claim(tid int) {
 	p := &j.parts[tid]
 	if p.worker == nil || p.worker.ticket.CompareAndSwap(p.ticket, 0) {
 		j.part(tid)
-		j.left.Add(-1)
+		j.finish()
 	}
 }
 

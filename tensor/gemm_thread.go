@@ -7,30 +7,38 @@ import (
 	"time"
 )
 
-// GEMM threads are long-lived goroutines (gemmWorker). A call hands each
-// extra thread its part of the product (gemmJob.part) and then computes its
-// own part; the threads never wait for each other until the caller collects
-// them at the end (gemmJob.join). Parts are whole C blocks with the full k
-// sum, so no thread ever reads what another writes.
+// GEMM threads are long-lived goroutines (gemmWorker). A call offers each
+// extra thread its part of the product (a block of C, see chooseGrid) and
+// computes its own part; the threads never wait for each other until the
+// caller collects them at the end (join). Parts are whole C blocks with the
+// full k sum, so no thread reads what another writes.
 //
 // Waking a parked goroutine costs about 0.1 ms on the 2-vCPU machine this
 // was tuned on (a futex wake of an idle virtual CPU), as long as a whole
 // 100×784×128 product on one core. So a worker that finishes a part does
-// not park at once: it polls for the next part for up to workerSpin (a
-// training loop calls Gemm back to back, a few µs apart), yielding the
-// processor every few polls so that other goroutines still run. Products
-// too small to pay for a wake-up (below gemmColdFlops) only use workers
-// that are polling at that moment and run on the caller alone otherwise,
-// while they wake one in the background for the next call (kick). The
-// split never changes the result, only which goroutine writes which block.
+// not park at once: it polls for the next offer for up to workerSpin (a
+// training loop calls Gemm back to back, microseconds apart), yielding the
+// processor now and then so that other goroutines still run. And the
+// caller does not wait for a worker that has not started: after its own
+// part it takes over every part still on offer (ticket), so a late worker
+// costs at most the time of the parts it did start. The caller polls for
+// the workers' parts for up to joinSpin, then sleeps until the last one
+// wakes it. Which goroutine computes which block never changes the result.
+//
+// Polling has a price on a machine busy with other processes: a polling
+// worker takes a processor that the caller's thread may need, and 2-thread
+// calls of small products can then be slower than 1-thread ones (measured
+// here: 100×784×128 at 0.65× the 1-thread speed while two other processes
+// ran, 1.6× on the quiet machine).
 //
 // A call takes an idle worker (most recently idle first, the likeliest to
-// still be polling) or starts a new one, which then stays in the pool: so
-// concurrent Gemm calls never wait on each other's workers, and once the
-// pool is warm a call allocates nothing.
+// still be polling) or starts a new one while the pool has fewer than
+// Threads()-1 workers, which then stays in the pool: so once the pool is
+// warm a call allocates nothing, and concurrent Gemm calls never wait for
+// each other (a call that finds no idle worker computes its parts itself).
 
 // workerSpin is how long an idle worker polls before it parks.
-const workerSpin = 500 * time.Microsecond
+const workerSpin = 200 * time.Microsecond
 
 // Worker states.
 const (
@@ -126,7 +134,7 @@ func (w *gemmWorker) loop() {
 		poolIdle = append(poolIdle, w)
 		poolMu.Unlock()
 		if done {
-			j.left.Add(-1) // the worker's last touch of j
+			j.finish() // the worker's last touch of j
 		}
 		start := time.Now()
 		for i := 0; w.state.Load() == workerPolling; i++ {
@@ -144,13 +152,38 @@ func (w *gemmWorker) loop() {
 	}
 }
 
+// callerAsleep is added to gemmJob.left when the caller sleeps in join.
+const callerAsleep = 1 << 32
+
+// finish counts one part of j as done and wakes the caller if it was the
+// last and the caller sleeps. A worker does not touch j afterwards: once
+// left reaches 0 the caller may return and j be reused.
+func (j *gemmJob) finish() {
+	if j.left.Add(-1) == callerAsleep {
+		j.sleep <- struct{}{}
+	}
+}
+
+// joinSpin is how long the caller polls for the workers' parts before it
+// sleeps: long enough for the usual imbalance between parts, short
+// enough not to take a busy machine's processor from a worker.
+const joinSpin = 50 * time.Microsecond
+
 // join waits until every part of j is finished: polling first (a part
-// usually ends within microseconds of the caller's), then yielding the
-// processor between polls.
+// usually ends within microseconds of the caller's), then asleep on
+// j.sleep, woken by the last finish.
 func (j *gemmJob) join() {
-	for i := 0; j.left.Load() != 0; i++ {
-		if i > 1000 {
-			runtime.Gosched()
+	if j.left.Load() == 0 {
+		return
+	}
+	start := time.Now()
+	for i := 1; j.left.Load() != 0; i++ {
+		if i%256 == 0 && time.Since(start) > joinSpin {
+			if j.left.Add(callerAsleep) != callerAsleep {
+				<-j.sleep
+			}
+			j.left.Store(0)
+			return
 		}
 	}
 }
