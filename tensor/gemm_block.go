@@ -142,10 +142,14 @@ func grow(buf []float64, n int) []float64 {
 	return buf[:n]
 }
 
-// Below gemmParallelFlops a product runs on one thread: handing a part to
-// even a polling worker and collecting it costs a few µs. A variable so
-// that tests can send small products through the threaded path.
-var gemmParallelFlops = float64(1 << 21)
+// Below gemmParallelFlops (8 Mflop, about 85 µs of one core) a product
+// runs on one thread: handing a part to even a polling worker, collecting
+// it and packing the shared operand twice leave little of the saving, and
+// a worker that is not polling costs more than the product (a conservative
+// bound: on this shared machine the break-even could not be measured
+// cleanly). A variable so that tests can send small products through the
+// threaded path.
+var gemmParallelFlops = float64(1 << 23)
 
 // packCostFlops is the cost of packing one element in flops of the
 // micro-kernel (a packed element costs about 0.45 ns, a flop 0.011 ns at
