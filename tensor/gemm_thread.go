@@ -29,7 +29,7 @@ import (
 // worker takes a processor that the caller's thread may need, and 2-thread
 // calls of small products can then be slower than 1-thread ones (measured
 // here: 100×784×128 at 0.65× the 1-thread speed while two other processes
-// ran, 1.6× on the quiet machine).
+// ran, 1.56× on a quiet one).
 //
 // A call takes an idle worker (most recently idle first, the likeliest to
 // still be polling) or starts a new one while the pool has fewer than
