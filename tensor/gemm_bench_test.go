@@ -44,7 +44,8 @@ func opName(tA, tB Op) string {
 
 // reportFlops reports GFLOP/s of wall time and, where the CPU time is
 // known, GFLOP per CPU-second (over all threads: with 2 threads it is the
-// per-core efficiency, with waiting at barriers not counted).
+// per-core efficiency, lowered by the time a worker or the caller spends
+// polling for the other, and by CPU time of the process that is not GEMM).
 func reportFlops(b *testing.B, flops float64, cpu time.Duration) {
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	if cpu > 0 {

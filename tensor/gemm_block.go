@@ -3,24 +3,23 @@ package tensor
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/cpuid/v2"
 	"github.com/margo-lab/margo/asm"
 )
 
 // The blocked product follows Goto and BLIS. With mr×nr the micro-kernel's
-// register tile (asm.GemmShape):
+// register tile (asm.GemmShape), each thread runs, on its own block of C:
 //
-//	for jc over n in steps of nc           B block (kc×nc) shared by all threads
+//	for jc over n in steps of nc           B block (kc×nc)
 //	  for pc over k in steps of kc         fixed k blocking: the only summation split
-//	    pack op(B)[pc:, jc:] into nr-wide micro-panels (threads share the panels)
-//	    barrier
-//	    for ic over this thread's rows in steps of mc
-//	      pack α·op(A)[ic:, pc:] into mr-tall micro-panels (per thread, L2)
-//	      for jr over this thread's nr-panels     one B micro-panel, reused mc/mr times
-//	        for ir over the mr-panels             A micro-panels stream from L2
+//	    pack op(B)[pc:, jc:] into nr-wide micro-panels
+//	    for ic over the rows in steps of mc
+//	      pack α·op(A)[ic:, pc:] into mr-tall micro-panels (L2)
+//	      for jr over the nr-panels       one B micro-panel, reused mc/mr times
+//	        for ir over the mr-panels     A micro-panels stream from L2
 //	          micro-kernel: C tile = A·B + β'·C   (β' = β for pc = 0, else 1)
-//	    barrier
 //
 // kc is chosen so that one B micro-panel (kc·nr doubles) is the size of L1D
 // (256 for the 8×24 AVX-512 tile and 48 KB; 128, 192, 256 and 320 measured
@@ -28,10 +27,20 @@ import (
 // passes over C), mc so that the packed A block (mc·kc) fills half of L2,
 // nc so that the B block stays about 4 MB. The sizes come from the caches
 // cpuid reports, so the rounding of C may differ between machines, never
-// between runs or thread counts on one machine and level. Every element of C is the sum over pc blocks, in
-// order, of micro-kernel sums in order over p: an order fixed by k, kc and
-// the level, never by the thread count. Threads split M (each packs its own
-// rows of A) or, when M has too few tiles, the nr-panels of N.
+// between runs or thread counts on one machine and level. Every element of
+// C is the sum over pc blocks, in order, of micro-kernel sums in order over
+// p: an order fixed by k, kc and the level, never by the thread count.
+//
+// Threads split C into a grid of blocks (chooseGrid: row ranges in whole
+// tiles, column ranges in multiples of the narrowest kernel width), and
+// each computes its block as a product of its own, with the full k sum
+// and its own packed panels. An earlier version shared the packed B block
+// between threads, at the price of two barriers per k block; on this
+// 2-vCPU machine that cost 10–40 % of the 2-thread speed, more than
+// packing the smaller operand twice does (250×2048×1024 NT, per call: 1.5
+// ms of 9.2 waiting at barriers, a barrier that sleeps costing a 0.1 ms
+// wake-up; packing B in halves 1.4 ms against 0.9 ms alone; and the
+// kernels 15 % slower on panels that the other core had packed).
 //
 // Two shortcuts keep small products (the MNIST batches: 100×784·784×128 and
 // its gradients) from paying for copies: when M is a single row block, an
@@ -71,28 +80,33 @@ func blockingFor(mr, nr int) gemmBlocking {
 var blockOverride *gemmBlocking
 
 // gemmJob is one Gemm call shared by its threads, with the buffers it
-// reuses from call to call (jobs are recycled through jobFree).
+// reuses from call to call (jobs are recycled through jobFree). The
+// threads form a grid of tm row ranges × tn column ranges of C; thread
+// tid computes block (tid / tn, tid % tn) with the full k sum (part).
 type gemmJob struct {
 	tA, tB      Op
 	alpha, beta float64
 	a, b, c     *Dense
 	m, n, k     int
 	blk         gemmBlocking
-	nthreads    int
-	splitN      bool // threads split the nr-panels of each B block instead of M
-	directB     bool // the kernel reads op(B) = B in place (see gemmBlocked)
-	directA     bool // the kernel reads op(A) = Aᵀ in place (see gemmBlocked)
+	tm, tn      int
+	colUnit     int // column ranges are cut at multiples of this width
 
-	packedB []float64
-	local   []gemmLocal // per thread
-	bar     barrier
-	done    sync.WaitGroup
+	left  atomic.Int64  // parts not finished yet, plus callerAsleep (see join)
+	sleep chan struct{} // wakes the caller asleep in join
+	parts []gemmPart    // per thread
 }
 
-// gemmLocal is one thread's packed A block and edge-tile buffer.
-type gemmLocal struct {
-	packedA []float64
-	edge    []float64
+// gemmPart is one thread's block of the product: views of op(A)'s rows,
+// op(B)'s columns and C's block, and its own packing buffers.
+type gemmPart struct {
+	worker           *gemmWorker // the worker offered this part, or nil
+	ticket           uint64      // the offer's ticket
+	a, b, c          Dense
+	m, n             int
+	directA, directB bool // read op(A) = Aᵀ or op(B) = B in place (see run)
+
+	packedA, packedB, edge []float64
 }
 
 var (
@@ -113,6 +127,10 @@ func getJob() *gemmJob {
 
 func putJob(j *gemmJob) {
 	j.a, j.b, j.c = nil, nil, nil
+	for i := range j.parts {
+		p := &j.parts[i]
+		p.a.Data, p.b.Data, p.c.Data = nil, nil, nil
+	}
 	jobMu.Lock()
 	jobFree = append(jobFree, j)
 	jobMu.Unlock()
@@ -126,12 +144,19 @@ func grow(buf []float64, n int) []float64 {
 	return buf[:n]
 }
 
-// Below this many flops (about 0.3 ms of one core) a product runs on one
-// thread: waking a second one and two barriers per k block cost more than
-// they save (100×784×128, 20 Mflop, measured slower on 2 threads here).
-// A variable so that tests can send small products through the threaded
-// path.
-var gemmParallelFlops = float64(1 << 25)
+// Below gemmParallelFlops (8 Mflop, about 85 µs of one core) a product
+// runs on one thread: handing a part to even a polling worker, collecting
+// it and packing the shared operand twice leave little of the saving, and
+// a worker that is not polling costs more than the product (a conservative
+// bound: on this shared machine the break-even could not be measured
+// cleanly). A variable so that tests can send small products through the
+// threaded path.
+var gemmParallelFlops = float64(1 << 23)
+
+// packCostFlops is the cost of packing one element in flops of the
+// micro-kernel (a packed element costs about 0.45 ns, a flop 0.011 ns at
+// 95 GFLOP/s); chooseGrid weighs duplicated packing with it.
+const packCostFlops = 40
 
 // gemmDirect enables the in-place reads of op(A) and op(B) (directA,
 // directB); tests turn it off to compare with the packed path.
@@ -149,33 +174,138 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	if nb := ceilDiv(k, blk.kc); nb > 1 {
 		blk.kc = min(blk.kc, ceilDiv(ceilDiv(k, nb), 8)*8)
 	}
-	// Even out the column blocks the same way, letting the blocks grow by up
-	// to a quarter rather than leave a thin last one (n = 2048 runs as one
-	// block of 2048, not 2040 + 8: a thin block would repack all of A for a
-	// few columns). Column blocks do not touch the summation order either.
-	if nb := ceilDiv(n, blk.nc); nb > 1 {
-		if n <= (nb-1)*blk.nc*5/4 {
-			nb--
-		}
-		blk.nc = ceilDiv(ceilDiv(n, nb), nr) * nr
-	}
 	j := getJob()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
-		packedB: j.packedB, local: j.local}
+		parts: j.parts, sleep: j.sleep, colUnit: asm.GemmTileWidth(1)}
 
 	t := threads
-	if 2*float64(m)*float64(n)*float64(k) < gemmParallelFlops {
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	if flops < gemmParallelFlops {
 		t = 1
 	}
-	mTiles, nTiles := ceilDiv(m, mr), ceilDiv(min(n, blk.nc), nr)
-	// Split M when each thread gets at least two row tiles, else N.
-	if mTiles < 2*t && nTiles > mTiles {
-		j.splitN = true
-		t = min(t, nTiles)
-	} else {
-		t = min(t, mTiles)
+	j.tm, j.tn = j.chooseGrid(t)
+	t = j.tm * j.tn
+	for len(j.parts) < t {
+		j.parts = append(j.parts, gemmPart{})
 	}
-	j.nthreads = t
+	if j.sleep == nil {
+		j.sleep = make(chan struct{}, 1)
+	}
+	j.left.Store(int64(t))
+	for tid := range t {
+		p := &j.parts[tid]
+		p.worker = nil
+		if tid > 0 {
+			p.worker, p.ticket = startWorker(j, tid)
+		}
+	}
+	// The caller computes its own part, then every part whose worker has
+	// not started yet (a parked worker wakes up ~0.1 ms late), then waits
+	// for the parts that workers are computing.
+	for tid := range t {
+		j.claim(tid)
+	}
+	j.join()
+	putJob(j)
+}
+
+// claim computes part tid unless its worker has taken it (the caller's
+// side; gemmWorker.loop is the worker's).
+func (j *gemmJob) claim(tid int) {
+	p := &j.parts[tid]
+	if p.worker == nil || p.worker.ticket.CompareAndSwap(p.ticket, 0) {
+		j.part(tid)
+		j.finish()
+	}
+}
+
+// chooseGrid returns the thread grid tm×tn (tm·tn ≤ t) with the least
+// work per thread: multiply-adds of its (tile-rounded) block plus the
+// packing it does, since each thread packs its own rows of op(A) and
+// columns of op(B) (a row range shares no packing with the others in its
+// column range, and so on). Splitting M duplicates the packing of op(B),
+// splitting N that of op(A): the grid weighs that against the flops.
+func (j *gemmJob) chooseGrid(t int) (tm, tn int) {
+	mr, mc := j.blk.mr, j.blk.mc
+	mTiles, nUnits := ceilDiv(j.m, mr), ceilDiv(j.n, j.colUnit)
+	tm, tn = 1, 1
+	best := math.Inf(1)
+	for gm := 1; gm <= t && gm <= mTiles; gm++ {
+		gn := min(t/gm, nUnits)
+		rows := ceilDiv(mTiles, gm) * mr
+		cols := ceilDiv(nUnits, gn) * j.colUnit
+		cost := 2 * float64(rows) * float64(cols) * float64(j.k)
+		if !(gemmDirect && j.tA == Trans && j.alpha == 1 && rows <= mc) {
+			cost += packCostFlops * float64(rows) * float64(j.k)
+		}
+		if !(gemmDirect && j.tB == NoTrans && rows <= mc) {
+			cost += packCostFlops * float64(cols) * float64(j.k)
+		}
+		if cost < best {
+			best, tm, tn = cost, gm, gn
+		}
+	}
+	return tm, tn
+}
+
+// subview sets v to rows [i0, i1) and columns [j0, j1) of m (a Slice that
+// does not allocate).
+func subview(v, m *Dense, i0, i1, j0, j1 int) {
+	*v = Dense{Rows: i1 - i0, Cols: j1 - j0, Stride: m.Stride, Data: m.Data[i0*m.Stride+j0 : (i1-1)*m.Stride+j1]}
+}
+
+// part computes thread tid's block of C.
+func (j *gemmJob) part(tid int) {
+	mr := j.blk.mr
+	lo, hi := share(ceilDiv(j.m, mr), j.tm, tid/j.tn)
+	r0, r1 := lo*mr, min(hi*mr, j.m)
+	lo, hi = share(ceilDiv(j.n, j.colUnit), j.tn, tid%j.tn)
+	c0, c1 := lo*j.colUnit, min(hi*j.colUnit, j.n)
+	p := &j.parts[tid]
+	p.m, p.n = r1-r0, c1-c0
+	if j.tA == NoTrans {
+		subview(&p.a, j.a, r0, r1, 0, j.k)
+	} else {
+		subview(&p.a, j.a, 0, j.k, r0, r1)
+	}
+	if j.tB == NoTrans {
+		subview(&p.b, j.b, 0, j.k, c0, c1)
+	} else {
+		subview(&p.b, j.b, c0, c1, 0, j.k)
+	}
+	subview(&p.c, j.c, r0, r1, c0, c1)
+	j.run(p)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// share returns thread tid's part [lo, hi) of n items split over t threads.
+func share(n, t, tid int) (lo, hi int) { return n * tid / t, n * (tid + 1) / t }
+
+// run is the loop nest of one thread's block p (its own product).
+func (j *gemmJob) run(p *gemmPart) {
+	blk := j.blk
+	mr, nr := blk.mr, blk.nr
+	// Even out the column blocks the same way as the k blocks, letting the
+	// blocks grow by up to a quarter rather than leave a thin last one (n =
+	// 2048 runs as one block of 2048, not 2040 + 8: a thin block would
+	// repack all of A for a few columns). Column blocks do not touch the
+	// summation order.
+	nc := blk.nc
+	if nb := ceilDiv(p.n, nc); nb > 1 {
+		if p.n <= (nb-1)*nc*5/4 {
+			nb--
+		}
+		nc = ceilDiv(ceilDiv(p.n, nb), nr) * nr
+	}
+	// Even out the row blocks too (784 rows run as 4×196, rounded up to
+	// whole tiles, not 3×256 + 16): a thin last block would stream every B
+	// panel for a couple of tiles. Row blocks do not touch the summation
+	// order.
+	mcBlk := blk.mc
+	if nb := ceilDiv(p.m, blk.mc); nb > 1 {
+		mcBlk = min(blk.mc, ceilDiv(ceilDiv(p.m, nb), mr)*mr)
+	}
 	// When op(B) is B itself, its rows already hold each nr-panel's values
 	// for one p side by side: the kernel can read them in place with
 	// ldb = B's stride, skipping the copy. That copy is amortised over the
@@ -184,55 +314,16 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	// blocks packed panels are friendlier to the caches. Edge panels whose
 	// columns no kernel variant matches exactly are still packed (padding).
 	// Bitwise the same result: same kernel, same values, same order.
-	j.directB = gemmDirect && tB == NoTrans && m <= blk.mc
+	p.directB = gemmDirect && j.tB == NoTrans && p.m <= blk.mc
 	// Likewise the rows of A hold op(A)'s mr-panels when op(A) = Aᵀ, if α
 	// (which packing folds into A) is 1; a last partial row tile is packed.
-	j.directA = gemmDirect && tA == Trans && alpha == 1 && m <= blk.mc
-	kc, nc, mc := min(blk.kc, k), min(blk.nc, n), min(blk.mc, ceilDiv(m, mr)*mr)
-	j.packedB = grow(j.packedB, kc*ceilDiv(nc, nr)*nr)
-	for len(j.local) < t {
-		j.local = append(j.local, gemmLocal{})
-	}
-	for i := 0; i < t; i++ {
-		l := &j.local[i]
-		l.packedA = grow(l.packedA, kc*ceilDiv(mc, mr)*mr)
-		l.edge = grow(l.edge, mr*nr)
-	}
-	j.bar.reset(t)
-	j.done.Add(t - 1)
-	for tid := 1; tid < t; tid++ {
-		startWorker(j, tid)
-	}
-	j.run(0)
-	j.done.Wait()
-	putJob(j)
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// share returns thread tid's part [lo, hi) of n items split over t threads.
-func share(n, t, tid int) (lo, hi int) { return n * tid / t, n * (tid + 1) / t }
-
-// run is the loop nest of thread tid.
-func (j *gemmJob) run(tid int) {
-	blk, t := j.blk, j.nthreads
-	mr, nr := blk.mr, blk.nr
-	loc := &j.local[tid]
-	rowLo, rowHi := 0, j.m
-	if !j.splitN {
-		lo, hi := share(ceilDiv(j.m, mr), t, tid)
-		rowLo, rowHi = lo*mr, min(hi*mr, j.m)
-	}
-	// Even out the row blocks too (784 rows run as 4×196, rounded up to
-	// whole tiles, not 3×256 + 16): a thin last block would stream every B
-	// panel for a couple of tiles. Row blocks do not touch the summation
-	// order.
-	mcBlk := blk.mc
-	if nb := ceilDiv(rowHi-rowLo, blk.mc); nb > 1 {
-		mcBlk = min(blk.mc, ceilDiv(ceilDiv(rowHi-rowLo, nb), mr)*mr)
-	}
-	for jc := 0; jc < j.n; jc += blk.nc {
-		nc := min(blk.nc, j.n-jc)
+	p.directA = gemmDirect && j.tA == Trans && j.alpha == 1 && p.m <= blk.mc
+	kcMax, ncMax := min(blk.kc, j.k), min(nc, p.n)
+	p.packedB = grow(p.packedB, kcMax*ceilDiv(ncMax, nr)*nr)
+	p.packedA = grow(p.packedA, kcMax*ceilDiv(min(mcBlk, p.m), mr)*mr)
+	p.edge = grow(p.edge, mr*nr)
+	for jc := 0; jc < p.n; jc += nc {
+		nc := min(nc, p.n-jc)
 		panels := ceilDiv(nc, nr)
 		for pc := 0; pc < j.k; pc += blk.kc {
 			kc := min(blk.kc, j.k-pc)
@@ -240,29 +331,22 @@ func (j *gemmJob) run(tid int) {
 			if pc == 0 {
 				beta = j.beta
 			}
-			lo, hi := share(panels, t, tid)
 			switch {
-			case !j.directB:
-				packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, lo, hi)
-			case hi == panels && j.padded(nc):
-				packB(j.packedB, j.b, j.tB, pc, kc, jc, nc, nr, hi-1, hi)
+			case !p.directB:
+				packB(p.packedB, &p.b, j.tB, pc, kc, jc, nc, nr, 0, panels)
+			case j.padded(nc):
+				packB(p.packedB, &p.b, j.tB, pc, kc, jc, nc, nr, panels-1, panels)
 			}
-			j.bar.wait()
-			jrLo, jrHi := 0, panels
-			if j.splitN {
-				jrLo, jrHi = lo, hi
-			}
-			for ic := rowLo; ic < rowHi; ic += mcBlk {
-				mc := min(mcBlk, rowHi-ic)
+			for ic := 0; ic < p.m; ic += mcBlk {
+				mc := min(mcBlk, p.m-ic)
 				switch rem := mc % mr; {
-				case !j.directA:
-					packA(loc.packedA, j.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
+				case !p.directA:
+					packA(p.packedA, &p.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
 				case rem != 0: // only the partial tile, as panel 0
-					packA(loc.packedA, j.a, j.tA, j.alpha, ic+mc-rem, rem, pc, kc, mr)
+					packA(p.packedA, &p.a, j.tA, j.alpha, ic+mc-rem, rem, pc, kc, mr)
 				}
-				j.macro(loc, ic, mc, jc, nc, pc, kc, jrLo, jrHi, beta)
+				j.macro(p, ic, mc, jc, nc, pc, kc, 0, panels, beta)
 			}
-			j.bar.wait()
 		}
 	}
 }
@@ -277,12 +361,12 @@ func (j *gemmJob) padded(nc int) bool {
 
 // macro runs the micro-kernel over the tiles of C rows [ic, ic+mc) and
 // B micro-panels [jrLo, jrHi) of the block starting at column jc.
-func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
+func (j *gemmJob) macro(loc *gemmPart, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
 	mr, nr := j.blk.mr, j.blk.nr
-	c := j.c
+	c := &loc.c
 	for jp := jrLo; jp < jrHi; jp++ {
 		jr := jp * nr
-		bp, ldb := j.packedB[jp*kc*nr:(jp+1)*kc*nr], nr
+		bp, ldb := loc.packedB[jp*kc*nr:(jp+1)*kc*nr], nr
 		cols := min(nr, nc-jr)
 		// The last panel of a block may run a narrower variant of the
 		// kernel (bitwise the same columns, less work on the padding).
@@ -290,15 +374,15 @@ func (j *gemmJob) macro(loc *gemmLocal, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, 
 		if cols < nr {
 			w = asm.GemmTileWidth(cols)
 		}
-		if j.directB && cols == w {
-			bp, ldb = j.b.Data[pc*j.b.Stride+jc+jr:], j.b.Stride
+		if loc.directB && cols == w {
+			bp, ldb = loc.b.Data[pc*loc.b.Stride+jc+jr:], loc.b.Stride
 		}
 		for ir := 0; ir < mc; ir += mr {
 			ap, lda := loc.packedA[(ir/mr)*kc*mr:(ir/mr+1)*kc*mr], mr
 			rows := min(mr, mc-ir)
-			if j.directA {
+			if loc.directA {
 				if rows == mr {
-					ap, lda = j.a.Data[pc*j.a.Stride+ic+ir:], j.a.Stride
+					ap, lda = loc.a.Data[pc*loc.a.Stride+ic+ir:], loc.a.Stride
 				} else {
 					ap = loc.packedA[:kc*mr]
 				}

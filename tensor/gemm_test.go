@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -240,10 +241,9 @@ func gemmMatchesNaive(t *rapid.T) {
 	nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
 	a0, b0, c0 := copyOf(g.a), copyOf(g.b), copyOf(g.c)
 	// Send even small products through the threaded path here.
-	old := gemmParallelFlops
-	gemmParallelFlops = 0
+	restore := forceThreads()
 	withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
-	gemmParallelFlops = old
+	restore()
 	if msg := checkGemm(g, c0); msg != "" {
 		t.Fatalf("%s, %d threads, tA=%v tB=%v %d×%d×%d α=%v β=%v: %s", l, nt, g.tA, g.tB, g.m, g.k, g.n, g.alpha, g.beta, msg)
 	}
@@ -279,9 +279,7 @@ func TestGemmDeterministicAcrossThreads(t *testing.T) {
 		rapid.Check(t, func(t *rapid.T) {
 			g := drawGemm(t)
 			c0 := copyOf(g.c)
-			old := gemmParallelFlops
-			gemmParallelFlops = 0
-			defer func() { gemmParallelFlops = old }()
+			defer forceThreads()()
 			var first *Dense
 			for _, nt := range []int{1, 2, 3, 8} {
 				g.c.Copy(c0)
@@ -308,9 +306,9 @@ func TestGemmDirectMatchesPacked(t *testing.T) {
 			g := drawGemm(t)
 			c0 := copyOf(g.c)
 			nt := rapid.IntRange(1, 2).Draw(t, "threads")
-			old, oldFlops := gemmDirect, gemmParallelFlops
-			gemmParallelFlops = 0
-			defer func() { gemmDirect, gemmParallelFlops = old, oldFlops }()
+			old := gemmDirect
+			defer forceThreads()()
+			defer func() { gemmDirect = old }()
 			var res [2]*Dense
 			for i, direct := range []bool{false, true} {
 				gemmDirect = direct
@@ -380,9 +378,7 @@ func viewRand(rng *rand.Rand, rows, cols int, fill func() float64) (v, parent *D
 // Steady state allocates nothing, also with threads.
 func TestGemmNoAllocs(t *testing.T) {
 	a, b, c := NewDense(64, 96), NewDense(96, 80), NewDense(64, 80)
-	old := gemmParallelFlops
-	gemmParallelFlops = 0
-	defer func() { gemmParallelFlops = old }()
+	defer forceThreads()()
 	for _, nt := range []int{1, 2} {
 		withThreads(nt, func() {
 			Gemm(NoTrans, NoTrans, 1, a, b, 0, c)
@@ -397,9 +393,7 @@ func TestGemmNoAllocs(t *testing.T) {
 // bitwise result as the same calls made one after another: the worker pool
 // and the job buffers are not shared between calls.
 func TestGemmConcurrentCalls(t *testing.T) {
-	old := gemmParallelFlops
-	gemmParallelFlops = 0
-	defer func() { gemmParallelFlops = old }()
+	defer forceThreads()()
 	rng := rand.New(rand.NewPCG(3, 4))
 	fill := func(d *Dense) *Dense {
 		for i := range d.Data {
@@ -436,4 +430,42 @@ func TestGemmConcurrentCalls(t *testing.T) {
 			t.Fatalf("call %d: concurrent result differs from the sequential one", i)
 		}
 	}
+}
+
+// forceThreads sends even the smallest products through the threaded path;
+// the returned func restores the threshold.
+func forceThreads() (restore func()) {
+	p := gemmParallelFlops
+	gemmParallelFlops = 0
+	return func() { gemmParallelFlops = p }
+}
+
+// Many calls in a row with the thread count changing between them give
+// bitwise the C of one thread every time. Back-to-back calls are where a
+// worker finishes its part and is offered another part of the same call,
+// or comes late for a part the caller has taken over: an early version of
+// the hand-off computed such a part twice (β applied twice) about once in
+// a thousand calls, which this loop caught reliably.
+func TestGemmRepeatedCalls(t *testing.T) {
+	defer forceThreads()()
+	forEachLevel(t, func(t *testing.T, l asm.Level) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, sz := range [][3]int{{26, 5, 22}, {60, 20, 40}} {
+			m, k, n := sz[0], sz[1], sz[2]
+			a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
+			want, c := NewDense(m, n), NewDense(m, n)
+			want.Copy(c0)
+			withThreads(1, func() { Gemm(NoTrans, NoTrans, 1, a, b, 0.5, want) })
+			for it := range 1500 {
+				nt := []int{1, 2, 3, 8}[it%4]
+				c.Copy(c0)
+				withThreads(nt, func() { Gemm(NoTrans, NoTrans, 1, a, b, 0.5, c) })
+				if !slices.EqualFunc(c.Data, want.Data, func(x, y float64) bool {
+					return math.Float64bits(x) == math.Float64bits(y)
+				}) {
+					t.Fatalf("%s %d×%d×%d, call %d with %d threads: C differs bitwise from 1 thread", l, m, k, n, it, nt)
+				}
+			}
+		}
+	})
 }
