@@ -29,7 +29,7 @@ type Norms = asm.Norms
 
 // DotNorms returns Σ x_i·y_i over i < len(x) and the norms of x and of
 // y[:len(x)] in one pass over both: Dot, AbsSum, Nrm2 and MaxAbs of each,
-// with their semantics (asm.DotNorms). From 2^15 elements the vectors are
+// with their semantics (asm.DotNorms). From 2^16 elements the vectors are
 // cut into chunks that run on up to Threads() goroutines (reduce.go); the
 // result is bitwise the same for every thread count. The ℓ∞ norms are
 // exactly MaxAbs's; the dot product, ℓ1 and ℓ2 agree with asm.DotNorms to
