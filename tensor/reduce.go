@@ -24,11 +24,12 @@ import (
 
 // reduceMin is the length from which DotNorms cuts its vectors into
 // chunks and shares them among threads; below it one asm pass. Measured
-// here (BenchmarkDotNorms, back-to-back calls, AVX-512): at 2^15 elements
-// (512 KB for both slices, about 4.4 µs on one core) two threads gained
-// nothing and the chunks cost one thread ~10 %; at 2^16 two threads took
-// 0.62× the one-pass time, at 2^17 0.64×, at 2^21 0.45×, and one thread
-// in chunks the one-pass time within the noise.
+// here (BenchmarkDotNorms, back-to-back calls, AVX-512, medians of 3):
+// at 2^15 elements (512 KB for both slices, 3.4–4.4 µs on one core) two
+// threads gained nothing; at 2^16 (1 MB, no longer in one core's L2) two
+// threads took about 0.5× the one-pass time, at 2^17 0.6×, at 2^21 0.5×;
+// one thread in chunks is within ~5 % of the one pass (2^16) and equal
+// within the noise from 2^17.
 const reduceMin = 1 << 16
 
 // reduceChunkMin is the least chunk length and reduceMaxChunks the most
