@@ -11,7 +11,10 @@ import (
 // extra thread its part of the product (a block of C, see chooseGrid) and
 // computes its own part; the threads never wait for each other until the
 // caller collects them at the end (join). Parts are whole C blocks with the
-// full k sum, so no thread reads what another writes.
+// full k sum, so no thread reads what another writes. The same workers run
+// the parts of long reductions (DotNorms, reduce.go): a job is anything
+// with parts (poolJob), and the protocol below does not depend on what a
+// part computes.
 //
 // Waking a parked goroutine costs about 0.1 ms on the 2-vCPU machine this
 // was tuned on (a futex wake of an idle virtual CPU), as long as a whole
@@ -34,8 +37,16 @@ import (
 // A call takes an idle worker (most recently idle first, the likeliest to
 // still be polling) or starts a new one while the pool has fewer than
 // Threads()-1 workers, which then stays in the pool: so once the pool is
-// warm a call allocates nothing, and concurrent Gemm calls never wait for
+// warm a call allocates nothing, and concurrent calls never wait for
 // each other (a call that finds no idle worker computes its parts itself).
+
+// poolJob is one call's work as the pool sees it: part(tid) computes part
+// tid, finish counts it as done (partsDone) and is the last touch of the
+// job by whoever computed the part. gemmJob and dotNormsJob implement it.
+type poolJob interface {
+	part(tid int)
+	finish()
+}
 
 // workerSpin is how long an idle worker polls before it parks.
 const workerSpin = 200 * time.Microsecond
@@ -56,7 +67,7 @@ const (
 type gemmWorker struct {
 	state  atomic.Int32
 	ticket atomic.Uint64
-	job    *gemmJob
+	job    poolJob
 	tid    int
 	wake   chan struct{}
 }
@@ -85,9 +96,9 @@ func takeWorker() *gemmWorker {
 // startWorker offers part tid of j to an idle worker, or to a new one while
 // the pool has fewer than Threads()-1 workers, and returns it with the
 // offer's ticket; otherwise it returns nil and the caller computes the part
-// (a worker still finishing its previous part, or concurrent Gemm calls,
-// are not worth a new goroutine each).
-func startWorker(j *gemmJob, tid int) (*gemmWorker, uint64) {
+// (a worker still finishing its previous part, or concurrent calls, are
+// not worth a new goroutine each).
+func startWorker(j poolJob, tid int) (*gemmWorker, uint64) {
 	w := takeWorker()
 	if w == nil {
 		poolMu.Lock()
@@ -152,15 +163,36 @@ func (w *gemmWorker) loop() {
 	}
 }
 
-// callerAsleep is added to gemmJob.left when the caller sleeps in join.
+// callerAsleep is added to a job's count of parts left when the caller
+// sleeps in joinParts.
 const callerAsleep = 1 << 32
+
+// offer is the caller's record of a part offered to a worker (nil: not
+// offered, the caller computes it).
+type offer struct {
+	worker *gemmWorker
+	ticket uint64
+}
+
+// take reports whether the caller computes the part: it was not offered,
+// or the caller took it back before the worker started it.
+func (o *offer) take() bool {
+	return o.worker == nil || o.worker.ticket.CompareAndSwap(o.ticket, 0)
+}
 
 // finish counts one part of j as done and wakes the caller if it was the
 // last and the caller sleeps. A worker does not touch j afterwards: once
 // left reaches 0 the caller may return and j be reused.
-func (j *gemmJob) finish() {
-	if j.left.Add(-1) == callerAsleep {
-		j.sleep <- struct{}{}
+func (j *gemmJob) finish() { partsDone(&j.left, j.sleep) }
+
+// join waits until every part of j is finished (joinParts).
+func (j *gemmJob) join() { joinParts(&j.left, j.sleep) }
+
+// partsDone counts one part of a job as done: left is the job's count of
+// parts not finished (plus callerAsleep), sleep wakes its caller.
+func partsDone(left *atomic.Int64, sleep chan struct{}) {
+	if left.Add(-1) == callerAsleep {
+		sleep <- struct{}{}
 	}
 }
 
@@ -169,20 +201,20 @@ func (j *gemmJob) finish() {
 // enough not to take a busy machine's processor from a worker.
 const joinSpin = 50 * time.Microsecond
 
-// join waits until every part of j is finished: polling first (a part
-// usually ends within microseconds of the caller's), then asleep on
-// j.sleep, woken by the last finish.
-func (j *gemmJob) join() {
-	if j.left.Load() == 0 {
+// joinParts waits until every part of a job is finished: polling first (a
+// part usually ends within microseconds of the caller's), then asleep on
+// sleep, woken by the last partsDone.
+func joinParts(left *atomic.Int64, sleep chan struct{}) {
+	if left.Load() == 0 {
 		return
 	}
 	start := time.Now()
-	for i := 1; j.left.Load() != 0; i++ {
+	for i := 1; left.Load() != 0; i++ {
 		if i%256 == 0 && time.Since(start) > joinSpin {
-			if j.left.Add(callerAsleep) != callerAsleep {
-				<-j.sleep
+			if left.Add(callerAsleep) != callerAsleep {
+				<-sleep
 			}
-			j.left.Store(0)
+			left.Store(0)
 			return
 		}
 	}

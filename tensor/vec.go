@@ -27,9 +27,19 @@ func MaxAbs(x []float64) float64 { return asm.MaxAbs(x) }
 // Norms holds the ℓ1, ℓ2 and ℓ∞ norms of one vector (see asm.Norms).
 type Norms = asm.Norms
 
-// DotNorms returns Σ x_i·y_i and the norms of x and y in one pass over
-// both: Dot, AbsSum, Nrm2 and MaxAbs of each, with their semantics.
-func DotNorms(x, y []float64) (dot float64, nx, ny Norms) { return asm.DotNorms(x, y) }
+// DotNorms returns Σ x_i·y_i over i < len(x) and the norms of x and of
+// y[:len(x)] in one pass over both: Dot, AbsSum, Nrm2 and MaxAbs of each,
+// with their semantics (asm.DotNorms). From 2^16 elements the vectors are
+// cut into chunks that run on up to Threads() goroutines (reduce.go); the
+// result is bitwise the same for every thread count. The ℓ∞ norms are
+// exactly MaxAbs's; the dot product, ℓ1 and ℓ2 agree with asm.DotNorms to
+// the usual reduction bound (sums in another order), not bitwise.
+func DotNorms(x, y []float64) (dot float64, nx, ny Norms) {
+	if len(x) < reduceMin {
+		return asm.DotNorms(x, y)
+	}
+	return dotNormsChunked(x, y)
+}
 
 // ArgMaxAbs returns the first index of the largest |x_i|, −1 if x is empty.
 func ArgMaxAbs(x []float64) int { return asm.ArgMaxAbs(x) }

@@ -1,0 +1,159 @@
+package tensor
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/margo-lab/margo/asm"
+)
+
+// Long reductions on the GEMM's threads. A training step's metrics
+// (steepest.Meter) read θ and the gradient once with DotNorms, right after
+// the gradient GEMM, when the pool's workers are still polling: one core
+// streaming two long slices while the others wait was the largest part of
+// the metrics' cost once the GEMM ran on every core.
+//
+// Determinism: a vector of n ≥ reduceMin elements is cut into chunks whose
+// boundaries depend on n alone (reduceChunks, chunkBounds), each chunk is
+// reduced by asm.DotNorms, and the chunks' results are combined in chunk
+// order by the caller. Threads only decide who computes which chunks, so
+// the result is bitwise the same for every thread count (margo's metrics
+// files are byte-identical whatever the thread count). It is not bitwise
+// asm.DotNorms's on the whole vector: the sums run in another order (see
+// DotNorms).
+
+// reduceMin is the length from which DotNorms cuts its vectors into
+// chunks and shares them among threads; below it one asm pass. Measured
+// here (BenchmarkDotNorms, back-to-back calls, AVX-512, medians of 3):
+// at 2^15 elements (512 KB for both slices, 3.4–4.4 µs on one core) two
+// threads gained nothing; at 2^16 (1 MB, no longer in one core's L2) two
+// threads took about 0.5× the one-pass time, at 2^17 0.6×, at 2^21 0.5×;
+// one thread in chunks is within ~5 % of the one pass (2^16) and equal
+// within the noise from 2^17.
+const reduceMin = 1 << 16
+
+// reduceChunkMin is the least chunk length and reduceMaxChunks the most
+// chunks: enough chunks to share among a few threads evenly, long enough
+// that the per-chunk cost (a call, two square roots) stays negligible.
+const (
+	reduceChunkMin  = 1 << 13
+	reduceMaxChunks = 32
+)
+
+// reduceChunks returns the number of chunks of a vector of n ≥ reduceMin
+// elements (between 8 and reduceMaxChunks).
+func reduceChunks(n int) int { return min(reduceMaxChunks, n/reduceChunkMin) }
+
+// chunkBounds returns chunk i's range [lo, hi) of n elements cut into c
+// chunks: about n/c elements each, every boundary a multiple of 8 elements
+// (64 bytes: a chunk starts as aligned as the vector), the last chunk
+// ending at n.
+func chunkBounds(n, c, i int) (lo, hi int) {
+	u := n / 8
+	lo, hi = 8*(u*i/c), 8*(u*(i+1)/c)
+	if i == c-1 {
+		hi = n
+	}
+	return lo, hi
+}
+
+// dotNormsJob is one chunked DotNorms call: part tid reduces a contiguous
+// run of chunks into the per-chunk results, which the caller combines.
+// Jobs are recycled through dotNormsFree (no allocation once warm).
+type dotNormsJob struct {
+	x, y    []float64
+	chunks  int // number of chunks
+	t       int // number of parts
+	left    atomic.Int64
+	sleep   chan struct{}
+	offers  []offer
+	dot     [reduceMaxChunks]float64
+	nx, ny  [reduceMaxChunks]Norms
+	l2, inf [reduceMaxChunks]float64 // one norm of every chunk, for combine
+}
+
+var (
+	dotNormsMu   sync.Mutex
+	dotNormsFree []*dotNormsJob
+)
+
+func getDotNormsJob() *dotNormsJob {
+	dotNormsMu.Lock()
+	defer dotNormsMu.Unlock()
+	if n := len(dotNormsFree); n > 0 {
+		j := dotNormsFree[n-1]
+		dotNormsFree = dotNormsFree[:n-1]
+		return j
+	}
+	return &dotNormsJob{sleep: make(chan struct{}, 1)}
+}
+
+func putDotNormsJob(j *dotNormsJob) {
+	j.x, j.y = nil, nil
+	dotNormsMu.Lock()
+	dotNormsFree = append(dotNormsFree, j)
+	dotNormsMu.Unlock()
+}
+
+// part reduces part tid's chunks, each with asm.DotNorms.
+func (j *dotNormsJob) part(tid int) {
+	n := len(j.x)
+	lo, hi := share(j.chunks, j.t, tid)
+	for c := lo; c < hi; c++ {
+		a, b := chunkBounds(n, j.chunks, c)
+		j.dot[c], j.nx[c], j.ny[c] = asm.DotNorms(j.x[a:b], j.y[a:b])
+	}
+}
+
+func (j *dotNormsJob) finish() { partsDone(&j.left, j.sleep) }
+
+// dotNormsChunked is DotNorms for len(x) ≥ reduceMin: the chunks shared
+// among up to Threads() goroutines (the caller and polling pool workers),
+// then combined in chunk order.
+func dotNormsChunked(x, y []float64) (dot float64, nx, ny Norms) {
+	j := getDotNormsJob()
+	j.x, j.y = x, y[:len(x)]
+	j.chunks = reduceChunks(len(x))
+	j.t = min(threads, j.chunks)
+	for len(j.offers) < j.t {
+		j.offers = append(j.offers, offer{})
+	}
+	j.left.Store(int64(j.t))
+	for tid := range j.t {
+		j.offers[tid] = offer{}
+		if tid > 0 {
+			j.offers[tid].worker, j.offers[tid].ticket = startWorker(j, tid)
+		}
+	}
+	// As in gemmBlocked: the caller's own part, then every part whose
+	// worker has not started, then the workers' parts.
+	for tid := range j.t {
+		if j.offers[tid].take() {
+			j.part(tid)
+			j.finish()
+		}
+	}
+	joinParts(&j.left, j.sleep)
+	for c := range j.chunks {
+		dot += j.dot[c]
+	}
+	nx, ny = j.combine(j.nx[:j.chunks]), j.combine(j.ny[:j.chunks])
+	putDotNormsJob(j)
+	return dot, nx, ny
+}
+
+// combine returns the norms of a vector from those of its chunks ns, in
+// chunk order: ℓ1 the sum; ℓ2 asm.Nrm2 of the chunks' ℓ2 norms (√Σ‖·‖₂²
+// free of overflow and underflow, NaN if a chunk's is NaN, else +Inf if
+// one is infinite: the whole vector's rules); ℓ∞ asm.MaxAbs of the chunks'
+// (exact, NaN if a chunk's is NaN, as the whole vector's).
+func (j *dotNormsJob) combine(ns []Norms) Norms {
+	var r Norms
+	for c, v := range ns {
+		r.L1 += v.L1
+		j.l2[c], j.inf[c] = v.L2, v.Linf
+	}
+	r.L2 = asm.Nrm2(j.l2[:len(ns)])
+	r.Linf = asm.MaxAbs(j.inf[:len(ns)])
+	return r
+}
