@@ -97,12 +97,15 @@ func Euler(m Model, theta []float64, d *nn.Dataset) (Result, error) {
 // Residual: |analytic − R| with R = (4D(h) − D(2h))/3 the Richardson
 // extrapolation of the central differences D(·). Bound: 2·|D(h) − D(2h)|
 // (R's truncation error is far smaller than D's, of which |D(h) − D(2h)| ≈
-// 3·h²|ℓ”'|/6 is the estimate; a kink crossed by the stencil inflates it,
-// which is why h is small) plus the rounding of the differences,
-// 4·E/h with E = (2·Size·M + 4n·(|log L| + max|q|))·u the first-order
-// rounding error of one log-loss evaluation, plus 1e−10·|analytic| for the
-// rounding of the analytic side. A gradient with a flipped sign fails by
-// 2·|analytic|.
+// 3·h²|ℓ”'|/6 is the estimate), plus |F(h) − B(h)|, the difference of the
+// one-sided slopes (h·|ℓ”| where ℓ is smooth; where a ReLU kink lies
+// within h of θ the central differences average the slopes of its two
+// sides, D(h) ≈ D(2h), and the analytic value is one side's slope: the
+// one-sided slopes differ by the jump, which bounds that gap), plus the
+// rounding of the differences, 8·E/h with E = (2·Size·M + 4n·(|log L| +
+// max|q|))·u the first-order rounding error of one log-loss evaluation,
+// plus 1e−10·|analytic| for the rounding of the analytic side. A gradient
+// with a flipped sign fails by 2·|analytic|.
 func GradientCheck(m Model, theta []float64, d *nn.Dataset, obj nn.Objective, v []float64) (Result, error) {
 	p := len(theta)
 	if p != m.Size() || len(v) != p {
@@ -135,14 +138,19 @@ func GradientCheck(m Model, theta []float64, d *nn.Dataset, obj nn.Objective, v 
 		m.Evaluate(tmp, d, obj, ev)
 		return ev.LogLoss
 	}
-	dh := (at(h) - at(-h)) / (2 * h)
+	fp, fm := at(h), at(-h)
+	dh := (fp - fm) / (2 * h)
 	d2h := (at(2*h) - at(-2*h)) / (4 * h)
 	rich := (4*dh - d2h) / 3
+	// One-sided slopes F = (ℓ(h) − ℓ(0))/h and B = (ℓ(0) − ℓ(−h))/h: their
+	// difference is h·ℓ” where ℓ is smooth, and the jump of the slope when
+	// a kink lies in (−h, h).
+	jump := math.Abs(fp-2*logL+fm) / h
 	E := (2*float64(p)*maxM + 4*float64(n)*(math.Abs(logL)+maxQ)) * unit
 	res := Result{
 		Residual: math.Abs(analytic - rich),
-		Bound:    2*math.Abs(dh-d2h) + 4*E/h + 1e-10*math.Abs(analytic),
-		Detail:   fmt.Sprintf("analytic %.12g, finite differences %.12g (D(h) %.12g, D(2h) %.12g)", analytic, rich, dh, d2h),
+		Bound:    2*math.Abs(dh-d2h) + jump + 8*E/h + 1e-10*math.Abs(analytic),
+		Detail:   fmt.Sprintf("analytic %.12g, finite differences %.12g (D(h) %.12g, D(2h) %.12g, one-sided slopes differ by %.3g)", analytic, rich, dh, d2h, jump),
 	}
 	return res, nil
 }
