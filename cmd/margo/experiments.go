@@ -102,11 +102,11 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 		"init":               "GD, SD: W1 ~ U[−α/d, α/d], w2 ~ U[−α/K, α/K]; CD: W1 ~ U[−α/K, α/K] too (paper)",
 		"steps_normalized":   "SD θ −= η sign(g); CD moves the first argmax |g_i| by −η sign(g_i); GD θ −= η ∇L",
 		"cd_normalized":      "normalized (the paper does not say); η as GD and SD",
-		"cd_stalls":          "CD does not separate the data here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); unnormalized CD, other η and the loss-adaptive schedule do not separate either (docs/reproduce.md, \"CD gets stuck\")",
+		"cd_stalls":          "CD does not separate the data here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); other η and the loss-adaptive schedule do not separate either, unnormalized CD separates 2 of 6 quick runs within 3e5 steps (docs/reproduce.md, \"CD gets stuck\")",
 		"seed_streams":       "teacher, training set, test set and initialisation use PCG(seed, 2), (seed, 3), (seed, 4), (seed, 1)",
 		"switch_point":       "the first step with 100% train accuracy under GD",
 		"quick_scaled_down":  fmt.Sprint(ts),
-		"full_run_estimates": "the full experiment (d=2048, width 1024, 1e5 steps, 20 seeds × 3 α × 3 algorithms = 180 runs) runs at ≈ 16 steps/s on 2 cores (margo bench train): ≈ 1.7 h per run, ≈ 300 h in all",
+		"full_run_estimates": "the full experiment (d=2048, width 1024, 1e5 steps, 20 seeds × 3 α × 3 algorithms = 180 runs) runs at ≈ 60 steps/s on 2 cores (margo bench train, 2026-11-27): ≈ 28 min per run, ≈ 83 h in all",
 	}}
 	algs := []struct{ group, alg, scheme string }{{"GD", "gd", "uniform"}, {"SD", "sd", "uniform"}, {"CD", "cd", "uniform-cd"}}
 	for s := 0; s < nSeeds; s++ {
