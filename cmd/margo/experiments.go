@@ -13,6 +13,7 @@ import (
 type teacherSetup struct {
 	D, K, Active, Width, Train, Test int
 	Steps                            int
+	CDSteps                          int // the CD runs of the grid (slower to separate: one coordinate per step)
 	LR                               float64
 	Alphas                           []float64
 	AlphaLeft                        float64 // the α of Fig. 1 left (not stated in the paper)
@@ -31,7 +32,7 @@ func buildExperiment(ro *reproduceOptions) (*experiment, error) {
 	switch ro.Figure {
 	case "fig1", "fig4", "switch":
 		ts := teacherSetup{D: ro.D, K: 64, Active: 3, Width: 1024, Train: 250, Test: 20000,
-			Steps: 100000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
+			Steps: 100000, CDSteps: 100000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
 		if ro.Quick {
 			ts = quickTeacher(ro)
 			if ro.dSet {
@@ -39,7 +40,7 @@ func buildExperiment(ro *reproduceOptions) (*experiment, error) {
 			}
 		}
 		if ro.Steps > 0 {
-			ts.Steps = ro.Steps
+			ts.Steps, ts.CDSteps = ro.Steps, ro.Steps
 		}
 		ro.D, ro.dSet = ts.D, true // the manifest records the d used
 		return teacherExperiment(ro.Figure, ts, seeds(20, 2)), nil
@@ -100,8 +101,9 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 		"teacher_weights":    "each neuron reads 3 distinct inputs drawn uniformly, weights N(0,1); output weights +1 (even j) / −1 (odd j); label sign(f*) with sign(0)=+1",
 		"inputs":             "x ~ N(0, I_d)",
 		"init":               "GD, SD: W1 ~ U[−α/d, α/d], w2 ~ U[−α/K, α/K]; CD: W1 ~ U[−α/K, α/K] too (paper)",
-		"steps_normalized":   "SD θ −= η sign(g); CD moves the first argmax |g_i| by −η sign(g_i); GD θ −= η ∇L",
-		"cd_normalized":      "normalized (the paper does not say); η as GD and SD",
+		"steps_normalized":   "SD θ −= η sign(g); CD (grid) moves the first argmax |g_i| by −η g_i (unnormalized, Eq. 1); GD θ −= η ∇L",
+		"cd_normalized":      "grid CD unnormalized (the paper does not say; normalized CD 2-cycles and never separates here), η as GD and SD; the GD→CD switch runs keep normalized CD",
+		"cd_steps":           ts.CDSteps,
 		"cd_stalls":          "CD does not separate the data here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); other η and the loss-adaptive schedule do not separate either, unnormalized CD separates 2 of 6 quick runs within 3e5 steps (docs/reproduce.md, \"CD gets stuck\")",
 		"seed_streams":       "teacher, training set, test set and initialisation use PCG(seed, 2), (seed, 3), (seed, 4), (seed, 1)",
 		"switch_point":       "the first step with 100% train accuracy under GD",
@@ -119,6 +121,9 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 				o.Width, o.Depth, o.Alg, o.InitScheme, o.InitScale = ts.Width, 2, a.alg, a.scheme, alpha
 				o.Seed, o.Loss, o.LR, o.Steps = seed, "exp", ts.LR, ts.Steps
 				o.Normalize = defaultNormalize[a.alg]
+				if a.alg == "cd" {
+					o.Normalize, o.Steps = false, ts.CDSteps
+				}
 				exp.Runs = append(exp.Runs, runSpec{Name: fmt.Sprintf("%s_a%g_s%d", a.alg, alpha, seed), Group: a.group,
 					Alg: a.alg, Alpha: alpha, Seed: seed, Opts: o, data: data(seed)})
 			}
@@ -280,5 +285,5 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 // quickTeacher is the scaled-down teacher–student setup of --quick.
 func quickTeacher(ro *reproduceOptions) teacherSetup {
 	return teacherSetup{D: 256, K: 64, Active: 3, Width: 256, Train: 64, Test: 2000,
-		Steps: 10000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.01}
+		Steps: 10000, CDSteps: 100000, LR: 6e-3, Alphas: []float64{0.1, 0.01, 0.001}, AlphaLeft: 0.1}
 }
