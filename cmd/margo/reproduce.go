@@ -354,11 +354,13 @@ func writeManifest(ro reproduceOptions, exp *experiment, res map[string]*runResu
 }
 
 // printSummary prints, per group, the mean final values over its finished
-// runs: the numbers behind the paper's claims (paper.md 6).
+// runs, the numbers behind the paper's claims (paper.md 6), and how many of
+// them ended separated (train accuracy 1): a mean margin over separated and
+// unseparated runs needs that count to be read.
 func printSummary(w io.Writer, exp *experiment, res map[string]*runResult) {
 	type acc struct {
-		n    int
-		vals map[string]float64
+		n, sep int
+		vals   map[string]float64
 	}
 	var order []string
 	groups := map[string]*acc{}
@@ -379,20 +381,23 @@ func printSummary(w io.Writer, exp *experiment, res map[string]*runResult) {
 			order = append(order, g)
 		}
 		a.n++
+		if rr.Final["train_acc"] == 1 {
+			a.sep++
+		}
 		for _, k := range keys {
 			if v, ok := rr.Final[k]; ok {
 				a.vals[k] += v
 			}
 		}
 	}
-	fmt.Fprintf(w, "%-34s %4s", "final values (mean over seeds)", "runs")
+	fmt.Fprintf(w, "%-34s %4s %4s", "final values (mean over seeds)", "runs", "sep")
 	for _, k := range keys {
 		fmt.Fprintf(w, " %11s", k)
 	}
 	fmt.Fprintln(w)
 	for _, g := range order {
 		a := groups[g]
-		fmt.Fprintf(w, "%-34s %4d", g, a.n)
+		fmt.Fprintf(w, "%-34s %4d %4d", g, a.n, a.sep)
 		for _, k := range keys {
 			if v, ok := a.vals[k]; ok {
 				fmt.Fprintf(w, " %11.4g", v/float64(a.n))

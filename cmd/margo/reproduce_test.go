@@ -172,3 +172,33 @@ func TestVerify(t *testing.T) {
 	}
 	oneLineErr(t, errs)
 }
+
+// TestSummaryCountsSeparatedRuns: the summary's sep column counts the runs
+// that ended at train accuracy 1, beside the means over all runs.
+func TestSummaryCountsSeparatedRuns(t *testing.T) {
+	exp := &experiment{Runs: []runSpec{{Name: "a", Group: "CD", Alpha: 0.1}, {Name: "b", Group: "CD", Alpha: 0.1}, {Name: "c", Group: "GD", Alpha: 0.1}}}
+	res := map[string]*runResult{
+		"a": {Status: "done", Final: map[string]float64{"train_acc": 1, "gammaInf": 3e-3}},
+		"b": {Status: "done", Final: map[string]float64{"train_acc": 0.75, "gammaInf": -1e-9}},
+		"c": {Status: "done", Final: map[string]float64{"train_acc": 1, "gammaInf": 4e-5}},
+	}
+	var b strings.Builder
+	printSummary(&b, exp, res)
+	lines := strings.Split(b.String(), "\n")
+	want := map[string][2]string{"CD α=0.1": {"2", "1"}, "GD α=0.1": {"1", "1"}}
+	found := 0
+	for _, l := range lines[1:] {
+		for g, w := range want {
+			if strings.HasPrefix(l, g) {
+				f := strings.Fields(strings.TrimPrefix(l, g))
+				if len(f) < 2 || f[0] != w[0] || f[1] != w[1] {
+					t.Errorf("%s: runs/sep %v, want %v", g, f, w)
+				}
+				found++
+			}
+		}
+	}
+	if !strings.Contains(lines[0], " sep ") || found != 2 {
+		t.Fatalf("summary without the sep column or rows: %q", b.String())
+	}
+}
