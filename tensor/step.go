@@ -18,7 +18,7 @@ func AxpyStep(a float64, g, theta []float64) (maxG, maxTheta float64) {
 	return asm.AxpyStep(a, g, theta)
 }
 
-// AdamStep is Adam with the moments rescaled by r1 (m) and r2 (v) in the
+// AdamStep is asm.Adam with the moments rescaled by r1 (m) and r2 (v) in the
 // same pass, returning ‖m‖∞, ‖v‖∞ and ‖θ‖∞ of the updated vectors (see
 // asm.AdamStep).
 func AdamStep(theta, m, v, g []float64, r1, r2, beta1, beta2, stepSize, sqrtBC2, eps float64) (maxM, maxV, maxTheta float64) {

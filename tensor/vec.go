@@ -52,8 +52,3 @@ func ReLU(dst, x []float64) { asm.ReLU(dst, x) }
 
 // ReLUMask writes dst_i = g_i where z_i > 0, else 0.
 func ReLUMask(dst, g, z []float64) { asm.ReLUMask(dst, g, z) }
-
-// Adam applies one fused torch.optim.Adam update (see asm.Adam).
-func Adam(theta, m, v, g []float64, beta1, beta2, stepSize, sqrtBC2, eps float64) {
-	asm.Adam(theta, m, v, g, beta1, beta2, stepSize, sqrtBC2, eps)
-}
