@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/cpuid/v2"
@@ -80,7 +79,7 @@ func blockingFor(mr, nr int) gemmBlocking {
 var blockOverride *gemmBlocking
 
 // gemmJob is one Gemm call shared by its threads, with the buffers it
-// reuses from call to call (jobs are recycled through jobFree). The
+// reuses from call to call (jobs are recycled through gemmJobs). The
 // threads form a grid of tm row ranges × tn column ranges of C; thread
 // tid computes block (tid / tn, tid % tn) with the full k sum (part).
 type gemmJob struct {
@@ -109,21 +108,7 @@ type gemmPart struct {
 	packedA, packedB, edge []float64
 }
 
-var (
-	jobMu   sync.Mutex
-	jobFree []*gemmJob
-)
-
-func getJob() *gemmJob {
-	jobMu.Lock()
-	defer jobMu.Unlock()
-	if n := len(jobFree); n > 0 {
-		j := jobFree[n-1]
-		jobFree = jobFree[:n-1]
-		return j
-	}
-	return new(gemmJob)
-}
+var gemmJobs = freeList[gemmJob]{fresh: func() *gemmJob { return new(gemmJob) }}
 
 func putJob(j *gemmJob) {
 	j.a, j.b, j.c = nil, nil, nil
@@ -131,9 +116,7 @@ func putJob(j *gemmJob) {
 		p := &j.parts[i]
 		p.a.Data, p.b.Data, p.c.Data = nil, nil, nil
 	}
-	jobMu.Lock()
-	jobFree = append(jobFree, j)
-	jobMu.Unlock()
+	gemmJobs.put(j)
 }
 
 // grow returns buf with length n, reusing its storage when it is large enough.
@@ -174,7 +157,7 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	if nb := ceilDiv(k, blk.kc); nb > 1 {
 		blk.kc = min(blk.kc, ceilDiv(ceilDiv(k, nb), 8)*8)
 	}
-	j := getJob()
+	j := gemmJobs.get()
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
 		parts: j.parts, sleep: j.sleep, colUnit: asm.GemmTileWidth(1)}
 

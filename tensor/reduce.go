@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/margo-lab/margo/asm"
@@ -59,7 +58,7 @@ func chunkBounds(n, c, i int) (lo, hi int) {
 
 // dotNormsJob is one chunked DotNorms call: part tid reduces a contiguous
 // run of chunks into the per-chunk results, which the caller combines.
-// Jobs are recycled through dotNormsFree (no allocation once warm).
+// Jobs are recycled through dotNormsJobs (no allocation once warm).
 type dotNormsJob struct {
 	x, y    []float64
 	chunks  int // number of chunks
@@ -72,27 +71,11 @@ type dotNormsJob struct {
 	l2, inf [reduceMaxChunks]float64 // one norm of every chunk, for combine
 }
 
-var (
-	dotNormsMu   sync.Mutex
-	dotNormsFree []*dotNormsJob
-)
-
-func getDotNormsJob() *dotNormsJob {
-	dotNormsMu.Lock()
-	defer dotNormsMu.Unlock()
-	if n := len(dotNormsFree); n > 0 {
-		j := dotNormsFree[n-1]
-		dotNormsFree = dotNormsFree[:n-1]
-		return j
-	}
-	return &dotNormsJob{sleep: make(chan struct{}, 1)}
-}
+var dotNormsJobs = freeList[dotNormsJob]{fresh: func() *dotNormsJob { return &dotNormsJob{sleep: make(chan struct{}, 1)} }}
 
 func putDotNormsJob(j *dotNormsJob) {
 	j.x, j.y = nil, nil
-	dotNormsMu.Lock()
-	dotNormsFree = append(dotNormsFree, j)
-	dotNormsMu.Unlock()
+	dotNormsJobs.put(j)
 }
 
 // part reduces part tid's chunks, each with asm.DotNorms.
@@ -111,7 +94,7 @@ func (j *dotNormsJob) finish() { partsDone(&j.left, j.sleep) }
 // among up to Threads() goroutines (the caller and polling pool workers),
 // then combined in chunk order.
 func dotNormsChunked(x, y []float64) (dot float64, nx, ny Norms) {
-	j := getDotNormsJob()
+	j := dotNormsJobs.get()
 	j.x, j.y = x, y[:len(x)]
 	j.chunks = reduceChunks(len(x))
 	j.t = min(threads, j.chunks)
