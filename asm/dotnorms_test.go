@@ -2,7 +2,6 @@ package asm
 
 import (
 	"math"
-	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -181,45 +180,31 @@ func TestDotNormsExported(t *testing.T) {
 // fused kernel plausibly would, and checkDotNorms must reject it.
 func TestDotNormsCatchesWrongKernels(t *testing.T) {
 	withDotNorms := func(f func(x, y []float64) (float64, Norms, Norms)) *kernels {
-		k := genericKernels
-		k.dotNorms = f
-		return &k
+		return withGeneric(func(k *kernels) { k.dotNorms = f })
 	}
-	cases := []struct {
-		name string
-		k    *kernels
-	}{
+	cases := []wrongKernel{
 		{"dotNorms that drops the scalar tail", withDotNorms(func(x, y []float64) (float64, Norms, Norms) {
 			m := len(x) &^ 3
 			return dotNormsGeneric(x[:m], y[:m])
-		})},
+		}), checkDotNorms},
 		{"ℓ2 as the plain √Σx² (no safe pass)", withDotNorms(func(x, y []float64) (float64, Norms, Norms) {
 			dot, nx, ny := dotNormsGeneric(x, y)
 			_, _, ssqx, _, _, ssqy, _ := dotNormsSumsGeneric(x, y)
 			nx.L2, ny.L2 = math.Sqrt(ssqx), math.Sqrt(ssqy)
 			return dot, nx, ny
-		})},
+		}), checkDotNorms},
 		{"ℓ∞ that skips NaN (no NaN rule)", withDotNorms(func(x, y []float64) (float64, Norms, Norms) {
 			dot, nx, ny := dotNormsGeneric(x, y)
 			_, _, _, maxx, _, _, maxy := dotNormsSumsGeneric(x, y)
 			nx.Linf, ny.Linf = maxx, maxy
 			return dot, nx, ny
-		})},
+		}), checkDotNorms},
 		{"dot product of x with itself", withDotNorms(func(x, y []float64) (float64, Norms, Norms) {
 			_, nx, ny := dotNormsGeneric(x, y)
 			return dotGeneric(x, x), nx, ny
-		})},
+		}), checkDotNorms},
 	}
-	defer quietRapid(t)()
-	for _, c := range cases {
-		rec := &recordTB{name: t.Name() + "/" + c.name}
-		rapid.Check(rec, func(t *rapid.T) { checkDotNorms(t, variant{c.name, c.k}) })
-		if !rec.failed {
-			t.Errorf("the properties accepted a %s", c.name)
-			continue
-		}
-		t.Logf("%s: rejected (%s)", c.name, strings.SplitN(rec.msg, "\n", 2)[0])
-	}
+	requireRejected(t, cases)
 }
 
 // FuzzDotNorms runs the DotNorms property under the fuzzer

@@ -584,16 +584,7 @@ func TestPropertiesCatchWrongKernels(t *testing.T) {
 		t.Fatalf("no elementwise kernel %s", name)
 		return elemKernel{}
 	}
-	withGeneric := func(edit func(k *kernels)) *kernels {
-		k := genericKernels
-		edit(&k)
-		return &k
-	}
-	cases := []struct {
-		name  string
-		k     *kernels
-		check func(t *rapid.T, v variant)
-	}{
+	cases := []wrongKernel{
 		{"dot that drops the scalar tail", withGeneric(func(k *kernels) {
 			k.dot = func(x, y []float64) float64 { return dotGeneric(x[:len(x)&^3], y) }
 		}), checkDot},
@@ -654,6 +645,27 @@ func TestPropertiesCatchWrongKernels(t *testing.T) {
 			}
 		}), checkMaxAbsArgMaxAbs},
 	}
+	requireRejected(t, cases)
+}
+
+// wrongKernel is a deliberately broken kernel table and the property check
+// that must reject it.
+type wrongKernel struct {
+	name  string
+	k     *kernels
+	check func(t *rapid.T, v variant)
+}
+
+// withGeneric returns a copy of the generic table with edit applied.
+func withGeneric(edit func(k *kernels)) *kernels {
+	k := genericKernels
+	edit(&k)
+	return &k
+}
+
+// requireRejected fails t for every broken table whose check passes.
+func requireRejected(t *testing.T, cases []wrongKernel) {
+	t.Helper()
 	defer quietRapid(t)()
 	for _, c := range cases {
 		rec := &recordTB{name: t.Name() + "/" + c.name}
