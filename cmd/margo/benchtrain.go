@@ -255,16 +255,12 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 				tr.record(t, ev, tr.o.LR)
 				inRecord += time.Since(r0)
 			}
-			if err := opt.Step(tr.theta, ev, logLR); err != nil {
+			ok, diverged, err := tr.advance(ws, opt, sched, ev, trial, logLR)
+			if err != nil {
 				return 0, 0, fmt.Errorf("step %d: %w", t, err)
 			}
-			if !paramsFinite(opt, tr.theta) {
-				return 0, 0, fmt.Errorf("diverged at step %d: parameters are not finite; use a smaller --lr", t+1)
-			}
-			tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
-			ok, err := sched.Judge(ev.LogLoss, trial.LogLoss)
-			if err != nil {
-				return 0, 0, fmt.Errorf("diverged at step %d: %v; use a smaller --lr", t+1, err)
+			if diverged != "" {
+				return 0, 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t+1, diverged)
 			}
 			if !ok {
 				return 0, 0, fmt.Errorf("step %d rejected by the constant schedule", t)

@@ -233,16 +233,12 @@ func (tr *trainer) run() (res trainResult, err error) {
 			backup = append(backup[:0], tr.theta...)
 			backupState = copyState(tr.opt.State(), backupState)
 		}
-		if err := tr.opt.Step(tr.theta, ev, logLR); err != nil {
+		ok, diverged, err := tr.advance(ws, tr.opt, tr.sched, ev, trial, logLR)
+		if err != nil {
 			return res, fmt.Errorf("step %d: %w", t, err)
 		}
-		if !paramsFinite(tr.opt, tr.theta) {
-			return res, tr.diverged(t+1, "parameters are not finite")
-		}
-		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
-		ok, err := tr.sched.Judge(ev.LogLoss, trial.LogLoss)
-		if err != nil {
-			return res, tr.diverged(t+1, err.Error())
+		if diverged != "" {
+			return res, tr.diverged(t+1, diverged)
 		}
 		if !ok { // rejected trial step: roll back θ and the optimizer state
 			copy(tr.theta, backup)
@@ -289,6 +285,26 @@ func (tr *trainer) diverged(t int, what string) error {
 		}
 	}
 	return errors.New(msg + "; try a smaller --lr")
+}
+
+// advance applies one step of opt from ev (the evaluation at θ) at rate
+// logLR, evaluates the new θ into trial and lets sched judge it: whether
+// the step is accepted, or why the run diverged (θ not finite, or the
+// schedule's error), or the optimizer's error. margo train and margo bench
+// train step through it alike.
+func (tr *trainer) advance(ws *nn.Workspace, opt stepper, sched schedule, ev, trial *nn.Eval, logLR float64) (ok bool, diverged string, err error) {
+	if err := opt.Step(tr.theta, ev, logLR); err != nil {
+		return false, "", err
+	}
+	if !paramsFinite(opt, tr.theta) {
+		return false, "parameters are not finite", nil
+	}
+	tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
+	ok, err = sched.Judge(ev.LogLoss, trial.LogLoss)
+	if err != nil {
+		return false, err.Error(), nil
+	}
+	return ok, "", nil
 }
 
 // record computes the metrics of θ_t from the evaluation at θ_t.
