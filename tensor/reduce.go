@@ -61,8 +61,9 @@ func chunkBounds(n, c, i int) (lo, hi int) {
 // Jobs are recycled through dotNormsJobs (no allocation once warm).
 type dotNormsJob struct {
 	x, y    []float64
-	chunks  int // number of chunks
-	t       int // number of parts
+	then    ChunkStep // run on each chunk after its reduction, or nil
+	chunks  int       // number of chunks
+	t       int       // number of parts
 	left    atomic.Int64
 	sleep   chan struct{}
 	offers  []offer
@@ -74,17 +75,21 @@ type dotNormsJob struct {
 var dotNormsJobs = freeList[dotNormsJob]{fresh: func() *dotNormsJob { return &dotNormsJob{sleep: make(chan struct{}, 1)} }}
 
 func putDotNormsJob(j *dotNormsJob) {
-	j.x, j.y = nil, nil
+	j.x, j.y, j.then = nil, nil, nil
 	dotNormsJobs.put(j)
 }
 
-// part reduces part tid's chunks, each with asm.DotNorms.
+// part reduces part tid's chunks, each with asm.DotNorms, each followed
+// by the chunk's step when there is one.
 func (j *dotNormsJob) part(tid int) {
 	n := len(j.x)
 	lo, hi := share(j.chunks, j.t, tid)
 	for c := lo; c < hi; c++ {
 		a, b := chunkBounds(n, j.chunks, c)
 		j.dot[c], j.nx[c], j.ny[c] = asm.DotNorms(j.x[a:b], j.y[a:b])
+		if j.then != nil {
+			j.then.StepRange(c, a, b)
+		}
 	}
 }
 
@@ -92,10 +97,11 @@ func (j *dotNormsJob) finish() { partsDone(&j.left, j.sleep) }
 
 // dotNormsChunked is DotNorms for len(x) ≥ reduceMin: the chunks shared
 // among up to Threads() goroutines (the caller and polling pool workers),
-// then combined in chunk order.
-func dotNormsChunked(x, y []float64) (dot float64, nx, ny Norms) {
+// then combined in chunk order; then, if not nil, runs on each chunk after
+// its reduction (DotNormsThen).
+func dotNormsChunked(x, y []float64, then ChunkStep) (dot float64, nx, ny Norms) {
 	j := dotNormsJobs.get()
-	j.x, j.y = x, y[:len(x)]
+	j.x, j.y, j.then = x, y[:len(x)], then
 	j.chunks = reduceChunks(len(x))
 	j.t = min(threads, j.chunks)
 	for len(j.offers) < j.t {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/margo-lab/margo/asm"
@@ -424,6 +427,14 @@ func TestDotNormsNoAllocs(t *testing.T) {
 			if n := testing.AllocsPerRun(50, func() { DotNorms(x, x) }); n != 0 {
 				t.Errorf("%d threads: %v allocations per call", nt, n)
 			}
+			s := new(countStep)
+			DotNormsThen(x, x, s)
+			if n := testing.AllocsPerRun(50, func() { DotNormsThen(x, x, s) }); n != 0 {
+				t.Errorf("DotNormsThen, %d threads: %v allocations per call", nt, n)
+			}
+			if s.n.Load() != 52*int64(len(x)) {
+				t.Errorf("DotNormsThen, %d threads: stepped %d elements in 52 calls of %d", nt, s.n.Load(), len(x))
+			}
 		})
 	}
 }
@@ -463,3 +474,78 @@ func BenchmarkDotNorms(b *testing.B) {
 		_ = sink
 	}
 }
+
+// poisonStep is a ChunkStep that records the ranges it is given and
+// overwrites them with NaN in both vectors: a reduction that read a range
+// after its step would turn NaN, so equality with DotNorms shows that every
+// range is reduced before it is stepped.
+type poisonStep struct {
+	mu     sync.Mutex
+	x, y   []float64
+	ranges map[int][2]int // chunk → [lo, hi)
+	dup    bool           // a chunk number came twice
+}
+
+func (s *poisonStep) StepRange(chunk, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		s.x[i], s.y[i] = math.NaN(), math.NaN()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ranges[chunk]; ok {
+		s.dup = true
+	}
+	s.ranges[chunk] = [2]int{lo, hi}
+}
+
+// TestDotNormsThen: DotNormsThen returns DotNorms's values bitwise (with
+// 1, 2, 3 and 8 threads), reduces every range before stepping it, and
+// steps ranges that cover the vector exactly once, with distinct chunk
+// numbers below MaxChunks.
+func TestDotNormsThen(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l asm.Level) {
+		rapid.Check(t, func(t *rapid.T) {
+			c := drawDotNormsCase(t)
+			n := len(c.x)
+			dot, nx, ny := dotNormsThreads(c.x, c.y, 1)
+			for _, nt := range []int{1, 2, 3, 8} {
+				s := &poisonStep{x: slices.Clone(c.x), y: slices.Clone(c.y), ranges: map[int][2]int{}}
+				var d float64
+				var mx, my Norms
+				withThreads(nt, func() { d, mx, my = DotNormsThen(s.x, s.y, s) })
+				got := []float64{d, mx.L1, mx.L2, mx.Linf, my.L1, my.L2, my.Linf}
+				want := []float64{dot, nx.L1, nx.L2, nx.Linf, ny.L1, ny.L2, ny.Linf}
+				for i := range got {
+					if !sameFloat(got[i], want[i]) {
+						t.Fatalf("%s, %d threads, n = %d: value %d is %v, DotNorms gives %v", l, nt, n, i, got[i], want[i])
+					}
+				}
+				if s.dup {
+					t.Fatalf("%s, %d threads: a chunk number was stepped twice", l, nt)
+				}
+				covered := 0
+				prev := 0
+				for k := range MaxChunks {
+					r, ok := s.ranges[k]
+					if !ok {
+						continue
+					}
+					if r[0] != prev || r[1] < r[0] {
+						t.Fatalf("%s, %d threads, n = %d: chunk %d is [%d, %d), want it to start at %d", l, nt, n, k, r[0], r[1], prev)
+					}
+					covered += r[1] - r[0]
+					prev = r[1]
+				}
+				if covered != n || len(s.ranges) == 0 || len(s.ranges) > MaxChunks {
+					t.Fatalf("%s, %d threads, n = %d: %d ranges cover %d elements (chunk numbers %v)", l, nt, n, len(s.ranges), covered, s.ranges)
+				}
+			}
+		})
+	})
+}
+
+// countStep counts the elements it is given (no allocation, for
+// TestDotNormsNoAllocs).
+type countStep struct{ n atomic.Int64 }
+
+func (s *countStep) StepRange(_, lo, hi int) { s.n.Add(int64(hi - lo)) }

@@ -38,7 +38,36 @@ func DotNorms(x, y []float64) (dot float64, nx, ny Norms) {
 	if len(x) < reduceMin {
 		return asm.DotNorms(x, y)
 	}
-	return dotNormsChunked(x, y)
+	return dotNormsChunked(x, y, nil)
+}
+
+// ChunkStep is work on a range of the vectors that DotNormsThen reduces,
+// such as an optimizer step that rewrites them.
+type ChunkStep interface {
+	// StepRange runs on elements [lo, hi) once they have been reduced;
+	// chunk numbers the range (0 ≤ chunk < MaxChunks) for per-range
+	// results. Calls for different chunks may run concurrently on other
+	// goroutines; they cover [0, len(x)) exactly once, and each comes after
+	// its own range's reduction only.
+	StepRange(chunk, lo, hi int)
+}
+
+// MaxChunks is the most ranges DotNormsThen cuts a vector into.
+const MaxChunks = reduceMaxChunks
+
+// DotNormsThen returns DotNorms(x, y), bitwise, and runs s.StepRange on
+// each of the ranges DotNorms reduces, right after that range's reduction:
+// a step that rewrites x or y then finds the range in cache, so that the
+// reduction and the step together read the vectors from memory once
+// (steepest.Meter.MeasureStep: a training step's record and update in one
+// pass). Below 2^16 elements the whole vectors are one range.
+func DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny Norms) {
+	if len(x) < reduceMin {
+		dot, nx, ny = asm.DotNorms(x, y)
+		s.StepRange(0, 0, len(x))
+		return dot, nx, ny
+	}
+	return dotNormsChunked(x, y, s)
 }
 
 // ArgMaxAbs returns the first index of the largest |x_i|, −1 if x is empty.
