@@ -37,6 +37,7 @@ type Adam struct {
 	T                 int       // steps taken
 	Frame             float64   // F: the log-scale M and V are stored in
 	paramMax
+	ranges adamRanges // the step range by range (Meter.MeasureStep)
 }
 
 // NewAdam returns Adam for p parameters.
@@ -96,11 +97,8 @@ func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta,
 // Update applies one Adam step.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
 	a.forget()
-	if err := checkArgs(a, theta, grad, logScale); err != nil {
+	if err := a.checkUpdate(theta, grad, logScale); err != nil {
 		return err
-	}
-	if len(a.M) != len(theta) {
-		return errorf("%s: built for %d parameters, got %d", a.Name(), len(a.M), len(theta))
 	}
 	if math.IsInf(logScale, -1) { // the true gradient is exactly 0
 		logScale = a.Frame
@@ -109,31 +107,58 @@ func (a *Adam) Update(theta, grad []float64, logScale float64) error {
 		}
 		grad = nil
 	}
-	r1, r2 := 1.0, 1.0 // M ← r1·M, V ← r2·V into the new frame
+	sc := a.advance(logScale)
+	if grad == nil {
+		grad = make([]float64, len(theta))
+	}
+	maxM, maxV, maxTheta := tensor.AdamStep(theta, a.M, a.V, grad, sc.r1, sc.r2, a.Beta1, a.Beta2, sc.stepSize, sc.sqrtBC2, sc.eps)
+	return a.finish(grad, maxM, maxV, maxTheta)
+}
+
+// checkUpdate validates an Update's arguments.
+func (a *Adam) checkUpdate(theta, grad []float64, logScale float64) error {
+	if err := checkArgs(a, theta, grad, logScale); err != nil {
+		return err
+	}
+	if len(a.M) != len(theta) {
+		return errorf("%s: built for %d parameters, got %d", a.Name(), len(a.M), len(theta))
+	}
+	return nil
+}
+
+// adamScalars are the per-step constants of tensor.AdamStep.
+type adamScalars struct {
+	r1, r2, stepSize, sqrtBC2, eps float64
+}
+
+// advance moves the frame to a gradient of log-scale logScale (finite),
+// counts the step and returns its constants.
+func (a *Adam) advance(logScale float64) adamScalars {
+	sc := adamScalars{r1: 1, r2: 1} // M ← r1·M, V ← r2·V into the new frame
 	if a.T > 0 && logScale != a.Frame {
 		r := math.Exp(a.Frame - logScale)
 		// With β = 0 the old moment is multiplied by 0: leave it unscaled
 		// (0·Inf would be NaN).
 		if a.Beta1 > 0 {
-			r1 = r
+			sc.r1 = r
 		}
 		if a.Beta2 > 0 {
-			r2 = r * r
+			sc.r2 = r * r
 		}
 	}
 	a.Frame = logScale
 	a.T++
 	t := float64(a.T)
-	stepSize := math.Exp(a.logLR) / (1 - math.Pow(a.Beta1, t))
-	sqrtBC2 := math.Sqrt(1 - math.Pow(a.Beta2, t))
-	eps := 0.0
+	sc.stepSize = math.Exp(a.logLR) / (1 - math.Pow(a.Beta1, t))
+	sc.sqrtBC2 = math.Sqrt(1 - math.Pow(a.Beta2, t))
 	if a.Eps > 0 {
-		eps = a.Eps * math.Exp(-logScale) // +Inf when the true gradient underflows: no move
+		sc.eps = a.Eps * math.Exp(-logScale) // +Inf when the true gradient underflows: no move
 	}
-	if grad == nil {
-		grad = make([]float64, len(theta))
-	}
-	maxM, maxV, maxTheta := tensor.AdamStep(theta, a.M, a.V, grad, r1, r2, a.Beta1, a.Beta2, stepSize, sqrtBC2, eps)
+	return sc
+}
+
+// finish checks the maxima of a step's pass and records ‖θ‖∞.
+func (a *Adam) finish(grad []float64, maxM, maxV, maxTheta float64) error {
 	if bad(maxM) || bad(maxV) {
 		// A NaN or Inf in g reaches m (1−β1 > 0); otherwise a moment overflowed.
 		if err := checkGradMax(a, tensor.MaxAbs(grad)); err != nil {

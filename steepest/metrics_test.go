@@ -26,7 +26,7 @@ func refMeasure(t *rapid.T, m *refModel, theta []float64, spectral bool) Metrics
 	}
 	mt.ExactSpectral = true // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
 	q, w, ll, g := m.eval(theta)
-	return mt.measure(7, theta, &measureInput{q: q, w: w, grad: g, logLoss: ll, soft: -ll})
+	return mt.measure(7, theta, &measureInput{q: q, w: w, grad: g, logLoss: ll, soft: -ll}, nil)
 }
 
 // direct norms, written as loops.
@@ -326,7 +326,7 @@ func TestMeterSpectralWarmStart(t *testing.T) {
 		}
 		prev := make([]float64, lay.Layers())
 		for call := range 200 {
-			got := mt.measure(call, theta, in)
+			got := mt.measure(call, theta, in, nil)
 			for l, s := range got.LayerSpectral {
 				if s > ref[l]*(1+1e-14) || s < prev[l]*(1-1e-14) {
 					t.Fatalf("call %d layer %d: estimate %v (previous %v, σ_max %v)", call, l, s, prev[l], ref[l])

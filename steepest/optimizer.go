@@ -150,6 +150,7 @@ type Steepest struct {
 	logLR      float64
 	dir        []float64
 	paramMax
+	ranges elementRanges // the fused step range by range (Meter.MeasureStep)
 }
 
 // NewSteepest returns steepest descent w.r.t. norm with learning rate lr.

@@ -1,0 +1,161 @@
+package steepest
+
+import (
+	"math"
+
+	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
+)
+
+// A training step that is also recorded reads θ and the gradient twice:
+// once for the record (Meter: ⟨θ, g⟩ and the norms of both) and once for
+// the update. Where the update is elementwise — GD, normalized sign
+// descent, Adam — Meter.MeasureStep runs the two range by range
+// (tensor.DotNormsThen): each range of the vectors is reduced and then
+// stepped while it is still in cache, so that both read the vectors from
+// memory once. The ranges are DotNorms's own (so the record is bitwise
+// Measure's) and the step is elementwise (so θ is bitwise Step's).
+
+// rangeStepper is an Optimizer whose step can run range by range.
+type rangeStepper interface {
+	// beginRanges validates the step's arguments and prepares it,
+	// returning the per-range step, or nil when this step is not
+	// elementwise (then the caller runs Update). When it returns a step,
+	// the caller runs it over every range and then calls endRanges.
+	beginRanges(theta, grad []float64, logScale float64) (tensor.ChunkStep, error)
+	// endRanges completes the step from the ranges' results: the
+	// gradient check and ‖θ‖∞ (ParamMaxAbs).
+	endRanges() error
+}
+
+// MeasureStep returns the metrics of θ, as Measure(step, θ, ev), and then
+// applies opt's step from ev, as opt.Step(θ, ev): the metrics describe θ
+// before the step. Where the step is elementwise (GD, normalized sign
+// descent and Adam; see rangeStepper) and the Meter computes no spectral
+// values, the record's pass and the step share one trip through θ and the
+// gradient, range by range; the metrics and the new θ are bitwise those of
+// Measure then Step. A step that fails leaves θ as Step's error would; the
+// metrics are still those of θ before it.
+func (mt *Meter) MeasureStep(step int, theta []float64, ev *nn.Eval, opt Optimizer) (Metrics, error) {
+	rs, ok := opt.(rangeStepper)
+	if !ok || mt.spectral != nil || len(ev.Grad) != len(theta) {
+		m, err := mt.Measure(step, theta, ev)
+		if err != nil {
+			return m, err
+		}
+		return m, opt.Step(theta, ev)
+	}
+	ranges, err := rs.beginRanges(theta, ev.Grad, ev.LogScale)
+	if err != nil || ranges == nil {
+		m, _ := mt.Measure(step, theta, ev) // lengths checked above
+		if err != nil {
+			return m, err
+		}
+		return m, opt.Step(theta, ev)
+	}
+	in := measureInput{q: ev.Q, w: ev.Weights, grad: ev.Grad, logLoss: ev.LogLoss, soft: ev.SoftNumerator()}
+	m := mt.measure(step, theta, &in, ranges)
+	return m, rs.endRanges()
+}
+
+// elementRanges is the range-by-range form of the fused steps of Steepest:
+// θ += a·g (GD) or θ += a·sign(g) (sign descent), each range's maxima kept
+// for endRanges.
+type elementRanges struct {
+	sign           bool
+	a              float64
+	theta, grad    []float64
+	maxG, maxTheta [tensor.MaxChunks]float64
+}
+
+// StepRange steps elements [lo, hi) (tensor.ChunkStep).
+func (r *elementRanges) StepRange(c, lo, hi int) {
+	step := tensor.AxpyStep
+	if r.sign {
+		step = tensor.SignStep
+	}
+	r.maxG[c], r.maxTheta[c] = step(r.a, r.grad[lo:hi], r.theta[lo:hi])
+}
+
+// beginRanges prepares GD (ℓ2, unnormalized) and normalized sign descent
+// exactly as Update's fused steps; nil for the other steps.
+func (s *Steepest) beginRanges(theta, grad []float64, logScale float64) (tensor.ChunkStep, error) {
+	r := &s.ranges
+	switch s.Norm.(type) {
+	case L2:
+		if s.Normalized {
+			return nil, nil
+		}
+		r.sign, r.a = false, -math.Exp(s.logLR+logScale)
+	case LInf:
+		if !s.Normalized {
+			return nil, nil
+		}
+		r.sign, r.a = true, -math.Exp(s.logLR)
+	default:
+		return nil, nil
+	}
+	s.forget()
+	if err := checkArgs(s, theta, grad, logScale); err != nil {
+		return nil, err
+	}
+	r.theta, r.grad = theta, grad
+	clear(r.maxG[:])
+	clear(r.maxTheta[:])
+	return r, nil
+}
+
+// endRanges checks the gradient from the ranges' maxima (θ is unspecified
+// after that error, as after Update's) and records ‖θ‖∞.
+func (s *Steepest) endRanges() error {
+	r := &s.ranges
+	r.theta, r.grad = nil, nil
+	// The maxima are ≥ 0 or NaN, and unused ranges hold 0: MaxAbs of them
+	// is the maximum over the whole vector with MaxAbs's NaN rule.
+	if err := checkGradMax(s, tensor.MaxAbs(r.maxG[:])); err != nil {
+		return err
+	}
+	s.set(tensor.MaxAbs(r.maxTheta[:]))
+	return nil
+}
+
+// adamRanges is the range-by-range form of Adam's step.
+type adamRanges struct {
+	a                    *Adam
+	theta, grad          []float64
+	sc                   adamScalars
+	maxM, maxV, maxTheta [tensor.MaxChunks]float64
+}
+
+// StepRange steps elements [lo, hi) (tensor.ChunkStep).
+func (r *adamRanges) StepRange(c, lo, hi int) {
+	a, sc := r.a, &r.sc
+	r.maxM[c], r.maxV[c], r.maxTheta[c] = tensor.AdamStep(r.theta[lo:hi], a.M[lo:hi], a.V[lo:hi], r.grad[lo:hi],
+		sc.r1, sc.r2, a.Beta1, a.Beta2, sc.stepSize, sc.sqrtBC2, sc.eps)
+}
+
+// beginRanges prepares Adam's step as Update does; nil when the true
+// gradient is exactly 0 (log-scale −Inf: Update steps with a zero vector).
+func (a *Adam) beginRanges(theta, grad []float64, logScale float64) (tensor.ChunkStep, error) {
+	if math.IsInf(logScale, -1) {
+		return nil, nil
+	}
+	a.forget()
+	if err := a.checkUpdate(theta, grad, logScale); err != nil {
+		return nil, err
+	}
+	r := &a.ranges
+	r.a, r.theta, r.grad, r.sc = a, theta, grad, a.advance(logScale)
+	clear(r.maxM[:])
+	clear(r.maxV[:])
+	clear(r.maxTheta[:])
+	return r, nil
+}
+
+// endRanges finishes Adam's step from the ranges' maxima.
+func (a *Adam) endRanges() error {
+	r := &a.ranges
+	grad := r.grad
+	r.theta, r.grad = nil, nil
+	return a.finish(grad, tensor.MaxAbs(r.maxM[:]), tensor.MaxAbs(r.maxV[:]), tensor.MaxAbs(r.maxTheta[:]))
+}
