@@ -39,7 +39,7 @@ type benchTrainResult struct {
 	GFLOPs         float64   `json:"gflops"`           // the step's GEMM and output-layer flops / median time
 	SecPerStep     float64   `json:"sec_per_step"`     // median over the repeats
 	SecPerStepAll  []float64 `json:"sec_per_step_all"` // every repeat, in run order
-	MetricsFrac    float64   `json:"metrics_frac"`     // median share of the step spent on the record (margins, alignments)
+	MetricsFrac    float64   `json:"metrics_frac"`     // median over paired repetitions of 1 − (time without the record)/(time with it)
 	Path           string    `json:"path"`             // SIMD path (asm.Active)
 	Threads        int       `json:"threads"`
 	N              int       `json:"n"`
@@ -210,8 +210,13 @@ func benchData(n, d int, seed uint64) (*nn.Dataset, error) {
 
 // timeSteps times the loop body of trainer.run with every step recorded:
 // check the evaluation at θ_t, take the step's rate from the schedule,
-// compute the record (when metrics is set), step, check θ, evaluate θ_{t+1}
-// with the gradient and let the schedule judge it. Each repetition starts
+// compute the record and step (in one pass where the step allows:
+// trainer.record), check θ, evaluate θ_{t+1} with the gradient and let the
+// schedule judge it. With metrics, every timed repetition is paired with
+// one of the same steps without the record, and MetricsFrac is the median
+// over the pairs of 1 − t_without/t_with (the record's cost cannot be
+// timed on its own once it shares the step's pass; the difference of two
+// timings can come out slightly negative on a noisy machine). Each repetition starts
 // again from the initial θ, the optimizer reset to its initial state (one
 // optimizer for all repetitions, reset with SetState: a fresh one per
 // repetition would fault in its new buffers, e.g. Adam's 2·8·p bytes of
@@ -231,52 +236,52 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 		return benchTrainResult{}, err
 	}
 	state0 := copyState(opt.State(), nil)
-	// repeat runs k steps from θ_0 and returns the seconds per step and the
-	// seconds spent on records.
-	repeat := func(k int) (float64, float64, error) {
+	// repeat runs k steps from θ_0, recorded or not, and returns the
+	// seconds per step.
+	step := &stepAt{opt: opt}
+	repeat := func(k int, recorded bool) (float64, error) {
 		copy(tr.theta, theta0)
 		if err := opt.SetState(state0); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		sched, err := newSchedule(tr.o)
 		if err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
-		var inRecord time.Duration
 		start := time.Now()
 		for t := 0; t < k; {
 			if bad := nonFinite(ev); bad != "" {
-				return 0, 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t, bad)
+				return 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t, bad)
 			}
 			logLR := sched.LogLR(ev.LogLoss)
-			if metrics {
-				r0 := time.Now()
-				tr.record(t, ev, tr.o.LR)
-				inRecord += time.Since(r0)
+			if recorded {
+				step.logLR = logLR
+				_, err = tr.record(t, ev, tr.o.LR, step)
+			} else {
+				err = opt.Step(tr.theta, ev, logLR)
 			}
-			ok, diverged, err := tr.advance(ws, opt, sched, ev, trial, logLR)
 			if err != nil {
-				return 0, 0, fmt.Errorf("step %d: %w", t, err)
+				return 0, fmt.Errorf("step %d: %w", t, err)
 			}
+			ok, diverged := tr.judge(ws, opt, sched, ev, trial)
 			if diverged != "" {
-				return 0, 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t+1, diverged)
+				return 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t+1, diverged)
 			}
 			if !ok {
-				return 0, 0, fmt.Errorf("step %d rejected by the constant schedule", t)
+				return 0, fmt.Errorf("step %d rejected by the constant schedule", t)
 			}
 			ev, trial = trial, ev
 			t++
 		}
-		total := time.Since(start)
-		return total.Seconds() / float64(k), inRecord.Seconds() / float64(k), nil
+		return time.Since(start).Seconds() / float64(k), nil
 	}
 	// Warm-up: the first steps fault in the buffers. Without --steps, double
 	// the step count until a repetition lasts a quarter of minTime, then size
 	// the repetitions from that rate.
 	k := max(steps, 1)
 	for {
-		sec, _, err := repeat(k)
+		sec, err := repeat(k, metrics)
 		if err != nil {
 			return benchTrainResult{}, err
 		}
@@ -296,19 +301,37 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fracs := make([]float64, repeats)
+	// With the record, each repetition is paired with one without it (in
+	// alternating order), and the record's share of the step is 1 − t_without
+	// / t_with of the pair: the time the record adds to the loop, whether
+	// as its own pass or inside the step's (steepest.Meter.MeasureStep).
+	var fracs []float64
 	for r := range repeats {
-		sec, rec, err := repeat(steps)
+		var sec, bare float64
+		var err error
+		if r%2 == 0 || !metrics {
+			sec, err = repeat(steps, metrics)
+		}
+		if err == nil && metrics {
+			bare, err = repeat(steps, false)
+		}
+		if err == nil && r%2 == 1 && metrics {
+			sec, err = repeat(steps, true)
+		}
 		if err != nil {
 			return res, err
 		}
 		res.SecPerStepAll = append(res.SecPerStepAll, sec)
-		fracs[r] = rec / sec
+		if metrics {
+			fracs = append(fracs, 1-bare/sec)
+		}
 	}
 	sorted := slices.Sorted(slices.Values(res.SecPerStepAll))
 	res.SecPerStep = sorted[len(sorted)/2]
 	res.StepsPerS = 1 / res.SecPerStep
-	slices.Sort(fracs)
-	res.MetricsFrac = fracs[len(fracs)/2]
+	if len(fracs) > 0 {
+		slices.Sort(fracs)
+		res.MetricsFrac = fracs[len(fracs)/2]
+	}
 	return res, nil
 }

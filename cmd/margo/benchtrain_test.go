@@ -92,8 +92,10 @@ func TestBenchTrainJSONReport(t *testing.T) {
 		if r.SecPerStep != sorted[1] || !(r.SecPerStep > 0) || r.StepsPerS != 1/r.SecPerStep {
 			t.Errorf("%s: sec_per_step %v, steps_per_s %v from repeats %v", alg, r.SecPerStep, r.StepsPerS, r.SecPerStepAll)
 		}
-		if !(r.MetricsFrac > 0 && r.MetricsFrac < 1) {
-			t.Errorf("%s: metrics_frac %v, want a share in (0, 1)", alg, r.MetricsFrac)
+		// A difference of two timings of the same steps, with and without
+		// the record: below 1, and negative only as far as the noise goes.
+		if !(r.MetricsFrac > -1 && r.MetricsFrac < 1) {
+			t.Errorf("%s: metrics_frac %v, want a share in (−1, 1)", alg, r.MetricsFrac)
 		}
 	}
 }

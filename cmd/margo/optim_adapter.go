@@ -90,27 +90,52 @@ func (s steepestSchedule) SetState(st []float64) error {
 	return nil
 }
 
-// newMargins returns the record's norms, margins, soft margins and
-// alignments from steepest.Meter, plus its KKT measures (Bregman value and
-// slackness per norm) as extra fields. The spectral norm is computed apart
-// (an exact SVD), so a record never depends on earlier calls.
-func newMargins(m *nn.MLP) (func(r *record, th []float64, ev *nn.Eval) error, error) {
+// recordMeter fills a record's norms, margins, soft margins and alignments
+// from steepest.Meter, plus its KKT measures (Bregman value and slackness
+// per norm) as extra fields. The spectral norm is computed apart (an exact
+// SVD), so a record never depends on earlier calls.
+type recordMeter struct{ mt *steepest.Meter }
+
+func newRecordMeter(m *nn.MLP) (*recordMeter, error) {
 	mt, err := steepest.NewMeter(m.Degree(), m.Layout(), false, false)
 	if err != nil {
 		return nil, err
 	}
-	return func(r *record, th []float64, ev *nn.Eval) error {
-		x, err := mt.Measure(r.Step, th, ev)
-		if err != nil {
-			return err
-		}
-		r.NormL1, r.NormL2, r.NormLinf = x.NormL1, x.NormL2, x.NormLinf
-		r.Gamma1, r.Gamma2, r.GammaInf = x.MarginLinf, x.MarginL2, x.MarginL1
-		r.Soft1, r.Soft2, r.SoftInf = x.SoftLinf, x.SoftL2, x.SoftL1
-		r.Align1, r.Align2, r.AlignInf = x.AlignLinf, x.AlignL2, x.AlignL1
-		r.Extra = append(r.Extra[:0],
-			namedValue{"bregman1", x.BregmanLinf}, namedValue{"bregman2", x.BregmanL2}, namedValue{"bregmanInf", x.BregmanL1},
-			namedValue{"slack1", x.SlackLinf}, namedValue{"slack2", x.SlackL2}, namedValue{"slackInf", x.SlackL1})
-		return nil
-	}, nil
+	return &recordMeter{mt}, nil
+}
+
+// measure fills r from θ and ev (the evaluation at θ with the gradient).
+func (rm *recordMeter) measure(r *record, th []float64, ev *nn.Eval) {
+	x, err := rm.mt.Measure(r.Step, th, ev)
+	if err != nil {
+		r.QMin = math.NaN() // cannot happen: ev holds this θ's gradient
+		return
+	}
+	rm.fill(r, x)
+}
+
+// measureStep is measure, then opt's step from ev at rate logLR, sharing
+// the pass over θ and the gradient where the step allows
+// (steepest.Meter.MeasureStep). It returns the step's error; r describes θ
+// before the step either way.
+func (rm *recordMeter) measureStep(r *record, th []float64, ev *nn.Eval, opt stepper, logLR float64) error {
+	s, ok := opt.(steepestStepper)
+	if !ok || len(ev.Grad) != len(th) {
+		rm.measure(r, th, ev)
+		return opt.Step(th, ev, logLR)
+	}
+	s.opt.SetLogLR(logLR)
+	x, err := rm.mt.MeasureStep(r.Step, th, ev, s.opt)
+	rm.fill(r, x)
+	return err
+}
+
+func (rm *recordMeter) fill(r *record, x steepest.Metrics) {
+	r.NormL1, r.NormL2, r.NormLinf = x.NormL1, x.NormL2, x.NormLinf
+	r.Gamma1, r.Gamma2, r.GammaInf = x.MarginLinf, x.MarginL2, x.MarginL1
+	r.Soft1, r.Soft2, r.SoftInf = x.SoftLinf, x.SoftL2, x.SoftL1
+	r.Align1, r.Align2, r.AlignInf = x.AlignLinf, x.AlignL2, x.AlignL1
+	r.Extra = append(r.Extra[:0],
+		namedValue{"bregman1", x.BregmanLinf}, namedValue{"bregman2", x.BregmanL2}, namedValue{"bregmanInf", x.BregmanL1},
+		namedValue{"slack1", x.SlackLinf}, namedValue{"slack2", x.SlackL2}, namedValue{"slackInf", x.SlackL1})
 }

@@ -62,9 +62,9 @@ type trainer struct {
 	theta        []float64
 	opt          stepper
 	sched        schedule
-	margins      func(r *record, theta []float64, ev *nn.Eval) error // norms, margins, soft margins, alignments
-	spec         bool                                                // record the spectral margin
-	step         int                                                 // the next step to evaluate
+	meter        *recordMeter // norms, margins, soft margins, alignments
+	spec         bool         // record the spectral margin
+	step         int          // the next step to evaluate
 	metrics      *os.File
 	metricsBytes int64
 	resumed      bool
@@ -127,7 +127,7 @@ func newTrainer(o trainOptions, train, test *nn.Dataset, init *paramState) (*tra
 	if tr.sched, err = newSchedule(o); err != nil {
 		return nil, err
 	}
-	if tr.margins, err = newMargins(model); err != nil {
+	if tr.meter, err = newRecordMeter(model); err != nil {
 		return nil, err
 	}
 	if init != nil {
@@ -201,6 +201,16 @@ func (tr *trainer) run() (res trainResult, err error) {
 		}
 		last := t >= o.Steps || (o.StopLoss > 0 && ev.LogLoss < logStop) || (tr.stopSeparated && ev.QMin() > 0)
 		logLR := tr.sched.LogLR(ev.LogLoss)
+		if tr.progress != nil {
+			tr.progress.update(t, ev, tr.theta, tr.model.Degree())
+		}
+		if !last && tr.sched.CanReject() {
+			backup = append(backup[:0], tr.theta...)
+			backupState = copyState(tr.opt.State(), backupState)
+		}
+		// A recorded step (not the last) shares the record's pass over θ
+		// and the gradient with the update (trainer.record).
+		stepped := false
 		if (next < len(steps) && steps[next] == t) || last {
 			for next < len(steps) && steps[next] <= t {
 				next++
@@ -209,7 +219,11 @@ func (tr *trainer) run() (res trainResult, err error) {
 			if o.Schedule == "constant" {
 				lr = o.LR // exactly as given, not through its logarithm
 			}
-			rec := tr.record(t, ev, lr)
+			var step *stepAt
+			if !last {
+				step, stepped = &stepAt{opt: tr.opt, logLR: logLR}, true
+			}
+			rec, stepErr := tr.record(t, ev, lr, step)
 			res.Final = rec
 			if tr.metrics != nil {
 				line = rec.appendJSON(line[:0])
@@ -220,23 +234,21 @@ func (tr *trainer) run() (res trainResult, err error) {
 				}
 				tr.metricsBytes += int64(len(line))
 			}
-		}
-		if tr.progress != nil {
-			tr.progress.update(t, ev, tr.theta, tr.model.Degree())
+			if stepErr != nil {
+				return res, fmt.Errorf("step %d: %w", t, stepErr)
+			}
 		}
 		if last {
 			res.LastStep, res.LogLoss = t, ev.LogLoss
 			res.Stopped = t < o.Steps
 			break
 		}
-		if tr.sched.CanReject() {
-			backup = append(backup[:0], tr.theta...)
-			backupState = copyState(tr.opt.State(), backupState)
+		if !stepped {
+			if err := tr.opt.Step(tr.theta, ev, logLR); err != nil {
+				return res, fmt.Errorf("step %d: %w", t, err)
+			}
 		}
-		ok, diverged, err := tr.advance(ws, tr.opt, tr.sched, ev, trial, logLR)
-		if err != nil {
-			return res, fmt.Errorf("step %d: %w", t, err)
-		}
+		ok, diverged := tr.judge(ws, tr.opt, tr.sched, ev, trial)
 		if diverged != "" {
 			return res, tr.diverged(t+1, diverged)
 		}
@@ -288,27 +300,44 @@ func (tr *trainer) diverged(t int, what string) error {
 }
 
 // advance applies one step of opt from ev (the evaluation at θ) at rate
-// logLR, evaluates the new θ into trial and lets sched judge it: whether
-// the step is accepted, or why the run diverged (θ not finite, or the
-// schedule's error), or the optimizer's error. margo train and margo bench
-// train step through it alike.
+// logLR and judges it (judge): whether the step is accepted, or why the
+// run diverged, or the optimizer's error.
 func (tr *trainer) advance(ws *nn.Workspace, opt stepper, sched schedule, ev, trial *nn.Eval, logLR float64) (ok bool, diverged string, err error) {
 	if err := opt.Step(tr.theta, ev, logLR); err != nil {
 		return false, "", err
 	}
-	if !paramsFinite(opt, tr.theta) {
-		return false, "parameters are not finite", nil
-	}
-	tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
-	ok, err = sched.Judge(ev.LogLoss, trial.LogLoss)
-	if err != nil {
-		return false, err.Error(), nil
-	}
-	return ok, "", nil
+	ok, diverged = tr.judge(ws, opt, sched, ev, trial)
+	return ok, diverged, nil
 }
 
-// record computes the metrics of θ_t from the evaluation at θ_t.
-func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
+// judge checks θ after a step of opt from ev (the evaluation before it),
+// evaluates the new θ into trial and lets sched judge it: whether the step
+// is accepted, or why the run diverged (θ not finite, or the schedule's
+// error). margo train and margo bench train step through it alike.
+func (tr *trainer) judge(ws *nn.Workspace, opt stepper, sched schedule, ev, trial *nn.Eval) (ok bool, diverged string) {
+	if !paramsFinite(opt, tr.theta) {
+		return false, "parameters are not finite"
+	}
+	tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, trial, true)
+	ok, err := sched.Judge(ev.LogLoss, trial.LogLoss)
+	if err != nil {
+		return false, err.Error()
+	}
+	return ok, ""
+}
+
+// stepAt is a step for trainer.record to take: opt at rate logLR.
+type stepAt struct {
+	opt   stepper
+	logLR float64
+}
+
+// record computes the metrics of θ_t from the evaluation at θ_t. With
+// step set it then takes that step from θ_t, in the record's pass over θ
+// and the gradient where the step allows (steepest.Meter.MeasureStep,
+// bitwise the same record and θ as the two apart), and returns the step's
+// error; everything else that reads θ_t runs before it.
+func (tr *trainer) record(t int, ev *nn.Eval, lr float64, step *stepAt) (record, error) {
 	th := tr.theta
 	L := float64(tr.model.Degree())
 	r := record{Step: t + tr.offset, LogLoss: ev.LogLoss, Loss: math.Exp(ev.LogLoss), QMin: ev.QMin(), LR: lr}
@@ -319,9 +348,6 @@ func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
 		}
 	}
 	r.TrainAcc = float64(pos) / float64(len(ev.Q))
-	if err := tr.margins(&r, th, ev); err != nil {
-		r.QMin = math.NaN() // cannot happen: ev holds this θ's gradient
-	}
 	if tr.spec {
 		r.HasSpec = true
 		r.NormSpec = spectralNorm(tr.model.Layout(), th)
@@ -340,7 +366,11 @@ func (tr *trainer) record(t int, ev *nn.Eval, lr float64) record {
 		}
 		r.HasTest, r.TestAcc, r.TestLoss = true, float64(pos)/float64(n), tev.LogLoss
 	}
-	return r
+	if step == nil {
+		tr.meter.measure(&r, th, ev)
+		return r, nil
+	}
+	return r, tr.meter.measureStep(&r, th, ev, step.opt, step.logLR)
 }
 
 // spectralNorm returns max_l σ_max(W_l) over the trainable layers (the
