@@ -65,7 +65,7 @@ type elementRanges struct {
 	sign           bool
 	a              float64
 	theta, grad    []float64
-	maxG, maxTheta [tensor.MaxChunks]float64
+	maxG, maxTheta []float64 // per range (tensor.DotNormsRanges)
 }
 
 // StepRange steps elements [lo, hi) (tensor.ChunkStep).
@@ -100,8 +100,8 @@ func (s *Steepest) beginRanges(theta, grad []float64, logScale float64) (tensor.
 		return nil, err
 	}
 	r.theta, r.grad = theta, grad
-	clear(r.maxG[:])
-	clear(r.maxTheta[:])
+	k := tensor.DotNormsRanges(len(theta))
+	r.maxG, r.maxTheta = rangeMaxima(r.maxG, k), rangeMaxima(r.maxTheta, k)
 	return r, nil
 }
 
@@ -110,12 +110,12 @@ func (s *Steepest) beginRanges(theta, grad []float64, logScale float64) (tensor.
 func (s *Steepest) endRanges() error {
 	r := &s.ranges
 	r.theta, r.grad = nil, nil
-	// The maxima are ≥ 0 or NaN, and unused ranges hold 0: MaxAbs of them
-	// is the maximum over the whole vector with MaxAbs's NaN rule.
-	if err := checkGradMax(s, tensor.MaxAbs(r.maxG[:])); err != nil {
+	// The maxima are ≥ 0 or NaN: MaxAbs of them is the maximum over the
+	// whole vector with MaxAbs's NaN rule.
+	if err := checkGradMax(s, tensor.MaxAbs(r.maxG)); err != nil {
 		return err
 	}
-	s.set(tensor.MaxAbs(r.maxTheta[:]))
+	s.set(tensor.MaxAbs(r.maxTheta))
 	return nil
 }
 
@@ -124,7 +124,7 @@ type adamRanges struct {
 	a                    *Adam
 	theta, grad          []float64
 	sc                   adamScalars
-	maxM, maxV, maxTheta [tensor.MaxChunks]float64
+	maxM, maxV, maxTheta []float64 // per range (tensor.DotNormsRanges)
 }
 
 // StepRange steps elements [lo, hi) (tensor.ChunkStep).
@@ -146,9 +146,8 @@ func (a *Adam) beginRanges(theta, grad []float64, logScale float64) (tensor.Chun
 	}
 	r := &a.ranges
 	r.a, r.theta, r.grad, r.sc = a, theta, grad, a.advance(logScale)
-	clear(r.maxM[:])
-	clear(r.maxV[:])
-	clear(r.maxTheta[:])
+	k := tensor.DotNormsRanges(len(theta))
+	r.maxM, r.maxV, r.maxTheta = rangeMaxima(r.maxM, k), rangeMaxima(r.maxV, k), rangeMaxima(r.maxTheta, k)
 	return r, nil
 }
 
@@ -157,5 +156,14 @@ func (a *Adam) endRanges() error {
 	r := &a.ranges
 	grad := r.grad
 	r.theta, r.grad = nil, nil
-	return a.finish(grad, tensor.MaxAbs(r.maxM[:]), tensor.MaxAbs(r.maxV[:]), tensor.MaxAbs(r.maxTheta[:]))
+	return a.finish(grad, tensor.MaxAbs(r.maxM), tensor.MaxAbs(r.maxV), tensor.MaxAbs(r.maxTheta))
+}
+
+// rangeMaxima returns buf resized to k per-range maxima, reusing its
+// storage (every range writes its own before they are read).
+func rangeMaxima(buf []float64, k int) []float64 {
+	if cap(buf) < k {
+		return make([]float64, k)
+	}
+	return buf[:k]
 }

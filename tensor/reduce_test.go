@@ -36,15 +36,15 @@ var specials = []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), mat
 	5e-324, -5e-324, math.MaxFloat64, -math.MaxFloat64, 1e300, -1e-300, 7.5}
 
 // drawLength draws a vector length: short (one asm pass), around reduceMin
-// (8 chunks), up to 3·reduceMin, or around where the chunk count reaches
-// reduceMaxChunks (kept at that: the suite also runs under qemu).
+// (8 chunks), up to 3·reduceMin, or around 32 chunks (kept at that: the
+// suite also runs under qemu).
 func drawLength(t *rapid.T) int {
-	full := reduceMaxChunks * reduceChunkMin
+	many := 32 * reduceChunkMin
 	return rapid.OneOf(
 		rapid.IntRange(0, 300),
 		rapid.IntRange(reduceMin-40, reduceMin+40),
 		rapid.IntRange(reduceMin, 3*reduceMin),
-		rapid.IntRange(full-2*reduceChunkMin, full+2*reduceChunkMin),
+		rapid.IntRange(many-2*reduceChunkMin, many+2*reduceChunkMin),
 	).Draw(t, "n")
 }
 
@@ -320,19 +320,20 @@ func TestDotNormsCheckCanFail(t *testing.T) {
 }
 
 // The chunks cover [0, n) in order without gaps or overlaps, start at
-// multiples of 8, number 8 to reduceMaxChunks and hold at least
-// reduceChunkMin − 8 elements each.
+// multiples of 8, number at least 8 and hold reduceChunkMin − 8 to
+// 2·reduceChunkMin + 8 elements each (short enough for DotNormsThen's
+// step to find its chunk in cache).
 func TestChunkBounds(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.OneOf(rapid.IntRange(reduceMin, 4*reduceMin), rapid.IntRange(reduceMin, 1<<26)).Draw(t, "n")
 		c := reduceChunks(n)
-		if c < 8 || c > reduceMaxChunks {
+		if c < 8 {
 			t.Fatalf("n=%d: %d chunks", n, c)
 		}
 		next := 0
 		for i := range c {
 			lo, hi := chunkBounds(n, c, i)
-			if lo != next || lo%8 != 0 || hi-lo < reduceChunkMin-8 {
+			if lo != next || lo%8 != 0 || hi-lo < reduceChunkMin-8 || hi-lo > 2*reduceChunkMin+8 {
 				t.Fatalf("n=%d: chunk %d of %d is [%d, %d), previous ended at %d", n, i, c, lo, hi, next)
 			}
 			next = hi
@@ -501,7 +502,7 @@ func (s *poisonStep) StepRange(chunk, lo, hi int) {
 // TestDotNormsThen: DotNormsThen returns DotNorms's values bitwise (with
 // 1, 2, 3 and 8 threads), reduces every range before stepping it, and
 // steps ranges that cover the vector exactly once, with distinct chunk
-// numbers below MaxChunks.
+// numbers below DotNormsRanges(n).
 func TestDotNormsThen(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
 		rapid.Check(t, func(t *rapid.T) {
@@ -525,7 +526,7 @@ func TestDotNormsThen(t *testing.T) {
 				}
 				covered := 0
 				prev := 0
-				for k := range MaxChunks {
+				for k := range DotNormsRanges(n) {
 					r, ok := s.ranges[k]
 					if !ok {
 						continue
@@ -536,7 +537,7 @@ func TestDotNormsThen(t *testing.T) {
 					covered += r[1] - r[0]
 					prev = r[1]
 				}
-				if covered != n || len(s.ranges) == 0 || len(s.ranges) > MaxChunks {
+				if covered != n || len(s.ranges) != DotNormsRanges(n) {
 					t.Fatalf("%s, %d threads, n = %d: %d ranges cover %d elements (chunk numbers %v)", l, nt, n, len(s.ranges), covered, s.ranges)
 				}
 			}

@@ -45,15 +45,21 @@ func DotNorms(x, y []float64) (dot float64, nx, ny Norms) {
 // such as an optimizer step that rewrites them.
 type ChunkStep interface {
 	// StepRange runs on elements [lo, hi) once they have been reduced;
-	// chunk numbers the range (0 ≤ chunk < MaxChunks) for per-range
-	// results. Calls for different chunks may run concurrently on other
+	// chunk numbers the range (0 ≤ chunk < DotNormsRanges(len(x))) for
+	// per-range results. Calls for different chunks may run concurrently on other
 	// goroutines; they cover [0, len(x)) exactly once, and each comes after
 	// its own range's reduction only.
 	StepRange(chunk, lo, hi int)
 }
 
-// MaxChunks is the most ranges DotNormsThen cuts a vector into.
-const MaxChunks = reduceMaxChunks
+// DotNormsRanges returns the number of ranges DotNormsThen cuts vectors of
+// n elements into (1 below 2^16 elements, then one per 8192).
+func DotNormsRanges(n int) int {
+	if n < reduceMin {
+		return 1
+	}
+	return reduceChunks(n)
+}
 
 // DotNormsThen returns DotNorms(x, y), bitwise, and runs s.StepRange on
 // each of the ranges DotNorms reduces, right after that range's reduction:
