@@ -5,8 +5,11 @@
 Runs `margo bench train --cpuprofile` on each shape of run.py (same data
 distribution and initialisation) and splits the profile by cumulative time
 into GEMM (tensor.Gemm: packing and micro-kernel), the rest of nn.Evaluate
-(activation, loss, output layer), the record (steepest.Meter: norms, margins,
-alignments), the optimizer step, and the remainder.
+(activation, loss, output layer), the record together with the optimizer
+step it carries (trainer.record: steepest.Meter.MeasureStep runs the
+elementwise steps inside the record's pass), the step within it, and the
+remainder. Only the recorded repetitions count (pprof label record=on;
+`margo bench train` pairs each with one without the record).
 """
 
 import argparse
@@ -22,14 +25,14 @@ PARTS = (
     ("GEMM micro-kernel", r"asm\.gemm\w+$"),
     ("GEMM (all: packing, threads, kernel)", r"tensor\.Gemm$"),
     ("nn.Evaluate", r"nn\.\(\*MLP\)\.Evaluate$"),
-    ("record (steepest.Meter)", r"main\.\(\*trainer\)\.record$"),
-    ("optimizer step", r"main\.steepestStepper\.Step$"),
+    ("record + step (trainer.record)", r"main\.\(\*trainer\)\.record$"),
+    ("step within it", r"steepest\.\(\*(elementRanges|adamRanges)\)\.StepRange$|main\.steepestStepper\.Step$"),
     ("timed loop", r"main\.timeSteps\.func1$"),
 )
 
 
 def cum_seconds(margo, prof):
-    out = subprocess.run(["go", "tool", "pprof", "-top", "-cum", "-nodecount=400", margo, prof],
+    out = subprocess.run(["go", "tool", "pprof", "-tagfocus", "record=on", "-top", "-cum", "-nodecount=400", margo, prof],
                          capture_output=True, text=True, check=True).stdout
     cum = {}
     for line in out.splitlines():

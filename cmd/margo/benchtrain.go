@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -305,18 +306,28 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 	// alternating order), and the record's share of the step is 1 − t_without
 	// / t_with of the pair: the time the record adds to the loop, whether
 	// as its own pass or inside the step's (steepest.Meter.MeasureStep).
+	// In the CPU profile the repetitions carry the label record=on or
+	// record=off (go tool pprof -tagfocus record=on shows the recorded
+	// steps alone, as bench/peers/profile.py does).
+	timed := func(recorded bool) (sec float64, err error) {
+		label := map[bool]string{true: "on", false: "off"}[recorded]
+		pprof.Do(context.Background(), pprof.Labels("record", label), func(context.Context) {
+			sec, err = repeat(steps, recorded)
+		})
+		return sec, err
+	}
 	var fracs []float64
 	for r := range repeats {
 		var sec, bare float64
 		var err error
 		if r%2 == 0 || !metrics {
-			sec, err = repeat(steps, metrics)
+			sec, err = timed(metrics)
 		}
 		if err == nil && metrics {
-			bare, err = repeat(steps, false)
+			bare, err = timed(false)
 		}
 		if err == nil && r%2 == 1 && metrics {
-			sec, err = repeat(steps, true)
+			sec, err = timed(true)
 		}
 		if err != nil {
 			return res, err
