@@ -145,6 +145,14 @@ const packCostFlops = 40
 // directB); tests turn it off to compare with the packed path.
 var gemmDirect = true
 
+// gemmWideA enables packing op(A) = Aᵀ for all row blocks of a k block at
+// once (see run); tests turn it off to compare with per-block packing.
+var gemmWideA = true
+
+// wideABytes bounds the packed op(A) of one k block that run packs at once
+// (wideA): the block is read back from L3 for each row block.
+const wideABytes = 4 << 20
+
 func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
 	mr, nr := asm.GemmShape()
 	blk := blockingFor(mr, nr)
@@ -303,7 +311,21 @@ func (j *gemmJob) run(p *gemmPart) {
 	p.directA = gemmDirect && j.tA == Trans && j.alpha == 1 && p.m <= blk.mc
 	kcMax, ncMax := min(blk.kc, j.k), min(nc, p.n)
 	p.packedB = grow(p.packedB, kcMax*ceilDiv(ncMax, nr)*nr)
-	p.packedA = grow(p.packedA, kcMax*ceilDiv(min(mcBlk, p.m), mr)*mr)
+	// When op(A) = Aᵀ spans several row blocks, packing it block by block
+	// reads each stored row of A in pieces of mc values (1600 bytes of a
+	// 6272-byte row for 784×12000×512 TN), at the price of a fresh memory
+	// stream per piece: 20 ms per call against 7 ms for whole rows, measured
+	// 2026-11-27 on this machine (packA alone over the 75 MB of A). wideA
+	// packs all the rows of a k block at once, end to end, into one buffer
+	// of ceil(m/mr) panels (up to wideABytes, so it stays in L3), and the
+	// row blocks take their panels from it. The panels hold the same values
+	// as per-block packing: bitwise the same product.
+	wideA := gemmWideA && j.tA == Trans && !p.directA && p.m > mcBlk && kcMax*p.m*8 <= wideABytes
+	if wideA {
+		p.packedA = grow(p.packedA, kcMax*ceilDiv(p.m, mr)*mr)
+	} else {
+		p.packedA = grow(p.packedA, kcMax*ceilDiv(min(mcBlk, p.m), mr)*mr)
+	}
 	p.edge = grow(p.edge, mr*nr)
 	for jc := 0; jc < p.n; jc += nc {
 		nc := min(nc, p.n-jc)
@@ -320,15 +342,21 @@ func (j *gemmJob) run(p *gemmPart) {
 			case j.padded(nc):
 				packB(p.packedB, &p.b, j.tB, pc, kc, jc, nc, nr, panels-1, panels)
 			}
+			if wideA {
+				packA(p.packedA, &p.a, j.tA, j.alpha, 0, p.m, pc, kc, mr)
+			}
 			for ic := 0; ic < p.m; ic += mcBlk {
 				mc := min(mcBlk, p.m-ic)
+				aOff := 0 // the row block's first panel in packedA
 				switch rem := mc % mr; {
+				case wideA:
+					aOff = (ic / mr) * kc * mr
 				case !p.directA:
 					packA(p.packedA, &p.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
 				case rem != 0: // only the partial tile, as panel 0
 					packA(p.packedA, &p.a, j.tA, j.alpha, ic+mc-rem, rem, pc, kc, mr)
 				}
-				j.macro(p, ic, mc, jc, nc, pc, kc, 0, panels, beta)
+				j.macro(p, aOff, ic, mc, jc, nc, pc, kc, 0, panels, beta)
 			}
 		}
 	}
@@ -343,8 +371,9 @@ func (j *gemmJob) padded(nc int) bool {
 }
 
 // macro runs the micro-kernel over the tiles of C rows [ic, ic+mc) and
-// B micro-panels [jrLo, jrHi) of the block starting at column jc.
-func (j *gemmJob) macro(loc *gemmPart, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
+// B micro-panels [jrLo, jrHi) of the block starting at column jc, with the
+// packed A panels of the row block from packedA[aOff:].
+func (j *gemmJob) macro(loc *gemmPart, aOff, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
 	mr, nr := j.blk.mr, j.blk.nr
 	c := &loc.c
 	for jp := jrLo; jp < jrHi; jp++ {
@@ -361,7 +390,7 @@ func (j *gemmJob) macro(loc *gemmPart, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, b
 			bp, ldb = loc.b.Data[pc*loc.b.Stride+jc+jr:], loc.b.Stride
 		}
 		for ir := 0; ir < mc; ir += mr {
-			ap, lda := loc.packedA[(ir/mr)*kc*mr:(ir/mr+1)*kc*mr], mr
+			ap, lda := loc.packedA[aOff+(ir/mr)*kc*mr:aOff+(ir/mr+1)*kc*mr], mr
 			rows := min(mr, mc-ir)
 			if loc.directA {
 				if rows == mr {
