@@ -21,14 +21,27 @@ import (
 //	          micro-kernel: C tile = A·B + β'·C   (β' = β for pc = 0, else 1)
 //
 // kc is chosen so that one B micro-panel (kc·nr doubles) is the size of L1D
-// (256 for the 8×24 AVX-512 tile and 48 KB; 128, 192, 256 and 320 measured
-// within the noise of this shared machine, and the larger kc halves the
-// passes over C), mc so that the packed A block (mc·kc) fills half of L2,
-// nc so that the B block stays about 4 MB. The sizes come from the caches
-// cpuid reports, so the rounding of C may differ between machines, never
-// between runs or thread counts on one machine and level. Every element of
-// C is the sum over pc blocks, in order, of micro-kernel sums in order over
-// p: an order fixed by k, kc and the level, never by the thread count.
+// (256 for the 8×24 AVX-512 tile and 48 KB), mc so that the packed A block
+// (mc·kc) fills half of L2, nc so that the B block stays about 4 MB.
+// Measured 2026-11-27 on this machine (AMD EPYC, family 26, 48 KB L1D,
+// 1 MB L2; 1 thread, AVX-512; MARGO_GEMM_BLOCKS and per-call times of
+// the settings interleaved in one run, 6–8 rounds, 25th percentile):
+// a B micro-panel of half of L1 or less gains nothing (kc 128 and 160,
+// with mc and nc from the same rules, stay within ±2.5 % of kc 256 on the
+// six benchmark shapes; kc 96 loses 1–5 %); kc 384–512 gains 1–5 % on
+// the NN shapes and 250×2048×1024 NT but loses 1–3 % on 784×12000×512 TN;
+// mc from 104 to 400 at kc 256 moves nothing beyond the ±2 % noise. So
+// 256 stays. Software prefetch did not help either: of the operand
+// blocks packed next, spread over the micro-kernel calls, it cost 4–5 %
+// on the NT and TN shapes with each of PREFETCHT0, T1, T2 and NTA alike
+// (presumably all fill L1 here, evicting the B micro-panel); of the next
+// eight rows in GemmPack8 it changed nothing beyond the noise, and of A 8
+// or 24 rows ahead in the micro-kernel it lost 1–4 %. The sizes come from
+// the caches cpuid reports, so the rounding of C may differ between
+// machines, never between runs or thread counts on one machine and level.
+// Every element of C is the sum over pc blocks, in order, of micro-kernel
+// sums in order over p: an order fixed by k, kc and the level, never by
+// the thread count.
 //
 // Threads split C into a grid of blocks (chooseGrid: row ranges in whole
 // tiles, column ranges in multiples of the narrowest kernel width), and
@@ -47,7 +60,18 @@ import (
 // read in place by the kernel with its own stride (directB, directA), and
 // the last column panel of a block runs the narrowest kernel variant that
 // covers it (asm.GemmTileWidth). The transposing packs run on
-// asm.GemmPack8 (an 8×8 register transpose on AVX-512).
+// asm.GemmPack8 (an 8×8 register transpose on AVX-512). When op(A) = Aᵀ
+// spans several row blocks, a k block of it is packed for all row blocks
+// at once (wideA in run).
+//
+// Where the time goes (2026-11-27, 1 thread, AVX-512; measured by
+// skipping one operand's packing, the kernel then running on stale
+// panels): skipping op(B)'s speeds 250×2048×1024 NT up by 8 % (16 MB of
+// weights read from memory per call, near the single-core copy rate:
+// packB alone 0.7–0.8 ms, a 16 MB copy 0.55–0.7 ms) and 1024×250×2048 TN
+// by 4 %; skipping op(A)'s speeds the latter up by 3 % and, before wideA,
+// 784×12000×512 TN by 14 %. Without any packing these shapes run at
+// 94–97 GFLOP/s, about 90–93 % of the peak-FMA figure.
 
 // gemmBlocking holds the block sizes of one level.
 type gemmBlocking struct {
