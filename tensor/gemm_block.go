@@ -21,14 +21,27 @@ import (
 //	          micro-kernel: C tile = A·B + β'·C   (β' = β for pc = 0, else 1)
 //
 // kc is chosen so that one B micro-panel (kc·nr doubles) is the size of L1D
-// (256 for the 8×24 AVX-512 tile and 48 KB; 128, 192, 256 and 320 measured
-// within the noise of this shared machine, and the larger kc halves the
-// passes over C), mc so that the packed A block (mc·kc) fills half of L2,
-// nc so that the B block stays about 4 MB. The sizes come from the caches
-// cpuid reports, so the rounding of C may differ between machines, never
-// between runs or thread counts on one machine and level. Every element of
-// C is the sum over pc blocks, in order, of micro-kernel sums in order over
-// p: an order fixed by k, kc and the level, never by the thread count.
+// (256 for the 8×24 AVX-512 tile and 48 KB), mc so that the packed A block
+// (mc·kc) fills half of L2, nc so that the B block stays about 4 MB.
+// Measured 2026-11-27 on this machine (AMD EPYC, family 26, 48 KB L1D,
+// 1 MB L2; 1 thread, AVX-512; MARGO_GEMM_BLOCKS and per-call times of
+// the settings interleaved in one run, 6–8 rounds, 25th percentile):
+// a B micro-panel of half of L1 or less gains nothing (kc 128 and 160,
+// with mc and nc from the same rules, stay within ±2.5 % of kc 256 on the
+// six benchmark shapes; kc 96 loses 1–5 %); kc 384–512 gains 1–5 % on
+// the NN shapes and 250×2048×1024 NT but loses 1–3 % on 784×12000×512 TN;
+// mc from 104 to 400 at kc 256 moves nothing beyond the ±2 % noise. So
+// 256 stays. Software prefetch did not help either: of the operand
+// blocks packed next, spread over the micro-kernel calls, it cost 4–5 %
+// on the NT and TN shapes with each of PREFETCHT0, T1, T2 and NTA alike
+// (presumably all fill L1 here, evicting the B micro-panel); of the next
+// eight rows in GemmPack8 it changed nothing beyond the noise, and of A 8
+// or 24 rows ahead in the micro-kernel it lost 1–4 %. The sizes come from
+// the caches cpuid reports, so the rounding of C may differ between
+// machines, never between runs or thread counts on one machine and level.
+// Every element of C is the sum over pc blocks, in order, of micro-kernel
+// sums in order over p: an order fixed by k, kc and the level, never by
+// the thread count.
 //
 // Threads split C into a grid of blocks (chooseGrid: row ranges in whole
 // tiles, column ranges in multiples of the narrowest kernel width), and
@@ -47,7 +60,18 @@ import (
 // read in place by the kernel with its own stride (directB, directA), and
 // the last column panel of a block runs the narrowest kernel variant that
 // covers it (asm.GemmTileWidth). The transposing packs run on
-// asm.GemmPack8 (an 8×8 register transpose on AVX-512).
+// asm.GemmPack8 (an 8×8 register transpose on AVX-512). When op(A) = Aᵀ
+// spans several row blocks, a k block of it is packed for all row blocks
+// at once (wideA in run).
+//
+// Where the time goes (2026-11-27, 1 thread, AVX-512; measured by
+// skipping one operand's packing, the kernel then running on stale
+// panels): skipping op(B)'s speeds 250×2048×1024 NT up by 8 % (16 MB of
+// weights read from memory per call, near the single-core copy rate:
+// packB alone 0.7–0.8 ms, a 16 MB copy 0.55–0.7 ms) and 1024×250×2048 TN
+// by 4 %; skipping op(A)'s speeds the latter up by 3 % and, before wideA,
+// 784×12000×512 TN by 14 %. Without any packing these shapes run at
+// 94–97 GFLOP/s, about 90–93 % of the peak-FMA figure.
 
 // gemmBlocking holds the block sizes of one level.
 type gemmBlocking struct {
@@ -144,6 +168,14 @@ const packCostFlops = 40
 // gemmDirect enables the in-place reads of op(A) and op(B) (directA,
 // directB); tests turn it off to compare with the packed path.
 var gemmDirect = true
+
+// gemmWideA enables packing op(A) = Aᵀ for all row blocks of a k block at
+// once (see run); tests turn it off to compare with per-block packing.
+var gemmWideA = true
+
+// wideABytes bounds the packed op(A) of one k block that run packs at once
+// (wideA): the block is read back from L3 for each row block.
+const wideABytes = 4 << 20
 
 func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
 	mr, nr := asm.GemmShape()
@@ -303,7 +335,21 @@ func (j *gemmJob) run(p *gemmPart) {
 	p.directA = gemmDirect && j.tA == Trans && j.alpha == 1 && p.m <= blk.mc
 	kcMax, ncMax := min(blk.kc, j.k), min(nc, p.n)
 	p.packedB = grow(p.packedB, kcMax*ceilDiv(ncMax, nr)*nr)
-	p.packedA = grow(p.packedA, kcMax*ceilDiv(min(mcBlk, p.m), mr)*mr)
+	// When op(A) = Aᵀ spans several row blocks, packing it block by block
+	// reads each stored row of A in pieces of mc values (1600 bytes of a
+	// 6272-byte row for 784×12000×512 TN), at the price of a fresh memory
+	// stream per piece: 20 ms per call against 7 ms for whole rows, measured
+	// 2026-11-27 on this machine (packA alone over the 75 MB of A). wideA
+	// packs all the rows of a k block at once, end to end, into one buffer
+	// of ceil(m/mr) panels (up to wideABytes, so it stays in L3), and the
+	// row blocks take their panels from it. The panels hold the same values
+	// as per-block packing: bitwise the same product.
+	wideA := gemmWideA && j.tA == Trans && !p.directA && p.m > mcBlk && kcMax*p.m*8 <= wideABytes
+	if wideA {
+		p.packedA = grow(p.packedA, kcMax*ceilDiv(p.m, mr)*mr)
+	} else {
+		p.packedA = grow(p.packedA, kcMax*ceilDiv(min(mcBlk, p.m), mr)*mr)
+	}
 	p.edge = grow(p.edge, mr*nr)
 	for jc := 0; jc < p.n; jc += nc {
 		nc := min(nc, p.n-jc)
@@ -320,15 +366,21 @@ func (j *gemmJob) run(p *gemmPart) {
 			case j.padded(nc):
 				packB(p.packedB, &p.b, j.tB, pc, kc, jc, nc, nr, panels-1, panels)
 			}
+			if wideA {
+				packA(p.packedA, &p.a, j.tA, j.alpha, 0, p.m, pc, kc, mr)
+			}
 			for ic := 0; ic < p.m; ic += mcBlk {
 				mc := min(mcBlk, p.m-ic)
+				aOff := 0 // the row block's first panel in packedA
 				switch rem := mc % mr; {
+				case wideA:
+					aOff = (ic / mr) * kc * mr
 				case !p.directA:
 					packA(p.packedA, &p.a, j.tA, j.alpha, ic, mc, pc, kc, mr)
 				case rem != 0: // only the partial tile, as panel 0
 					packA(p.packedA, &p.a, j.tA, j.alpha, ic+mc-rem, rem, pc, kc, mr)
 				}
-				j.macro(p, ic, mc, jc, nc, pc, kc, 0, panels, beta)
+				j.macro(p, aOff, ic, mc, jc, nc, pc, kc, 0, panels, beta)
 			}
 		}
 	}
@@ -343,8 +395,9 @@ func (j *gemmJob) padded(nc int) bool {
 }
 
 // macro runs the micro-kernel over the tiles of C rows [ic, ic+mc) and
-// B micro-panels [jrLo, jrHi) of the block starting at column jc.
-func (j *gemmJob) macro(loc *gemmPart, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
+// B micro-panels [jrLo, jrHi) of the block starting at column jc, with the
+// packed A panels of the row block from packedA[aOff:].
+func (j *gemmJob) macro(loc *gemmPart, aOff, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, beta float64) {
 	mr, nr := j.blk.mr, j.blk.nr
 	c := &loc.c
 	for jp := jrLo; jp < jrHi; jp++ {
@@ -361,7 +414,7 @@ func (j *gemmJob) macro(loc *gemmPart, ic, mc, jc, nc, pc, kc, jrLo, jrHi int, b
 			bp, ldb = loc.b.Data[pc*loc.b.Stride+jc+jr:], loc.b.Stride
 		}
 		for ir := 0; ir < mc; ir += mr {
-			ap, lda := loc.packedA[(ir/mr)*kc*mr:(ir/mr+1)*kc*mr], mr
+			ap, lda := loc.packedA[aOff+(ir/mr)*kc*mr:aOff+(ir/mr+1)*kc*mr], mr
 			rows := min(mr, mc-ir)
 			if loc.directA {
 				if rows == mr {

@@ -11,8 +11,10 @@ import "github.com/margo-lab/margo/asm"
 // Every loop walks the source in storage order where it can: a stored row
 // is read once from end to end and scattered over the micro-panels, so
 // that no cache line of the source is fetched twice. Full-width segments
-// are moved as fixed-size arrays (copySeg), which the compiler turns into
-// a few vector moves without bounds checks per element. Transposing copies
+// are moved as fixed-size arrays (copySeg), without bounds checks per
+// element (Go 1.26 compiles each into a runtime.memmove call; element by
+// element copies were 12 % faster on packA alone, under 1 % of any
+// benchmark product, measured 2026-11-27). Transposing copies
 // (op(A) = A, op(B) = Bᵀ) take eight stored rows at a time through
 // asm.GemmPack8 (an 8×8 register transpose on AVX-512, a Go loop
 // elsewhere), whenever the block has eight rows to take and α = 1.

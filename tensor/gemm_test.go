@@ -370,6 +370,54 @@ func TestGemmMultiBlock(t *testing.T) {
 	})
 }
 
+// Packing op(A) = Aᵀ for all row blocks of a k block at once (wideA, used
+// when M spans several row blocks) gives bitwise the C of packing each row
+// block on its own, on every level, for 1 and 2 threads, α = 1 or not. The
+// blocks are shrunk so that small products span several of them; with one
+// thread, m > mc makes the wide path certain (the product is far below
+// wideABytes), and TestGemmMultiBlock checks its values against the naive
+// loop.
+func TestGemmWideAMatchesBlocks(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l asm.Level) {
+		mr, nr := asm.GemmShape()
+		rapid.Check(t, func(t *rapid.T) {
+			kc := 8 * rapid.IntRange(1, 4).Draw(t, "kc/8")
+			mc := mr * rapid.IntRange(1, 3).Draw(t, "mc/mr")
+			nc := nr * rapid.IntRange(1, 3).Draw(t, "nc/nr")
+			old := blockOverride
+			blockOverride = &gemmBlocking{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc}
+			defer func() { blockOverride = old }()
+			m := rapid.IntRange(mc+1, 4*mc+mr).Draw(t, "m")
+			n := rapid.IntRange(1, 3*nc+5).Draw(t, "n")
+			k := rapid.IntRange(1, 3*kc+5).Draw(t, "k")
+			tB := Op(rapid.Bool().Draw(t, "tB"))
+			alpha := rapid.SampledFrom([]float64{1, 1.5}).Draw(t, "alpha")
+			nt := rapid.IntRange(1, 2).Draw(t, "threads")
+			rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 3))
+			a := randDense(rng, k, m)
+			b := randDense(rng, k, n)
+			if tB {
+				b = randDense(rng, n, k)
+			}
+			c0 := randDense(rng, m, n)
+			defer forceThreads()()
+			defer func(w bool) { gemmWideA = w }(gemmWideA)
+			var res [2]*Dense
+			for i, wide := range []bool{false, true} {
+				gemmWideA = wide
+				res[i] = copyOf(c0)
+				withThreads(nt, func() { Gemm(Trans, tB, alpha, a, b, 0.5, res[i]) })
+			}
+			if !cmp.Equal(res[0], res[1], cmp.Comparer(func(x, y float64) bool {
+				return math.Float64bits(x) == math.Float64bits(y)
+			})) {
+				t.Fatalf("%s %d×%d×%d tB=%v α=%v, %d threads, blocks %d/%d/%d: wide packing of Aᵀ differs bitwise from per-block packing",
+					l, m, k, n, tB, alpha, nt, kc, mc, nc)
+			}
+		})
+	})
+}
+
 // viewRand is view with offsets drawn from rng instead of rapid.
 func viewRand(rng *rand.Rand, rows, cols int, fill func() float64) (v, parent *Dense) {
 	return guardedView(rng.IntN(4), rng.IntN(4), rng.IntN(6), rows, cols, fill)
