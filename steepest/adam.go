@@ -95,7 +95,17 @@ func (a *Adam) SetState(st [][]float64) error {
 func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta, ev.Grad, ev.LogScale) }
 
 // Update applies one Adam step.
+// It runs range by range on the GEMM pool's threads (tensor.StepRanges),
+// elementwise, so the result is bitwise the same for every thread count.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
+	r, err := a.beginRanges(theta, grad, logScale)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		tensor.StepRanges(len(theta), r)
+		return a.endRanges()
+	}
 	a.forget()
 	if err := a.checkUpdate(theta, grad, logScale); err != nil {
 		return err

@@ -30,8 +30,8 @@ type rangeStepper interface {
 
 // MeasureStep returns the metrics of θ, as Measure(step, θ, ev), and then
 // applies opt's step from ev, as opt.Step(θ, ev): the metrics describe θ
-// before the step. Where the step is elementwise (GD, normalized sign
-// descent and Adam; see rangeStepper) and the Meter computes no spectral
+// before the step. Where the step runs range by range (GD, normalized sign
+// descent, CD and Adam; see rangeStepper) and the Meter computes no spectral
 // values, the record's pass and the step share one trip through θ and the
 // gradient, range by range; the metrics and the new θ are bitwise those of
 // Measure then Step. A step that fails leaves θ as Step's error would; the
@@ -58,27 +58,43 @@ func (mt *Meter) MeasureStep(step int, theta []float64, ev *nn.Eval, opt Optimiz
 	return m, rs.endRanges()
 }
 
-// elementRanges is the range-by-range form of the fused steps of Steepest:
-// θ += a·g (GD) or θ += a·sign(g) (sign descent), each range's maxima kept
-// for endRanges.
+// elementRanges is the range-by-range form of Steepest's elementwise
+// steps: θ += a·g (GD) or θ += a·sign(g) (sign descent), each range's
+// maxima kept for endRanges; or, for CD, each range's first index of
+// max |g_i| (first NaN), the coordinate moved in endRanges.
 type elementRanges struct {
-	sign           bool
-	a              float64
+	kind           rangeKind
+	a, logScale    float64
 	theta, grad    []float64
 	maxG, maxTheta []float64 // per range (tensor.DotNormsRanges)
+	argmax         []int     // per range, CD: the range's ArgMaxAbs as an index of g, or −1
 }
+
+type rangeKind int
+
+const (
+	axpyRanges rangeKind = iota
+	signRanges
+	coordinateRanges
+)
 
 // StepRange steps elements [lo, hi) (tensor.ChunkStep).
 func (r *elementRanges) StepRange(c, lo, hi int) {
-	step := tensor.AxpyStep
-	if r.sign {
-		step = tensor.SignStep
+	switch r.kind {
+	case axpyRanges:
+		r.maxG[c], r.maxTheta[c] = tensor.AxpyStep(r.a, r.grad[lo:hi], r.theta[lo:hi])
+	case signRanges:
+		r.maxG[c], r.maxTheta[c] = tensor.SignStep(r.a, r.grad[lo:hi], r.theta[lo:hi])
+	default:
+		r.argmax[c] = -1
+		if k := tensor.ArgMaxAbs(r.grad[lo:hi]); k >= 0 {
+			r.argmax[c] = lo + k
+		}
 	}
-	r.maxG[c], r.maxTheta[c] = step(r.a, r.grad[lo:hi], r.theta[lo:hi])
 }
 
-// beginRanges prepares GD (ℓ2, unnormalized) and normalized sign descent
-// exactly as Update's fused steps; nil for the other steps.
+// beginRanges prepares GD (ℓ2, unnormalized), normalized sign descent and
+// CD as Update computes them; nil for the other steps.
 func (s *Steepest) beginRanges(theta, grad []float64, logScale float64) (tensor.ChunkStep, error) {
 	r := &s.ranges
 	switch s.Norm.(type) {
@@ -86,12 +102,14 @@ func (s *Steepest) beginRanges(theta, grad []float64, logScale float64) (tensor.
 		if s.Normalized {
 			return nil, nil
 		}
-		r.sign, r.a = false, -math.Exp(s.logLR+logScale)
+		r.kind, r.a = axpyRanges, -math.Exp(s.logLR+logScale)
 	case LInf:
 		if !s.Normalized {
 			return nil, nil
 		}
-		r.sign, r.a = true, -math.Exp(s.logLR)
+		r.kind, r.a = signRanges, -math.Exp(s.logLR)
+	case L1:
+		r.kind = coordinateRanges
 	default:
 		return nil, nil
 	}
@@ -99,17 +117,41 @@ func (s *Steepest) beginRanges(theta, grad []float64, logScale float64) (tensor.
 	if err := checkArgs(s, theta, grad, logScale); err != nil {
 		return nil, err
 	}
-	r.theta, r.grad = theta, grad
+	r.theta, r.grad, r.logScale = theta, grad, logScale
 	k := tensor.DotNormsRanges(len(theta))
 	r.maxG, r.maxTheta = rangeMaxima(r.maxG, k), rangeMaxima(r.maxTheta, k)
+	if cap(r.argmax) < k {
+		r.argmax = make([]int, k)
+	}
+	r.argmax = r.argmax[:k]
 	return r, nil
 }
 
 // endRanges checks the gradient from the ranges' maxima (θ is unspecified
-// after that error, as after Update's) and records ‖θ‖∞.
+// after that error, as after Update's) and records ‖θ‖∞; for CD it picks
+// the coordinate from the ranges' (the first NaN of the first range that
+// has one, else the first index of the largest |g_i|, as ArgMaxAbs over
+// the whole of g) and moves it.
 func (s *Steepest) endRanges() error {
 	r := &s.ranges
+	theta, grad := r.theta, r.grad
 	r.theta, r.grad = nil, nil
+	if r.kind == coordinateRanges {
+		best := -1
+		for _, k := range r.argmax {
+			if k < 0 {
+				continue
+			}
+			if v := grad[k]; v != v {
+				best = k
+				break
+			}
+			if best < 0 || math.Abs(grad[k]) > math.Abs(grad[best]) {
+				best = k
+			}
+		}
+		return s.moveCoordinate(theta, grad, best, r.logScale)
+	}
 	// The maxima are ≥ 0 or NaN: MaxAbs of them is the maximum over the
 	// whole vector with MaxAbs's NaN rule.
 	if err := checkGradMax(s, tensor.MaxAbs(r.maxG)); err != nil {

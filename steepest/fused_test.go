@@ -146,3 +146,115 @@ func TestMeasureStep(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateRanges: the range-by-range updates (tensor.StepRanges on the
+// GEMM pool) of a vector of p ≥ 2^16 parameters equal bitwise the same
+// optimizer's updates of three pieces of it (the elementwise steps: GD,
+// normalized sign descent, Adam with its moments; a piece below 2^16 is one
+// range), and CD moves exactly the coordinate ArgMaxAbs finds in the whole
+// gradient, for 1, 2 and 3 threads, with zeros, ±Inf and NaN planted in the
+// gradient (then every form fails).
+func TestUpdateRanges(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	const p = 77056
+	rapid.Check(t, func(t *rapid.T) {
+		rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 9))
+		theta, grad := make([]float64, p), make([]float64, p)
+		m0, v0 := make([]float64, p), make([]float64, p)
+		for i := range theta {
+			theta[i], grad[i] = rng.NormFloat64(), rng.NormFloat64()*1e-3
+			m0[i], v0[i] = rng.NormFloat64()*1e-3, rng.Float64()*1e-6
+		}
+		for range rapid.IntRange(0, 3).Draw(t, "specials") {
+			grad[rapid.IntRange(0, p-1).Draw(t, "at")] = rapid.SampledFrom([]float64{0, 0.5, -0.7, math.Inf(1), math.NaN()}).Draw(t, "special")
+		}
+		logScale := rapid.SampledFrom([]float64{0, -3, 2}).Draw(t, "logScale")
+		name := rapid.SampledFrom([]string{"gd", "sd", "cd", "cd-unnormalized", "adam", "adam-nomomentum"}).Draw(t, "optimizer")
+		// newOpt returns the optimizer for parameters [lo, hi).
+		newOpt := func(lo, hi int) Optimizer {
+			var o Optimizer
+			var err error
+			switch name {
+			case "gd":
+				o, err = NewGD(0.01)
+			case "sd":
+				o, err = NewSD(0.01, true)
+			case "cd", "cd-unnormalized":
+				o, err = NewCD(0.01, name == "cd")
+			case "adam", "adam-nomomentum":
+				b1, eps := 0.9, 1e-8
+				if name == "adam-nomomentum" {
+					b1, eps = 0, 1e-2
+				}
+				var a *Adam
+				if a, err = NewAdam(hi-lo, 0.01, b1, 0.99, eps); err == nil {
+					copy(a.M, m0[lo:hi])
+					copy(a.V, v0[lo:hi])
+					a.T, a.Frame = 3, -1 // an earlier step's count and frame
+				}
+				o = a
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		tensor.SetThreads(rapid.IntRange(1, 3).Draw(t, "threads"))
+		whole := newOpt(0, p)
+		got := slices.Clone(theta)
+		errWhole := whole.Update(got, grad, logScale)
+
+		want := slices.Clone(theta)
+		var wantErr bool
+		var pieces []Optimizer
+		if name == "cd" || name == "cd-unnormalized" {
+			k := tensor.ArgMaxAbs(grad)
+			switch g := grad[k]; {
+			case g != g || math.IsInf(g, 0):
+				wantErr = true
+			case g == 0:
+			case name == "cd":
+				want[k] -= math.Exp(math.Log(0.01)) * math.Copysign(1, g) // η as Steepest holds it, through its logarithm
+			default:
+				want[k] -= math.Exp(math.Log(0.01)+logScale) * g
+			}
+		} else {
+			cuts := []int{0, rapid.IntRange(1, 1000).Draw(t, "cut1"), rapid.IntRange(70000, p-1).Draw(t, "cut2"), p}
+			for i := range 3 {
+				lo, hi := cuts[i], cuts[i+1]
+				o := newOpt(lo, hi)
+				pieces = append(pieces, o)
+				if o.Update(want[lo:hi], grad[lo:hi], logScale) != nil {
+					wantErr = true
+				}
+			}
+		}
+		if (errWhole != nil) != wantErr {
+			t.Fatalf("%s: error %v, want an error: %v", name, errWhole, wantErr)
+		}
+		if wantErr {
+			return // θ and the state are unspecified after a failed step
+		}
+		for i := range got {
+			if !sameValue(got[i], want[i]) {
+				t.Fatalf("%s: θ_%d = %v in ranges, %v in pieces (CD: ArgMaxAbs %d)", name, i, got[i], want[i], tensor.ArgMaxAbs(grad))
+			}
+		}
+		if a, ok := whole.(*Adam); ok {
+			var m, v []float64
+			for _, o := range pieces {
+				m, v = append(m, o.(*Adam).M...), append(v, o.(*Adam).V...)
+			}
+			for i := range m {
+				if !sameValue(a.M[i], m[i]) || !sameValue(a.V[i], v[i]) {
+					t.Fatalf("%s: moments at %d: %v, %v in ranges; %v, %v in pieces", name, i, a.M[i], a.V[i], m[i], v[i])
+				}
+			}
+		}
+		if pm, ok := whole.(ParamMaxAbser); ok {
+			if m, known := pm.ParamMaxAbs(); known && !sameValue(m, tensor.MaxAbs(got)) {
+				t.Fatalf("%s: ParamMaxAbs %v, ‖θ‖∞ %v", name, m, tensor.MaxAbs(got))
+			}
+		}
+	})
+}

@@ -225,22 +225,25 @@ func (s *Steepest) Step(theta []float64, ev *nn.Eval) error {
 	return s.Update(theta, ev.Grad, ev.LogScale)
 }
 
-// Update applies one step.
+// Update applies one step. GD, normalized sign descent and CD run range by
+// range on the GEMM pool's threads (tensor.StepRanges: the same ranges as
+// Meter.MeasureStep's), elementwise, so θ is bitwise the same for every
+// thread count.
 func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
+	r, err := s.beginRanges(theta, grad, logScale)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		tensor.StepRanges(len(theta), r)
+		return s.endRanges()
+	}
 	s.forget()
 	if err := checkArgs(s, theta, grad, logScale); err != nil {
 		return err
 	}
 	lr := math.Exp(s.logLR)
-	switch s.Norm.(type) {
-	case L2:
-		if !s.Normalized { // θ −= η·e^{logScale}·g
-			return s.fused(tensor.AxpyStep, -math.Exp(s.logLR+logScale), grad, theta)
-		}
-	case LInf:
-		if s.Normalized { // θ −= η·sign(g)
-			return s.fused(tensor.SignStep, -lr, grad, theta)
-		}
+	if _, ok := s.Norm.(LInf); ok && !s.Normalized {
 		// θ −= η·e^{logScale}·‖g‖₁·sign(g). ‖g‖₁ is finite only for a finite
 		// g, so here the gradient is checked before θ is touched.
 		d := tensor.AbsSum(grad)
@@ -253,23 +256,6 @@ func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
 			return nil
 		}
 		return s.fused(tensor.SignStep, -scaledRate(s.logLR, logScale, d), grad, theta)
-	case L1:
-		k := tensor.ArgMaxAbs(grad) // the first NaN if there is one
-		if k < 0 {
-			return nil
-		}
-		if err := checkGradMax(s, math.Abs(grad[k])); err != nil {
-			return err
-		}
-		if grad[k] == 0 {
-			return nil
-		}
-		if s.Normalized {
-			theta[k] -= lr * math.Copysign(1, grad[k])
-		} else {
-			theta[k] -= math.Exp(s.logLR+logScale) * grad[k]
-		}
-		return nil
 	}
 	if err := checkGradMax(s, tensor.MaxAbs(grad)); err != nil {
 		return err
@@ -294,6 +280,27 @@ func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
 		return nil
 	}
 	tensor.Axpy(scaledRate(s.logLR, logScale, d), s.dir, theta)
+	return nil
+}
+
+// moveCoordinate is CD's step once k, the first index of max |g_i| (or of
+// the first NaN; −1 for an empty g), is known: the gradient check, then
+// θ_k −= η·sign(g_k) (normalized) or η·e^{logScale}·g_k.
+func (s *Steepest) moveCoordinate(theta, grad []float64, k int, logScale float64) error {
+	if k < 0 {
+		return nil
+	}
+	if err := checkGradMax(s, math.Abs(grad[k])); err != nil {
+		return err
+	}
+	if grad[k] == 0 {
+		return nil
+	}
+	if s.Normalized {
+		theta[k] -= math.Exp(s.logLR) * math.Copysign(1, grad[k])
+	} else {
+		theta[k] -= math.Exp(s.logLR+logScale) * grad[k]
+	}
 	return nil
 }
 

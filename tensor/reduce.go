@@ -64,7 +64,8 @@ func chunkBounds(n, c, i int) (lo, hi int) {
 // run of chunks into the per-chunk results, which the caller combines.
 // Jobs are recycled through dotNormsJobs (no allocation once warm).
 type dotNormsJob struct {
-	x, y    []float64
+	x, y    []float64 // nil for StepRanges (no reduction)
+	n       int       // the vectors' length
 	then    ChunkStep // run on each chunk after its reduction, or nil
 	chunks  int       // number of chunks
 	t       int       // number of parts
@@ -86,11 +87,13 @@ func putDotNormsJob(j *dotNormsJob) {
 // part reduces part tid's chunks, each with asm.DotNorms, each followed
 // by the chunk's step when there is one.
 func (j *dotNormsJob) part(tid int) {
-	n := len(j.x)
+	n := j.n
 	lo, hi := share(j.chunks, j.t, tid)
 	for c := lo; c < hi; c++ {
 		a, b := chunkBounds(n, j.chunks, c)
-		j.dot[c], j.nx[c], j.ny[c] = asm.DotNorms(j.x[a:b], j.y[a:b])
+		if j.x != nil {
+			j.dot[c], j.nx[c], j.ny[c] = asm.DotNorms(j.x[a:b], j.y[a:b])
+		}
 		if j.then != nil {
 			j.then.StepRange(c, a, b)
 		}
@@ -104,9 +107,24 @@ func (j *dotNormsJob) finish() { partsDone(&j.left, j.sleep) }
 // then combined in chunk order; then, if not nil, runs on each chunk after
 // its reduction (DotNormsThen).
 func dotNormsChunked(x, y []float64, then ChunkStep) (dot float64, nx, ny Norms) {
+	j := runChunks(x, y[:len(x)], len(x), then)
+	for c := range j.chunks {
+		dot += j.dot[c]
+	}
+	nx, ny = j.combine(j.nx[:j.chunks]), j.combine(j.ny[:j.chunks])
+	putDotNormsJob(j)
+	return dot, nx, ny
+}
+
+// runChunks cuts n ≥ reduceMin elements into chunks and runs them (each
+// chunk's reduction of x and y unless x is nil, then its step if there is
+// one) on up to Threads() goroutines: the caller's own part, then, as in
+// gemmBlocked, every part whose worker has not started, then the workers'
+// parts. The caller reads the per-chunk results and puts the job back.
+func runChunks(x, y []float64, n int, then ChunkStep) *dotNormsJob {
 	j := dotNormsJobs.get()
-	j.x, j.y, j.then = x, y[:len(x)], then
-	j.chunks = reduceChunks(len(x))
+	j.x, j.y, j.n, j.then = x, y, n, then
+	j.chunks = reduceChunks(n)
 	if len(j.dot) < j.chunks {
 		j.dot, j.l2, j.inf = make([]float64, j.chunks), make([]float64, j.chunks), make([]float64, j.chunks)
 		j.nx, j.ny = make([]Norms, j.chunks), make([]Norms, j.chunks)
@@ -122,8 +140,6 @@ func dotNormsChunked(x, y []float64, then ChunkStep) (dot float64, nx, ny Norms)
 			j.offers[tid].worker, j.offers[tid].ticket = startWorker(j, tid)
 		}
 	}
-	// As in gemmBlocked: the caller's own part, then every part whose
-	// worker has not started, then the workers' parts.
 	for tid := range j.t {
 		if j.offers[tid].take() {
 			j.part(tid)
@@ -131,12 +147,7 @@ func dotNormsChunked(x, y []float64, then ChunkStep) (dot float64, nx, ny Norms)
 		}
 	}
 	joinParts(&j.left, j.sleep)
-	for c := range j.chunks {
-		dot += j.dot[c]
-	}
-	nx, ny = j.combine(j.nx[:j.chunks]), j.combine(j.ny[:j.chunks])
-	putDotNormsJob(j)
-	return dot, nx, ny
+	return j
 }
 
 // combine returns the norms of a vector from those of its chunks ns, in

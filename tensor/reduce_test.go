@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -436,6 +437,9 @@ func TestDotNormsNoAllocs(t *testing.T) {
 			if s.n.Load() != 52*int64(len(x)) {
 				t.Errorf("DotNormsThen, %d threads: stepped %d elements in 52 calls of %d", nt, s.n.Load(), len(x))
 			}
+			if n := testing.AllocsPerRun(50, func() { StepRanges(len(x), s) }); n != 0 {
+				t.Errorf("StepRanges, %d threads: %v allocations per call", nt, n)
+			}
 		})
 	}
 }
@@ -502,7 +506,7 @@ func (s *poisonStep) StepRange(chunk, lo, hi int) {
 // TestDotNormsThen: DotNormsThen returns DotNorms's values bitwise (with
 // 1, 2, 3 and 8 threads), reduces every range before stepping it, and
 // steps ranges that cover the vector exactly once, with distinct chunk
-// numbers below DotNormsRanges(n).
+// numbers below DotNormsRanges(n); StepRanges runs the same ranges.
 func TestDotNormsThen(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
 		rapid.Check(t, func(t *rapid.T) {
@@ -539,6 +543,12 @@ func TestDotNormsThen(t *testing.T) {
 				}
 				if covered != n || len(s.ranges) != DotNormsRanges(n) {
 					t.Fatalf("%s, %d threads, n = %d: %d ranges cover %d elements (chunk numbers %v)", l, nt, n, len(s.ranges), covered, s.ranges)
+				}
+				// StepRanges gives the same ranges under the same numbers.
+				r := &poisonStep{x: make([]float64, n), y: make([]float64, n), ranges: map[int][2]int{}}
+				withThreads(nt, func() { StepRanges(n, r) })
+				if r.dup || !maps.Equal(r.ranges, s.ranges) {
+					t.Fatalf("%s, %d threads, n = %d: StepRanges ran ranges %v (a number twice: %v), DotNormsThen %v", l, nt, n, r.ranges, r.dup, s.ranges)
 				}
 			}
 		})

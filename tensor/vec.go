@@ -52,6 +52,17 @@ type ChunkStep interface {
 	StepRange(chunk, lo, hi int)
 }
 
+// StepRanges runs s.StepRange over the ranges of DotNormsThen for vectors
+// of n elements, without the reduction: an elementwise step on up to
+// Threads() goroutines (the GEMM pool's), with the same range numbers.
+func StepRanges(n int, s ChunkStep) {
+	if n < reduceMin {
+		s.StepRange(0, 0, n)
+		return
+	}
+	putDotNormsJob(runChunks(nil, nil, n, s))
+}
+
 // DotNormsRanges returns the number of ranges DotNormsThen cuts vectors of
 // n elements into (1 below 2^16 elements, then one per 8192).
 func DotNormsRanges(n int) int {
