@@ -35,13 +35,14 @@ func runBenchTrain(args []string) error {
 
 // benchTrainResult is the JSON object printed by `margo bench train --json`.
 type benchTrainResult struct {
-	StepsPerS      float64   `json:"steps_per_s"`      // 1 / median seconds per step
-	StepsPerSecond float64   `json:"steps_per_second"` // the same (the name docs/reproduce.md uses)
-	GFLOPs         float64   `json:"gflops"`           // the step's GEMM and output-layer flops / median time
-	SecPerStep     float64   `json:"sec_per_step"`     // median over the repeats
-	SecPerStepAll  []float64 `json:"sec_per_step_all"` // every repeat, in run order
-	MetricsFrac    float64   `json:"metrics_frac"`     // median over paired repetitions of 1 − (time without the record)/(time with it)
-	Path           string    `json:"path"`             // SIMD path (asm.Active)
+	StepsPerS      float64   `json:"steps_per_s"`                     // 1 / median seconds per step
+	StepsPerSecond float64   `json:"steps_per_second"`                // the same (the name docs/reproduce.md uses)
+	GFLOPs         float64   `json:"gflops"`                          // the step's GEMM and output-layer flops / median time
+	SecPerStep     float64   `json:"sec_per_step"`                    // median over the repeats
+	SecPerStepAll  []float64 `json:"sec_per_step_all"`                // every repeat, in run order
+	MetricsFrac    float64   `json:"metrics_frac"`                    // median over paired repetitions of 1 − (time without the record)/(time with it)
+	SecPerStepBare []float64 `json:"sec_per_step_bare_all,omitempty"` // with the record: each repeat's paired time without it
+	Path           string    `json:"path"`                            // SIMD path (asm.Active)
 	Threads        int       `json:"threads"`
 	N              int       `json:"n"`
 	D              int       `json:"d"`
@@ -334,6 +335,7 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 		}
 		res.SecPerStepAll = append(res.SecPerStepAll, sec)
 		if metrics {
+			res.SecPerStepBare = append(res.SecPerStepBare, bare)
 			fracs = append(fracs, 1-bare/sec)
 		}
 	}
