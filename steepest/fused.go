@@ -9,12 +9,15 @@ import (
 
 // A training step that is also recorded reads θ and the gradient twice:
 // once for the record (Meter: ⟨θ, g⟩ and the norms of both) and once for
-// the update. Where the update is elementwise — GD, normalized sign
-// descent, Adam — Meter.MeasureStep runs the two range by range
-// (tensor.DotNormsThen): each range of the vectors is reduced and then
-// stepped while it is still in cache, so that both read the vectors from
-// memory once. The ranges are DotNorms's own (so the record is bitwise
-// Measure's) and the step is elementwise (so θ is bitwise Step's).
+// the update. Where the update works range by range — GD, normalized sign
+// descent and Adam elementwise, CD through each range's argmax —
+// Meter.MeasureStep runs the two together (tensor.DotNormsThen): each
+// range of the vectors is reduced and then stepped while it is still in
+// cache, so that both read the vectors from memory once. The ranges are
+// DotNorms's own (so the record is bitwise Measure's) and the step's
+// result does not depend on them (so θ is bitwise Step's). Unrecorded
+// steps run over the same ranges on the GEMM pool (Update,
+// tensor.StepRanges).
 
 // rangeStepper is an Optimizer whose step can run range by range.
 type rangeStepper interface {
