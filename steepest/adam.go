@@ -98,13 +98,8 @@ func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta,
 // It runs range by range on the GEMM pool's threads (tensor.StepRanges),
 // elementwise, so the result is bitwise the same for every thread count.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
-	r, err := a.beginRanges(theta, grad, logScale)
-	if err != nil {
+	if done, err := updateInRanges(a, theta, grad, logScale); done {
 		return err
-	}
-	if r != nil {
-		tensor.StepRanges(len(theta), r)
-		return a.endRanges()
 	}
 	a.forget()
 	if err := a.checkUpdate(theta, grad, logScale); err != nil {

@@ -40,17 +40,17 @@ type rangeStepper interface {
 // Measure then Step. A step that fails leaves θ as Step's error would; the
 // metrics are still those of θ before it.
 func (mt *Meter) MeasureStep(step int, theta []float64, ev *nn.Eval, opt Optimizer) (Metrics, error) {
+	var ranges tensor.ChunkStep
 	rs, ok := opt.(rangeStepper)
-	if !ok || mt.spectral != nil || len(ev.Grad) != len(theta) {
-		m, err := mt.Measure(step, theta, ev)
-		if err != nil {
+	if ok && mt.spectral == nil && len(ev.Grad) == len(theta) {
+		var err error
+		if ranges, err = rs.beginRanges(theta, ev.Grad, ev.LogScale); err != nil {
+			m, _ := mt.Measure(step, theta, ev) // lengths checked above
 			return m, err
 		}
-		return m, opt.Step(theta, ev)
 	}
-	ranges, err := rs.beginRanges(theta, ev.Grad, ev.LogScale)
-	if err != nil || ranges == nil {
-		m, _ := mt.Measure(step, theta, ev) // lengths checked above
+	if ranges == nil {
+		m, err := mt.Measure(step, theta, ev)
 		if err != nil {
 			return m, err
 		}
@@ -59,6 +59,21 @@ func (mt *Meter) MeasureStep(step int, theta []float64, ev *nn.Eval, opt Optimiz
 	in := measureInput{q: ev.Q, w: ev.Weights, grad: ev.Grad, logLoss: ev.LogLoss, soft: ev.SoftNumerator()}
 	m := mt.measure(step, theta, &in, ranges)
 	return m, rs.endRanges()
+}
+
+// updateInRanges is the Update of an optimizer whose step runs range by
+// range: over the GEMM pool's threads (tensor.StepRanges). done is false,
+// with nothing touched, when this step does not run in ranges.
+func updateInRanges(rs rangeStepper, theta, grad []float64, logScale float64) (done bool, err error) {
+	r, err := rs.beginRanges(theta, grad, logScale)
+	if err != nil {
+		return true, err
+	}
+	if r == nil {
+		return false, nil
+	}
+	tensor.StepRanges(len(theta), r)
+	return true, rs.endRanges()
 }
 
 // elementRanges is the range-by-range form of Steepest's elementwise

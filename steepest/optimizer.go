@@ -230,13 +230,8 @@ func (s *Steepest) Step(theta []float64, ev *nn.Eval) error {
 // Meter.MeasureStep's), elementwise, so θ is bitwise the same for every
 // thread count.
 func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
-	r, err := s.beginRanges(theta, grad, logScale)
-	if err != nil {
+	if done, err := updateInRanges(s, theta, grad, logScale); done {
 		return err
-	}
-	if r != nil {
-		tensor.StepRanges(len(theta), r)
-		return s.endRanges()
 	}
 	s.forget()
 	if err := checkArgs(s, theta, grad, logScale); err != nil {

@@ -321,14 +321,17 @@ func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics b
 	for r := range repeats {
 		var sec, bare float64
 		var err error
-		if r%2 == 0 || !metrics {
-			sec, err = timed(metrics)
-		}
-		if err == nil && metrics {
-			bare, err = timed(false)
-		}
-		if err == nil && r%2 == 1 && metrics {
-			sec, err = timed(true)
+		switch {
+		case !metrics:
+			sec, err = timed(false)
+		case r%2 == 0: // the pair's order alternates
+			if sec, err = timed(true); err == nil {
+				bare, err = timed(false)
+			}
+		default:
+			if bare, err = timed(false); err == nil {
+				sec, err = timed(true)
+			}
 		}
 		if err != nil {
 			return res, err
