@@ -9,17 +9,26 @@
 //
 // each element summed with one FMA per p in increasing p, starting from +0,
 // and finished with fma(β, C, acc): bitwise the same as the generic kernel.
-// The caller (GemmTile) guarantees k ≥ 1 and in-bounds panels.
+// The caller (GemmTile, GemmStrip) guarantees k ≥ 1 and in-bounds panels.
+//
+// The full-width kernels (gemm8x24AVX512, gemm4x12AVX2) are strips: they
+// run tiles ≥ 1 tiles down C that share the B panel, tile t reading the A
+// panel at a + t·aStep values and writing C rows [t·mr, t·mr+mr); GemmTile
+// calls them with tiles = 1. One call per strip instead of one per tile
+// saves the Go-side call and checks, 3–5 % of a product (asm/gemm.go).
 //
 // Shared register roles:
 //	CX  remaining k          AX  a panel (moves lda·8 bytes per p)
 //	BX  b panel (ldb·8/p)    DX  current C row (moves ldc·8 bytes per row)
 //	R8  lda·8   R9  ldb·8    R10 ldc·8
+//	strips: DI  this tile's a panel    SI  this tile's first C row
+//	        R12 aStep·8                R13 tiles left (k and b are reloaded
+//	        from the arguments for each tile)
 //	R11 first the row pointer of the C prefetch (PREFETCHT0 of every line of
 //	    the tile before the k loop, so that the epilogue finds C in L1), then
 //	    β's bits without the sign (0 ⇔ β = ±0)
 
-// func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+// func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles int, aStep int)
 //
 // Tile 8 rows × 24 columns: row i of C is the accumulators Z(3i), Z(3i+1),
 // Z(3i+2) (columns 0-7, 8-15, 16-23): 24 zmm pinned for the whole k loop.
@@ -29,17 +38,24 @@
 // instructions and the FMA chains (24 independent) hide the FMA latency.
 // The epilogue: β = 0 stores the accumulators; otherwise Z29 = β broadcast
 // and acc = fma(β, C, acc) with C as memory operand, then store.
-TEXT ·gemm8x24AVX512(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
+TEXT ·gemm8x24AVX512(SB), NOSPLIT, $0-80
 	MOVQ lda+16(FP), R8
 	SHLQ $3, R8
-	MOVQ b+24(FP), BX
 	MOVQ ldb+32(FP), R9
 	SHLQ $3, R9
-	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R10
 	SHLQ $3, R10
+	MOVQ tiles+64(FP), R13
+	MOVQ aStep+72(FP), R12
+	SHLQ $3, R12
+	MOVQ a+8(FP), DI
+	MOVQ c+40(FP), SI
+
+avx512tile:
+	MOVQ k+0(FP), CX
+	MOVQ DI, AX
+	MOVQ b+24(FP), BX
+	MOVQ SI, DX
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -210,8 +226,7 @@ avx512store:
 	VMOVUPD Z21, (DX)
 	VMOVUPD Z22, 64(DX)
 	VMOVUPD Z23, 128(DX)
-	VZEROUPPER
-	RET
+	JMP avx512next
 
 avx512overwrite:
 	VMOVUPD Z0, (DX)
@@ -245,27 +260,42 @@ avx512overwrite:
 	VMOVUPD Z21, (DX)
 	VMOVUPD Z22, 64(DX)
 	VMOVUPD Z23, 128(DX)
+	JMP avx512next
+
+avx512next:
+	// Next tile: the A panel aStep values on, C mr rows down.
+	ADDQ R12, DI
+	LEAQ (SI)(R10*8), SI
+	DECQ R13
+	JNZ  avx512tile
 	VZEROUPPER
 	RET
 
-// func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+// func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles int, aStep int)
 //
 // Tile 4 rows × 12 columns: row i of C is Y(3i), Y(3i+1), Y(3i+2); the
 // twelve accumulators stay pinned. Per p: Y12-Y14 load b[p][0..12), then for
 // each row one VBROADCASTSD of a[p][i] into Y15 and three VFMADD231PD: 12
 // FMAs per 3 loads + 4 broadcasts, all 16 ymm registers in use. Epilogue as
 // in the AVX-512 kernel, with β broadcast into Y15.
-TEXT ·gemm4x12AVX2(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
+TEXT ·gemm4x12AVX2(SB), NOSPLIT, $0-80
 	MOVQ lda+16(FP), R8
 	SHLQ $3, R8
-	MOVQ b+24(FP), BX
 	MOVQ ldb+32(FP), R9
 	SHLQ $3, R9
-	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R10
 	SHLQ $3, R10
+	MOVQ tiles+64(FP), R13
+	MOVQ aStep+72(FP), R12
+	SHLQ $3, R12
+	MOVQ a+8(FP), DI
+	MOVQ c+40(FP), SI
+
+avx2tile:
+	MOVQ k+0(FP), CX
+	MOVQ DI, AX
+	MOVQ b+24(FP), BX
+	MOVQ SI, DX
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -355,8 +385,7 @@ avx2store:
 	VMOVUPD Y9, (DX)
 	VMOVUPD Y10, 32(DX)
 	VMOVUPD Y11, 64(DX)
-	VZEROUPPER
-	RET
+	JMP avx2next
 
 avx2overwrite:
 	VMOVUPD Y0, (DX)
@@ -374,6 +403,14 @@ avx2overwrite:
 	VMOVUPD Y9, (DX)
 	VMOVUPD Y10, 32(DX)
 	VMOVUPD Y11, 64(DX)
+	JMP avx2next
+
+avx2next:
+	// Next tile: the A panel aStep values on, C mr rows down.
+	ADDQ R12, DI
+	LEAQ (SI)(R10*4), SI
+	DECQ R13
+	JNZ  avx2tile
 	VZEROUPPER
 	RET
 

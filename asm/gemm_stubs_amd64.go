@@ -4,8 +4,11 @@ package asm
 
 import "github.com/klauspost/cpuid/v2"
 
+// gemm8x24AVX512 and gemm4x12AVX2 are strips of tiles ≥ 1 tiles (see
+// gemm_amd64.s and gemmKernels.strip).
+//
 //go:noescape
-func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+func gemm8x24AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles, aStep int)
 
 // gemm8x16AVX512 and gemm8x8AVX512 are gemm8x24AVX512 on the first 16 or
 // 8 columns only (the narrow variants for edge panels).
@@ -17,7 +20,7 @@ func gemm8x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64,
 func gemm8x8AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 
 //go:noescape
-func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
+func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles, aStep int)
 
 //go:noescape
 func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
@@ -32,9 +35,10 @@ func gemmPeakAVX2(n int)
 
 // registerGemmArch registers the amd64 micro-kernels.
 func registerGemmArch() {
-	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: gemm8x24AVX512, pack8: gemmPack8AVX512,
-		narrow: []gemmNarrow{{8, gemm8x8AVX512}, {16, gemm8x16AVX512}}}
-	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: gemm4x12AVX2, pack8: gemmPack8AVX2}
+	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: oneTile(gemm8x24AVX512), strip: gemm8x24AVX512,
+		pack8: gemmPack8AVX512, narrow: []gemmNarrow{{8, gemm8x8AVX512}, {16, gemm8x16AVX512}}}
+	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: oneTile(gemm4x12AVX2), strip: gemm4x12AVX2,
+		pack8: gemmPack8AVX2}
 	gemmPeak = func(l Level, n int) float64 {
 		switch {
 		case l == AVX512 && cpuid.CPU.Supports(cpuid.AVX512F):

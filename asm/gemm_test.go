@@ -53,72 +53,184 @@ func TestGemmFollowsLevel(t *testing.T) {
 // (including 0, where C holds NaN that must not propagate, and 1), special
 // values in the panels, and writes nothing outside the tile.
 func TestGemmTile(t *testing.T) {
+	checkGemmKernels(t, func(t *rapid.T, v gemmVariant, widths []int) {
+		mr := v.g.mr
+		// The full tile or one of its narrow variants (GemmTileCols).
+		nr := rapid.SampledFrom(widths).Draw(t, "width")
+		k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
+		lda := mr + rapid.IntRange(0, 5).Draw(t, "lda-mr")
+		ldb := nr + rapid.IntRange(0, 5).Draw(t, "ldb-nr")
+		ldc := nr + rapid.IntRange(0, 5).Draw(t, "ldc-nr")
+		special := rapid.Bool().Draw(t, "special")
+		beta := rapid.SampledFrom([]float64{0, math.Copysign(0, -1), 1, -1, 0.5, 3.25, math.NaN()}).Draw(t, "beta")
+		a := make([]float64, k*lda)
+		b := make([]float64, k*ldb)
+		for i := range a {
+			a[i] = drawFloat(special).Draw(t, "a")
+		}
+		for i := range b {
+			b[i] = drawFloat(special).Draw(t, "b")
+		}
+		buf, off, c := drawGuardedC(t, mr, nr, ldc, beta, special)
+		want := clone(c)
+		gemmTileGeneric(mr, nr, k, a, lda, b, ldb, want, ldc, beta)
+		a0, b0 := clone(a), clone(b)
+		if nr == v.g.nr {
+			GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+		} else {
+			GemmTileCols(nr, k, a, lda, b, ldb, c, ldc, beta)
+		}
+		checkKernelRun(t, fmt.Sprintf("%s %d×%d: k=%d lda=%d ldb=%d ldc=%d β=%v", v.level, mr, nr, k, lda, ldb, ldc, beta),
+			c, want, a, a0, b, b0, buf, off, mr, nr, ldc)
+	})
+}
+
+// GemmStrip computes bitwise the tiles of gemmTileGeneric, one per row tile,
+// on every level and width: tiles 1–5 with A panels packed one after the
+// other (aStep = k·lda), read in place side by side (aStep = mr, as from a
+// row-major Aᵀ), repeated (aStep = 0) or at any other step; β as in
+// TestGemmTile, with NaN in C when β = 0; nothing written outside the
+// tiles or between them.
+func TestGemmStrip(t *testing.T) {
+	checkGemmKernels(t, func(t *rapid.T, v gemmVariant, widths []int) {
+		mr := v.g.mr
+		w := rapid.SampledFrom(widths).Draw(t, "width")
+		tiles := rapid.IntRange(0, 5).Draw(t, "tiles")
+		k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
+		ldb := w + rapid.IntRange(0, 5).Draw(t, "ldb-w")
+		// C's rows may be wider than the strip: the other columns are guarded.
+		ldc := w + rapid.IntRange(0, 5).Draw(t, "ldc-w")
+		var lda, aStep int
+		switch rapid.IntRange(0, 3).Draw(t, "a-layout") {
+		case 0: // packed panels one after the other
+			lda = mr
+			aStep = k * lda
+		case 1: // in place: the tiles' panels side by side in rows of lda
+			lda = max(1, tiles)*mr + rapid.IntRange(0, 5).Draw(t, "lda-pad")
+			aStep = mr
+		case 2: // the same panel for every tile
+			lda = mr + rapid.IntRange(0, 3).Draw(t, "lda-mr")
+		default:
+			lda = mr + rapid.IntRange(0, 3).Draw(t, "lda-mr")
+			aStep = rapid.IntRange(0, k*lda+3).Draw(t, "aStep")
+		}
+		special := rapid.Bool().Draw(t, "special")
+		beta := rapid.SampledFrom([]float64{0, math.Copysign(0, -1), 1, -1, 0.5, math.NaN()}).Draw(t, "beta")
+		alen := 0
+		if tiles > 0 && k > 0 {
+			alen = (tiles-1)*aStep + (k-1)*lda + mr
+		}
+		a := make([]float64, alen)
+		b := make([]float64, max(0, (k-1)*ldb+w))
+		for i := range a {
+			a[i] = drawFloat(special).Draw(t, "a")
+		}
+		for i := range b {
+			b[i] = drawFloat(special).Draw(t, "b")
+		}
+		rows := tiles * mr
+		buf, off, c := drawGuardedC(t, rows, w, ldc, beta, special)
+		want := clone(c)
+		for tt := 0; tt < tiles; tt++ {
+			var ap []float64
+			if k > 0 {
+				ap = a[tt*aStep:]
+			}
+			gemmTileGeneric(mr, w, k, ap, lda, b, ldb, want[tt*mr*ldc:], ldc, beta)
+		}
+		a0, b0 := clone(a), clone(b)
+		GemmStrip(w, k, tiles, a, lda, aStep, b, ldb, c, ldc, beta)
+		checkKernelRun(t, fmt.Sprintf("%s %d×%d: %d tiles k=%d lda=%d aStep=%d ldb=%d ldc=%d β=%v",
+			v.level, mr, w, tiles, k, lda, aStep, ldb, ldc, beta), c, want, a, a0, b, b0, buf, off, rows, w, ldc)
+	})
+}
+
+// GemmStrip rejects what GemmTile rejects, and short slices, with a panic
+// that names the problem rather than a fault inside the assembly.
+func TestGemmStripPanics(t *testing.T) {
 	defer setLevel(Active())
 	for _, v := range gemmVariants(t) {
 		if err := SetLevel(v.level); err != nil {
 			t.Fatal(err)
 		}
-		mr := v.g.mr
+		mr, nr, k := v.g.mr, v.g.nr, 4
+		a, b, c := make([]float64, 2*k*mr), make([]float64, k*nr), make([]float64, 2*mr*nr)
+		GemmStrip(nr, k, 2, a, mr, k*mr, b, nr, c, nr, 0) // fits exactly
+		for name, call := range map[string]func(){
+			"negative tiles": func() { GemmStrip(nr, k, -1, a, mr, k*mr, b, nr, c, nr, 0) },
+			"short A":        func() { GemmStrip(nr, k, 2, a[:len(a)-1], mr, k*mr, b, nr, c, nr, 0) },
+			"short B":        func() { GemmStrip(nr, k, 2, a, mr, k*mr, b[:len(b)-1], nr, c, nr, 0) },
+			"short C":        func() { GemmStrip(nr, k, 2, a, mr, k*mr, b, nr, c[:len(c)-1], nr, 0) },
+			"small lda":      func() { GemmStrip(nr, k, 2, a, mr-1, k*mr, b, nr, c, nr, 0) },
+			"small ldc":      func() { GemmStrip(nr, k, 1, a, mr, k*mr, b, nr, c, nr-1, 0) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s: GemmStrip with %s did not panic", v.level, name)
+					}
+				}()
+				call()
+			}()
+		}
+	}
+}
+
+// checkGemmKernels checks prop under rapid with each level's micro-kernel
+// active, given the widths it computes (the full tile's, then its narrow
+// variants').
+func checkGemmKernels(t *testing.T, prop func(t *rapid.T, v gemmVariant, widths []int)) {
+	t.Helper()
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
 		widths := []int{v.g.nr}
 		for _, n := range v.g.narrow {
 			widths = append(widths, n.w)
 		}
-		rapid.Check(t, func(t *rapid.T) {
-			// The full tile or one of its narrow variants (GemmTileCols).
-			nr := rapid.SampledFrom(widths).Draw(t, "width")
-			k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
-			lda := mr + rapid.IntRange(0, 5).Draw(t, "lda-mr")
-			ldb := nr + rapid.IntRange(0, 5).Draw(t, "ldb-nr")
-			ldc := nr + rapid.IntRange(0, 5).Draw(t, "ldc-nr")
-			special := rapid.Bool().Draw(t, "special")
-			beta := rapid.SampledFrom([]float64{0, math.Copysign(0, -1), 1, -1, 0.5, 3.25, math.NaN()}).Draw(t, "beta")
-			a := make([]float64, k*lda)
-			b := make([]float64, k*ldb)
-			for i := range a {
-				a[i] = drawFloat(special).Draw(t, "a")
-			}
-			for i := range b {
-				b[i] = drawFloat(special).Draw(t, "b")
-			}
-			// C lives inside a guarded buffer; entries of the tile start as
-			// drawn values, or NaN when β = 0 (they must not be read then).
-			off := rapid.IntRange(0, 7).Draw(t, "off")
-			buf := make([]float64, off+(mr-1)*ldc+nr+8)
-			for i := range buf {
-				buf[i] = guard
-			}
-			c := buf[off:]
-			for i := 0; i < mr; i++ {
-				for j := 0; j < nr; j++ {
-					if beta == 0 {
-						c[i*ldc+j] = math.NaN()
-					} else {
-						c[i*ldc+j] = drawFloat(special).Draw(t, "c")
-					}
-				}
-			}
-			want := clone(c)
-			gemmTileGeneric(mr, nr, k, a, lda, b, ldb, want, ldc, beta)
-			a0, b0 := clone(a), clone(b)
-			if nr == v.g.nr {
-				GemmTile(k, a, lda, b, ldb, c, ldc, beta)
+		rapid.Check(t, func(t *rapid.T) { prop(t, v, widths) })
+	}
+}
+
+// drawGuardedC returns C of rows×w with row stride ldc inside a buffer
+// (at offset off) whose other entries hold guard: the entries of C start as
+// drawn values, or NaN when β = 0 (a kernel must not read them then).
+func drawGuardedC(t *rapid.T, rows, w, ldc int, beta float64, special bool) (buf []float64, off int, c []float64) {
+	off = rapid.IntRange(0, 7).Draw(t, "off")
+	buf = make([]float64, off+max(0, rows-1)*ldc+w+8)
+	for i := range buf {
+		buf[i] = guard
+	}
+	c = buf[off:]
+	for i := 0; i < rows; i++ {
+		for j := 0; j < w; j++ {
+			if beta == 0 {
+				c[i*ldc+j] = math.NaN()
 			} else {
-				GemmTileCols(nr, k, a, lda, b, ldb, c, ldc, beta)
+				c[i*ldc+j] = drawFloat(special).Draw(t, "c")
 			}
-			if !cmp.Equal(c, want, same) {
-				t.Fatalf("%s %d×%d: k=%d lda=%d ldb=%d ldc=%d β=%v: tile differs from the generic kernel\n%s",
-					v.level, mr, nr, k, lda, ldb, ldc, beta, cmp.Diff(want, c, same))
-			}
-			if !cmp.Equal(a, a0, same) || !cmp.Equal(b, b0, same) {
-				t.Fatalf("%s changed its panels", v.level)
-			}
-			for i, x := range buf {
-				inTile := i >= off && (i-off)%ldc < nr && (i-off)/ldc < mr
-				if !inTile && x != guard {
-					t.Fatalf("%s wrote outside the tile at buffer index %d", v.level, i)
-				}
-			}
-		})
+		}
+	}
+	return buf, off, c
+}
+
+// checkKernelRun fails unless C is bitwise want, the panels a and b are
+// unchanged (a0, b0: their copies) and nothing outside C's rows×w entries
+// of buf changed.
+func checkKernelRun(t *rapid.T, what string, c, want, a, a0, b, b0, buf []float64, off, rows, w, ldc int) {
+	if !cmp.Equal(c, want, same) {
+		t.Fatalf("%s: C differs from the generic kernel's\n%s", what, cmp.Diff(want, c, same))
+	}
+	if !cmp.Equal(a, a0, same) || !cmp.Equal(b, b0, same) {
+		t.Fatalf("%s: the panels changed", what)
+	}
+	for i, x := range buf {
+		inC := i >= off && (i-off)%ldc < w && (i-off)/ldc < rows
+		if !inC && x != guard {
+			t.Fatalf("%s: wrote outside C at buffer index %d", what, i)
+		}
 	}
 }
 
