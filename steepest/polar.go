@@ -68,8 +68,7 @@ func (w *polarWork) polar(dst, g []float64) float64 {
 		return 0
 	}
 	x, xn := w.x, w.xn
-	copy(x.Data, g)
-	tensor.Scal(1/f, x.Data)
+	scaledCopy(x.Data, g, 1, f) // g/‖g‖_F, also when ‖g‖_F is subnormal (1/f overflows)
 	prev := math.Inf(1)
 	for w.iters < polarMaxIter {
 		w.iters++
