@@ -36,6 +36,9 @@
 // a[p][i] (Z27/Z28 alternating) and three VFMADD231PD. That is 24 FMAs per
 // 3 vector loads + 8 broadcasts. No unrolling: the body is already 35
 // instructions and the FMA chains (24 independent) hide the FMA latency.
+// FMAs with embedded broadcasts instead (VFMADD231PD.BCST, 24 memory
+// operands per p) ran 8–15 % slower here (2026-11-27): the load ports, not
+// the broadcasts, are then the limit.
 // The epilogue: β = 0 stores the accumulators; otherwise Z29 = β broadcast
 // and acc = fma(β, C, acc) with C as memory operand, then store.
 TEXT ·gemm8x24AVX512(SB), NOSPLIT, $0-80
