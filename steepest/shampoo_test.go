@@ -43,6 +43,49 @@ func TestInvRootMatchesEig(t *testing.T) {
 	})
 }
 
+// The same on matrices of two or three of symMul's row blocks (n up to 136,
+// block 64).
+func TestInvRootMatchesEigLarge(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(symMulBlock+1, 2*symMulBlock+8).Draw(t, "n")
+		a, kappa := drawSPD(t, n)
+		w := newInvRootWork(n)
+		got := tensor.NewDense(n, n)
+		if err := w.invRoot(got, a, 2); err != nil {
+			t.Fatal(err)
+		}
+		want := refInvRoot(a, 2)
+		diff, size := frobDiff(got.Data, want.Data)
+		if diff > 1e-13*kappa*float64(n)*size {
+			t.Fatalf("n = %d, κ ≤ %.3g: ‖got − ref‖/‖ref‖ = %.3g (%d iterations)", n, kappa, diff/size, w.iters)
+		}
+	})
+}
+
+// symMul computes the upper triangle of A·B bitwise as the full Gemm does
+// (for any A and B, symmetric product or not) and mirrors it below.
+func TestSymMul(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 3*symMulBlock+5).Draw(t, "n")
+		a := tensor.DenseOf(n, n, drawModerate(t, n*n, "a"))
+		b := tensor.DenseOf(n, n, drawModerate(t, n*n, "b"))
+		full, got := tensor.NewDense(n, n), tensor.NewDense(n, n)
+		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, a, b, 0, full)
+		symMul(a, b, got)
+		for i := range n {
+			for j := range n {
+				want := full.At(i, j)
+				if j < i {
+					want = full.At(j, i)
+				}
+				if math.Float64bits(got.At(i, j)) != math.Float64bits(want) {
+					t.Fatalf("n = %d: C[%d][%d] = %v, want %v", n, i, j, got.At(i, j), want)
+				}
+			}
+		}
+	})
+}
+
 func TestInvRootRejectsNonPD(t *testing.T) {
 	w := newInvRootWork(2)
 	dst := tensor.NewDense(2, 2)
