@@ -24,6 +24,7 @@ type Workspace struct {
 	hd, wd, gd []tensor.Dense
 	bd         [2]tensor.Dense
 	coef       []float64
+	pass       rowPass // the passes outside the GEMMs (pass.go)
 }
 
 // NewWorkspace returns a workspace for batches of up to n rows (a larger
@@ -99,14 +100,13 @@ func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 		ws.hd[l] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.h[l][:n*k]}
 		h := &ws.hd[l]
 		tensor.Gemm(tensor.NoTrans, tensor.Trans, 1, in, &ws.wd[l], 0, h)
-		m.activate(h.Data)
+		ws.pass = rowPass{m: m, kind: passActivate, n: n, k: k, x: h.Data}
+		ws.pass.run()
 		in = h
 	}
 	// The scalar output layer is one dot product per sample.
-	wD := ws.wd[len(m.widths)].Data
-	for i := range out {
-		out[i] = tensor.Dot(in.Row(i), wD)
-	}
+	ws.pass = rowPass{m: m, kind: passOutput, n: n, k: in.Cols, a: in, w: ws.wd[len(m.widths)].Data, out: out}
+	ws.pass.run()
 }
 
 // activate applies σ in place.
@@ -150,11 +150,9 @@ func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float
 	}
 	top := len(m.shapes) - 1
 	if top < m.layout.Layers() {
-		a, dw := m.input(ws, x, top), ws.gd[top].Data
-		clear(dw)
-		for i, ci := range c[:n] {
-			tensor.Axpy(ci, a.Row(i), dw)
-		}
+		a := m.input(ws, x, top)
+		ws.pass = rowPass{m: m, kind: passWeightGrad, n: n, k: a.Cols, a: a, c: c[:n], dw: ws.gd[top].Data}
+		ws.pass.run()
 	}
 	if top == 0 {
 		return
@@ -163,18 +161,14 @@ func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float
 	k := m.widths[top-1]
 	ws.bd[0] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.back[0][:n*k]}
 	g := &ws.bd[0]
-	wD := ws.wd[top].Data
-	for i, ci := range c[:n] {
-		row := g.Row(i)
-		for j, w := range wD {
-			row[j] = ci * w
-		}
-	}
+	ws.pass = rowPass{m: m, kind: passOuter, n: n, k: k, x: g.Data, c: c[:n], w: ws.wd[top].Data}
+	ws.pass.run()
 	cur := 0
 	for l := top - 1; l >= 0; l-- {
 		// g holds the gradient with respect to σ(Z_l), the output of layer
 		// l; turn it into the gradient with respect to Z_l.
-		m.activateBack(g.Data, ws.hd[l].Data)
+		ws.pass = rowPass{m: m, kind: passActivateBack, n: n, k: m.widths[l], x: g.Data, y: ws.hd[l].Data}
+		ws.pass.run()
 		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, g, m.input(ws, x, l), 0, &ws.gd[l])
 		if l == 0 {
 			break
