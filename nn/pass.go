@@ -11,13 +11,13 @@ import "github.com/margo-lab/margo/tensor"
 // `margo bench train` MNIST-pair gd and sd at 2 threads 2.7–4.1 % less time
 // per step (three A/B runs of 6–10 alternating rounds, 2026-11-27),
 // teacher-student within the noise; at 1 thread they run in one piece. The
-// ranges are ranges of the n×K elements; a pass over rows takes the rows
-// that start in its range; the weight gradient is cut into blocks of
-// columns instead (see run). Every element is computed by the
-// same operations in the same order as on one thread (elementwise, one
-// Dot per row, or one Axpy per row over a column range: per-element
-// rounding does not depend on the slice, see asm.Axpy), so the result is
-// bitwise the same for every thread count.
+// ranges are ranges of the n×K elements, and a pass over rows takes the
+// rows that start in its range; the weight gradient is cut into blocks of
+// columns instead (see run). Every element is computed by the same
+// operations in the same order as on one thread (elementwise, one Dot per
+// row, or one Axpy per row over a column block: per-element rounding does
+// not depend on the slice, see asm.Axpy), so the result is bitwise the
+// same for every thread count.
 
 // The kinds of rowPass.
 const (
@@ -25,7 +25,7 @@ const (
 	passOutput              // out_i = ⟨a_i, w⟩ for each row i
 	passOuter               // g_ij = c_i·w_j
 	passActivateBack        // g ← g⊙σ'(z), read from h = σ(z)
-	passWeightGrad          // dw = Σ_i c_i·a_i, by column ranges
+	passWeightGrad          // dw = Σ_i c_i·a_i, by column blocks
 )
 
 // rowPass is one pass, set up in the Workspace (so that handing it to
