@@ -67,7 +67,7 @@ func checkDotNormsOn(t fatalf, v variant, x, y []float64) {
 			if !sameFloat(c.got.L2, want) {
 				t.Fatalf("%s ℓ2(%s): n=%d got %v want %v", v.name, c.name, n, c.got.L2, want)
 			}
-		} else if math.Abs(c.got.L2-want) > (float64(n)+4)*eps*want+0x1p-1070 {
+		} else if !nrm2Agrees(c.got.L2, want, n) {
 			t.Fatalf("%s ℓ2(%s): n=%d got %v want %v (rel %g)", v.name, c.name, n, c.got.L2, want, math.Abs(c.got.L2-want)/want)
 		}
 	}
