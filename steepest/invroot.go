@@ -36,6 +36,7 @@ const invRootMaxIter = 200
 type invRootWork struct {
 	m, h, k, t1, t2 *tensor.Dense
 	iters           int
+	views           [3]tensor.Dense // symMul's block views, reused
 }
 
 func newInvRootWork(n int) *invRootWork {
@@ -75,11 +76,11 @@ func (w *invRootWork) invRoot(dst, a *tensor.Dense, p int) error {
 			k.Data[i*n+i] += (pf + 1) / pf
 		}
 		// H ← H·K
-		symMul(h, k, w.t1)
+		w.symMul(h, k, w.t1)
 		h, w.t1 = w.t1, h
 		// M ← K^p·M
 		for range p {
-			symMul(k, m, w.t2)
+			w.symMul(k, m, w.t2)
 			m, w.t2 = w.t2, m
 		}
 		// ‖M − I‖_F
@@ -120,11 +121,15 @@ const symMulBlock = 64
 // a full product for n ≫ b. Each upper element is bitwise what the full
 // Gemm computes (its summation order depends on k alone), and C comes out
 // exactly symmetric.
-func symMul(a, b, c *tensor.Dense) {
+func (w *invRootWork) symMul(a, b, c *tensor.Dense) {
 	n := a.Rows
+	va, vb, vc := &w.views[0], &w.views[1], &w.views[2]
 	for r := 0; r < n; r += symMulBlock {
 		r1 := min(n, r+symMulBlock)
-		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, a.Slice(r, r1, 0, n), b.Slice(0, n, r, n), 0, c.Slice(r, r1, r, n))
+		a.SliceInto(va, r, r1, 0, n)
+		b.SliceInto(vb, 0, n, r, n)
+		c.SliceInto(vc, r, r1, r, n)
+		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, va, vb, 0, vc)
 	}
 	// Mirror in 32×32 tiles, so that the rows read and the rows written
 	// both stay in cache (a plain column-by-column mirror of n = 784 took

@@ -38,14 +38,21 @@ func (m *Dense) Row(i int) []float64 { return m.Data[i*m.Stride : i*m.Stride+m.C
 
 // Slice returns the view of rows [i0, i1) and columns [j0, j1), sharing Data.
 func (m *Dense) Slice(i0, i1, j0, j1 int) *Dense {
+	v := new(Dense)
+	m.SliceInto(v, i0, i1, j0, j1)
+	return v
+}
+
+// SliceInto makes v the view that Slice returns, without allocating: for
+// views taken again and again (a header kept by the caller).
+func (m *Dense) SliceInto(v *Dense, i0, i1, j0, j1 int) {
 	if i0 < 0 || i1 < i0 || i1 > m.Rows || j0 < 0 || j1 < j0 || j1 > m.Cols {
 		panic(fmt.Sprintf("tensor: slice [%d:%d, %d:%d] of %d×%d", i0, i1, j0, j1, m.Rows, m.Cols))
 	}
-	v := &Dense{Rows: i1 - i0, Cols: j1 - j0, Stride: m.Stride}
+	*v = Dense{Rows: i1 - i0, Cols: j1 - j0, Stride: m.Stride}
 	if v.Rows > 0 && v.Cols > 0 {
 		v.Data = m.Data[i0*m.Stride+j0 : (i1-1)*m.Stride+j1]
 	}
-	return v
 }
 
 // Contiguous reports whether the matrix's elements are one unbroken run of

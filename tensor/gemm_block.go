@@ -275,12 +275,6 @@ func (j *gemmJob) chooseGrid(t int) (tm, tn int) {
 	return tm, tn
 }
 
-// subview sets v to rows [i0, i1) and columns [j0, j1) of m (a Slice that
-// does not allocate).
-func subview(v, m *Dense, i0, i1, j0, j1 int) {
-	*v = Dense{Rows: i1 - i0, Cols: j1 - j0, Stride: m.Stride, Data: m.Data[i0*m.Stride+j0 : (i1-1)*m.Stride+j1]}
-}
-
 // part computes thread tid's block of C.
 func (j *gemmJob) part(tid int) {
 	mr := j.blk.mr
@@ -291,16 +285,16 @@ func (j *gemmJob) part(tid int) {
 	p := &j.parts[tid]
 	p.m, p.n = r1-r0, c1-c0
 	if j.tA == NoTrans {
-		subview(&p.a, j.a, r0, r1, 0, j.k)
+		j.a.SliceInto(&p.a, r0, r1, 0, j.k)
 	} else {
-		subview(&p.a, j.a, 0, j.k, r0, r1)
+		j.a.SliceInto(&p.a, 0, j.k, r0, r1)
 	}
 	if j.tB == NoTrans {
-		subview(&p.b, j.b, 0, j.k, c0, c1)
+		j.b.SliceInto(&p.b, 0, j.k, c0, c1)
 	} else {
-		subview(&p.b, j.b, c0, c1, 0, j.k)
+		j.b.SliceInto(&p.b, c0, c1, 0, j.k)
 	}
-	subview(&p.c, j.c, r0, r1, c0, c1)
+	j.c.SliceInto(&p.c, r0, r1, c0, c1)
 	j.run(p)
 }
 
