@@ -73,38 +73,70 @@ def margo_gemm(binary, op, m, k, n, threads, level):
 
 
 def side_by_side(binary, rounds, levels):
-    """margo (each level) and OpenBLAS alternately on every shape and thread
-    count; per round the ratio margo/OpenBLAS, then the median over rounds.
-    Prints a Markdown table."""
+    """margo (each level) and OpenBLAS alternately on every shape, 1 and 2
+    threads in the same round; per round the ratios margo/OpenBLAS and
+    2 threads / 1 thread (of margo, of OpenBLAS and of the peak-FMA loop
+    run on both cores together), then the medians over rounds. Levels after
+    the first run margo alone at 1 thread (against their own peak: OpenBLAS
+    uses its best kernel, so that would not be a like-for-like race). Prints
+    a Markdown table."""
     rng = np.random.default_rng(1)
     info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     kernel = ", ".join(f"{i.get('internal_api')} {i.get('version')} kernel {i.get('architecture')}" for i in info)
     print(f"# peer: numpy {np.__version__} on {kernel}; {rounds} rounds, alternating")
-    print("| shape (op m×k×n) | threads | path | margo GFLOP/s | % of peak FMA | OpenBLAS GFLOP/s | margo / OpenBLAS |")
-    print("|---|---|---|---|---|---|---|")
+    print("| shape (op m×k×n) | threads | path | margo GFLOP/s | % of peak FMA | % of peak together "
+          "| OpenBLAS GFLOP/s | margo / OpenBLAS | margo 2T/1T | OpenBLAS 2T/1T | peak loop 2T/1T |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    med = statistics.median
     for op, m, k, n in SHAPES:
         a, b = operands(op, m, k, n, rng)
         c = np.empty((m, n))
         flops = 2.0 * m * k * n
-        for threads in (1, 2):
-            for level in levels:
-                mg, pct, ob, ratio = [], [], [], []
-                for r in range(rounds):
-                    order = (0, 1) if r % 2 == 0 else (1, 0)
-                    res = {}
-                    for who in order:
-                        if who == 0:
-                            res[0] = margo_gemm(binary, op, m, k, n, threads, level)
-                        else:
-                            with threadpool_limits(limits=threads, user_api="blas"):
-                                res[1] = median_gflops(a, b, c, flops, min_time=0.5)[0]
-                    mg.append(res[0]["gflops"])
-                    pct.append(res[0].get("pct_peak", float("nan")))
-                    ob.append(res[1])
-                    ratio.append(res[0]["gflops"] / res[1])
-                med = statistics.median
-                print(f"| {op} {m}×{k}×{n} | {threads} | {level} | {med(mg):.1f} | {med(pct):.0f} % | "
-                      f"{med(ob):.1f} | {med(ratio):.2f} |")
+        for level in levels:
+            rows = {t: {"mg": [], "pct": [], "pct2": [], "ob": [], "ratio": []} for t in (1, 2)}
+            scale = {"mg": [], "ob": [], "peak": []}
+            for r in range(rounds):
+                res = {}
+                jobs = [(who, t) for t in (1, 2) for who in ("margo", "openblas")]
+                if level != levels[0]:  # the other levels against their own peak only
+                    jobs = [("margo", 1)]
+                if r % 2 == 1:
+                    jobs.reverse()
+                for who, t in jobs:
+                    if who == "margo":
+                        res[who, t] = margo_gemm(binary, op, m, k, n, t, level)
+                    else:
+                        with threadpool_limits(limits=t, user_api="blas"):
+                            res[who, t] = median_gflops(a, b, c, flops, min_time=0.5)[0]
+                if level != levels[0]:
+                    rows[1]["mg"].append(res["margo", 1]["gflops"])
+                    rows[1]["pct"].append(res["margo", 1].get("pct_peak", float("nan")))
+                    continue
+                for t in (1, 2):
+                    mg = res["margo", t]
+                    rows[t]["mg"].append(mg["gflops"])
+                    rows[t]["pct"].append(mg.get("pct_peak", float("nan")))
+                    rows[t]["pct2"].append(mg.get("pct_peak_together", float("nan")))
+                    rows[t]["ob"].append(res["openblas", t])
+                    rows[t]["ratio"].append(mg["gflops"] / res["openblas", t])
+                scale["mg"].append(res["margo", 2]["gflops"] / res["margo", 1]["gflops"])
+                scale["ob"].append(res["openblas", 2] / res["openblas", 1])
+                p1, p2 = res["margo", 1].get("peak_gflops"), res["margo", 2].get("peak_together_gflops")
+                scale["peak"].append(p2 / p1 if p1 and p2 else float("nan"))
+            if level != levels[0]:
+                row = rows[1]
+                print(f"| {op} {m}×{k}×{n} | 1 | {level} | {med(row['mg']):.1f} | {med(row['pct']):.0f} % | "
+                      "— | | | — | — | — |")
+                continue
+            for t in (1, 2):
+                row = rows[t]
+                tail = "— | — | —"
+                together = "—"
+                if t == 2:
+                    tail = f"{med(scale['mg']):.2f} | {med(scale['ob']):.2f} | {med(scale['peak']):.2f}"
+                    together = f"{med(row['pct2']):.0f} %"
+                print(f"| {op} {m}×{k}×{n} | {t} | {level} | {med(row['mg']):.1f} | {med(row['pct']):.0f} % | "
+                      f"{together} | {med(row['ob']):.1f} | {med(row['ratio']):.2f} | {tail} |")
                 sys.stdout.flush()
 
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,6 +129,29 @@ func TestBenchGemmJSON(t *testing.T) {
 		}
 	} else if _, ok := m["peak_gflops"]; ok {
 		t.Errorf("peak_gflops %v on %s, a level without a peak loop", m["peak_gflops"], asm.Active())
+	}
+	// One thread has no together-peak; two threads have it where there
+	// is a peak loop, and it is the GFLOP/s that pct_peak_together divides.
+	if _, ok := m["peak_together_gflops"]; ok {
+		t.Errorf("peak_together_gflops %v with one thread", m["peak_together_gflops"])
+	}
+	code, stdout, errs = runMargo("bench", "gemm", "--m", "16", "--k", "8", "--n", "12", "--threads", "2", "--repeats", "1", "--json")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	m = nil
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("not one JSON object: %q", stdout)
+	}
+	if asm.PeakFMA(asm.Active(), 1) > 0 {
+		g, _ := m["gflops"].(float64)
+		p, ok1 := m["peak_together_gflops"].(float64)
+		pct, ok2 := m["pct_peak_together"].(float64)
+		if !ok1 || !ok2 || !(p > 0) || math.Abs(pct-100*g/p) > 1e-9*pct {
+			t.Errorf("2 threads: gflops %v, peak_together_gflops %v, pct_peak_together %v", m["gflops"], m["peak_together_gflops"], m["pct_peak_together"])
+		}
+	} else if _, ok := m["peak_together_gflops"]; ok {
+		t.Errorf("peak_together_gflops %v on %s, a level without a peak loop", m["peak_together_gflops"], asm.Active())
 	}
 }
 
