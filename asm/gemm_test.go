@@ -397,7 +397,7 @@ func TestGemmPack8CheckCanFail(t *testing.T) {
 	}
 }
 
-// BenchmarkGemmPack8 transposes 8×kc blocks (kc = 256, ld = 24 as in the
+// BenchmarkGemmPack8 transposes 8×kc blocks (kc = 256; ld = 24 as in the
 // AVX-512 B pack) on every level, packed doubles per second: "warm" packs
 // one L1-resident block again and again, "cold" walks a 16 MB source (a
 // transposed 1024×2048 operand, as tensor.Gemm's NT products read it once

@@ -28,18 +28,26 @@ import (
 // +6.6 %, NN 1024³ +1 %, TN 784×12000×512 and NT 250×2048×1024 within
 // ±0.5 %; AVX2 +1.5–3 %; 2 threads +2–8 %.
 //
-// kc is chosen so that one B micro-panel (kc·nr doubles) is the size of L1D
-// (256 for the 8×24 AVX-512 tile and 48 KB), mc so that the packed A block
-// (mc·kc) fills half of L2, nc so that the B block stays about 4 MB.
-// Measured 2026-11-27 on this machine (AMD EPYC, family 26, 48 KB L1D,
-// 1 MB L2; 1 thread, AVX-512; MARGO_GEMM_BLOCKS and per-call times of
-// the settings interleaved in one run, 6–8 rounds, 25th percentile):
-// a B micro-panel of half of L1 or less gains nothing (kc 128 and 160,
-// with mc and nc from the same rules, stay within ±2.5 % of kc 256 on the
-// six benchmark shapes; kc 96 loses 1–5 %); kc 384–512 gains 1–5 % on
-// the NN shapes and 250×2048×1024 NT but loses 1–3 % on 784×12000×512 TN;
-// mc from 104 to 400 at kc 256 moves nothing beyond the ±2 % noise. So
-// 256 stays. Software prefetch did not help either: of the operand
+// kc is chosen so that one B micro-panel (kc·nr doubles) is twice the size
+// of L1D, at most 512 (512 for the 8×24 AVX-512 tile and 48 KB, as for the
+// 4×12 AVX2 tile), mc so that the packed A block (mc·kc) fills half of L2,
+// nc so that the B block stays about 4 MB. Measured on this machine (AMD
+// EPYC, family 26, 48 KB L1D, 1 MB L2; AVX-512; MARGO_GEMM_BLOCKS, the
+// settings alternated in one run, medians of 5 rounds), 2026-11-27 14:20
+// UTC, kc 512 (mc 128, nc 1024) against 256 (mc 256, nc 2048): 1 thread
+// NN 1024³ +1.3 %, NN 12000×784×512 +5.4 % (k = 784 runs as 2×392 instead
+// of 4×196), NT 250×2048×1024 +3.3 %, TN 784×12000×512 −0.2 %; 2 threads
+// +5.2 %, +7.9 %, +0.5 %, −1.3 %, NT 100×784×128 +2 %; kc 384 in between.
+// (An earlier sweep the same morning gave kc 384–512 +1–5 % on the NN
+// shapes and NT 250 and −1–3 % on TN 784, when 256 was kept.) A micro-panel
+// of half of L1 or less gains nothing (kc 128 and 160 stay within ±2.5 %
+// of 256; kc 96 loses 1–5 %), so no part of the choice keeps B in L1: with
+// the A micro-panel streaming through, the 48 KB panel of kc 256 did not
+// stay there either (a kernel-only loop over L2-resident panels runs 3–4 %
+// below the L1-resident one at kc 128 and 256 alike); the larger kc halves
+// the C updates (each tile's prefetch, load and store of C per k block).
+// mc from 104 to 400 at kc 256 moved
+// nothing beyond the ±2 % noise. Software prefetch did not help: of the operand
 // blocks packed next, spread over the micro-kernel calls, it cost 4–5 %
 // on the NT and TN shapes with each of PREFETCHT0, T1, T2 and NTA alike
 // (presumably all fill L1 here, evicting the B micro-panel); of the next
@@ -48,7 +56,7 @@ import (
 // block of C in cache across the k blocks (op(B) packed for all of k, row
 // blocks outside k blocks, so that the 49 MB C of 12000×784×512 NN is not
 // streamed once per k block): within ±2 % at 1 and 2 threads (5
-// alternating rounds), so the plain order stays. The sizes come from
+// alternating rounds, at kc 256), so the plain order stays. The sizes come from
 // the caches cpuid reports, so the rounding of C may differ between
 // machines, never between runs or thread counts on one machine and level.
 // Every element of C is the sum over pc blocks, in order, of micro-kernel
@@ -103,7 +111,7 @@ func cacheSize(reported, fallback int) int {
 
 // blockingFor derives the block sizes for a micro-kernel of mr×nr.
 func blockingFor(mr, nr int) gemmBlocking {
-	kc := l1d / (nr * 8)
+	kc := 2 * l1d / (nr * 8)
 	kc = max(64, min(512, kc&^7))
 	mc := l2 / 2 / (kc * 8)
 	mc = max(mr, min(1024, mc/mr*mr))
@@ -195,7 +203,7 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	if blockOverride != nil {
 		blk = *blockOverride
 	}
-	// Even out the k blocks (k = 784 runs as 4×196, not 3×256 + 16): a
+	// Even out the k blocks (at kc 512, k = 784 runs as 2×392, not 512 + 272): a
 	// short last block would pay the C update for little work. This depends
 	// on k and the level only, so the summation order stays fixed.
 	if nb := ceilDiv(k, blk.kc); nb > 1 {
