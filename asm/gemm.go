@@ -36,6 +36,10 @@ type gemmKernels struct {
 	// pack8 transposes blocks 8×8 blocks (see GemmPack8); nil where the
 	// level has none, and GemmPack8 then runs the pure-Go twin.
 	pack8 func(out *float64, ld int, src *float64, s int, blocks int)
+	// packRow copies segments of w values (w a multiple of packRowVec) to
+	// a stride (see GemmPackRow); nil where the level has none.
+	packRow    func(out *float64, step int, src *float64, w, segs int)
+	packRowVec int
 }
 
 type gemmStripFunc func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles, aStep int)
@@ -283,5 +287,42 @@ func gemmPack8Generic(out []float64, ld int, src []float64, s, kc int) {
 		d := (*[8]float64)(out[p*ld:])
 		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+	}
+}
+
+// GemmPackRow is the plain copy of GEMM packing: one stored row (or a part
+// of it) cut into segments of w values, segment t going to out[t·step:],
+//
+//	out[t·step+j] = src[t·w+j]   for t < segs, j < w,
+//
+// which is how a row of a k-major operand (op(A) = Aᵀ, op(B) = B) becomes
+// row p of segs consecutive micro-panels (step = kc·mr or kc·nr). It needs
+// w ≥ 0, segs ≥ 0, step ≥ w and slices long enough for every element named
+// above; otherwise it panics, as for an index out of range. The levels
+// with an assembly copy (AVX-512: zmm; AVX2: ymm) run it when w is a
+// multiple of their vector; otherwise, and on the other levels,
+// gemmPackRowGeneric runs. Go's copy of each segment is a call of
+// runtime.memmove, about as long as moving the 64 bytes of an 8-wide
+// segment itself.
+func GemmPackRow(out []float64, step int, src []float64, w, segs int) {
+	if w < 0 || segs < 0 || step < w {
+		panic(fmt.Sprintf("asm: GemmPackRow w=%d segs=%d step=%d", w, segs, step))
+	}
+	if w == 0 || segs == 0 {
+		return
+	}
+	_ = out[(segs-1)*step+w-1]
+	_ = src[segs*w-1]
+	if g := gemmActive; g.packRow != nil && w%g.packRowVec == 0 {
+		g.packRow(&out[0], step, &src[0], w, segs)
+		return
+	}
+	gemmPackRowGeneric(out, step, src, w, segs)
+}
+
+// gemmPackRowGeneric is the meaning of GemmPackRow (and its pure-Go twin).
+func gemmPackRowGeneric(out []float64, step int, src []float64, w, segs int) {
+	for t := range segs {
+		copy(out[t*step:t*step+w], src[t*w:t*w+w])
 	}
 }

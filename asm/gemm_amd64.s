@@ -1019,3 +1019,71 @@ pack8avx2loop:
 	JNZ  pack8avx2loop
 	VZEROUPPER
 	RET
+
+// func gemmPackRowAVX512(out *float64, step int, src *float64, w, segs int)
+//
+// The plain pack of tensor's GEMM (GemmPackRow): segs segments of w values
+// (w a multiple of 8) from consecutive src to out, out + step, …, one zmm
+// load and store per eight values. The caller guarantees segs ≥ 1 and
+// in-bounds slices.
+//
+// Registers:
+//	SI  src (advancing 64 bytes per vector)   DI  this segment's out
+//	R8  step·8                                R9  vectors per segment (w/8)
+//	R10 out within the segment                DX  vectors left in it
+//	CX  segments left                         Z0  the vector moved
+TEXT ·gemmPackRowAVX512(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ step+8(FP), R8
+	SHLQ $3, R8
+	MOVQ src+16(FP), SI
+	MOVQ w+24(FP), R9
+	SHRQ $3, R9
+	MOVQ segs+32(FP), CX
+
+packrow512seg:
+	MOVQ DI, R10
+	MOVQ R9, DX
+
+packrow512vec:
+	VMOVUPD (SI), Z0
+	VMOVUPD Z0, (R10)
+	ADDQ $64, SI
+	ADDQ $64, R10
+	DECQ DX
+	JNZ  packrow512vec
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  packrow512seg
+	VZEROUPPER
+	RET
+
+// func gemmPackRowAVX2(out *float64, step int, src *float64, w, segs int)
+//
+// As gemmPackRowAVX512 with ymm: w a multiple of 4, R9 = w/4 vectors of 32
+// bytes per segment.
+TEXT ·gemmPackRowAVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ step+8(FP), R8
+	SHLQ $3, R8
+	MOVQ src+16(FP), SI
+	MOVQ w+24(FP), R9
+	SHRQ $2, R9
+	MOVQ segs+32(FP), CX
+
+packrow2seg:
+	MOVQ DI, R10
+	MOVQ R9, DX
+
+packrow2vec:
+	VMOVUPD (SI), Y0
+	VMOVUPD Y0, (R10)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	DECQ DX
+	JNZ  packrow2vec
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  packrow2seg
+	VZEROUPPER
+	RET

@@ -28,6 +28,15 @@ func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
 //go:noescape
 func gemmPack8AVX2(out *float64, ld int, src *float64, s int, blocks int)
 
+// gemmPackRowAVX512 and gemmPackRowAVX2 are GemmPackRow for w a multiple
+// of 8 and of 4 (and ≥ 1 segments).
+//
+//go:noescape
+func gemmPackRowAVX512(out *float64, step int, src *float64, w, segs int)
+
+//go:noescape
+func gemmPackRowAVX2(out *float64, step int, src *float64, w, segs int)
+
 // gemmPeakAVX512 and gemmPeakAVX2 run n iterations of independent FMAs
 // (n·384 and n·96 flops): the benchmarks' measure of the FMA peak.
 func gemmPeakAVX512(n int)
@@ -36,9 +45,10 @@ func gemmPeakAVX2(n int)
 // registerGemmArch registers the amd64 micro-kernels.
 func registerGemmArch() {
 	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: oneTile(gemm8x24AVX512), strip: gemm8x24AVX512,
-		pack8: gemmPack8AVX512, narrow: []gemmNarrow{{8, gemm8x8AVX512}, {16, gemm8x16AVX512}}}
+		pack8: gemmPack8AVX512, packRow: gemmPackRowAVX512, packRowVec: 8,
+		narrow: []gemmNarrow{{8, gemm8x8AVX512}, {16, gemm8x16AVX512}}}
 	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: oneTile(gemm4x12AVX2), strip: gemm4x12AVX2,
-		pack8: gemmPack8AVX2}
+		pack8: gemmPack8AVX2, packRow: gemmPackRowAVX2, packRowVec: 4}
 	gemmPeak = func(l Level, n int) float64 {
 		switch {
 		case l == AVX512 && cpuid.CPU.Supports(cpuid.AVX512F):

@@ -164,16 +164,20 @@ func TestGemmStripPanics(t *testing.T) {
 			"small lda":      func() { GemmStrip(nr, k, 2, a, mr-1, k*mr, b, nr, c, nr, 0) },
 			"small ldc":      func() { GemmStrip(nr, k, 1, a, mr, k*mr, b, nr, c, nr-1, 0) },
 		} {
-			func() {
-				defer func() {
-					if recover() == nil {
-						t.Errorf("%s: GemmStrip with %s did not panic", v.level, name)
-					}
-				}()
-				call()
-			}()
+			expectPanic(t, v.level.String()+": GemmStrip with "+name, call)
 		}
 	}
+}
+
+// expectPanic reports an error naming what unless call panics.
+func expectPanic(t *testing.T, what string, call func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("%s did not panic", what)
+		}
+	}()
+	call()
 }
 
 // checkGemmKernels checks prop under rapid with each level's micro-kernel
@@ -369,14 +373,7 @@ func TestGemmPack8(t *testing.T) {
 			}
 			src0 := clone(src)
 			GemmPack8(buf[outOff:], ld, src[srcOff:], s, kc)
-			bits := cmp.Comparer(func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
-			if !cmp.Equal(buf, want, bits) {
-				t.Fatalf("%s: kc=%d ld=%d s=%d: packed block differs from the definition\n%s",
-					v.level, kc, ld, s, cmp.Diff(want, buf, bits))
-			}
-			if !cmp.Equal(src, src0, bits) {
-				t.Fatalf("%s changed its source", v.level)
-			}
+			checkPack(t, fmt.Sprintf("%s: kc=%d ld=%d s=%d", v.level, kc, ld, s), buf, want, src, src0)
 		})
 	}
 }
@@ -394,6 +391,107 @@ func TestGemmPack8CheckCanFail(t *testing.T) {
 	got[0], got[1] = got[1], got[0]
 	if cmp.Equal(got, want, same) {
 		t.Fatal("a pack with two rows swapped passed the comparison")
+	}
+}
+
+// GemmPackRow on every level: every segment width up to 30 (so the widths
+// the assembly takes, multiples of 4 or 8, and the ones it leaves to Go),
+// 0–12 segments, strides from w up, unaligned ends, special values; the
+// packed cells bitwise the definition, every other cell of out untouched,
+// src unchanged.
+func TestGemmPackRow(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		rapid.Check(t, func(t *rapid.T) {
+			w := rapid.OneOf(rapid.SampledFrom([]int{4, 8, 12, 16, 24}), rapid.IntRange(0, 30)).Draw(t, "w")
+			segs := rapid.IntRange(0, 12).Draw(t, "segs")
+			step := w + rapid.OneOf(rapid.Just(0), rapid.IntRange(0, 40)).Draw(t, "step-w")
+			srcOff := rapid.IntRange(0, 7).Draw(t, "srcOff")
+			outOff := rapid.IntRange(0, 7).Draw(t, "outOff")
+			special := rapid.Bool().Draw(t, "special")
+			src := make([]float64, srcOff+segs*w+3)
+			for i := range src {
+				src[i] = drawFloat(special).Draw(t, "src")
+			}
+			buf := make([]float64, outOff+max(0, (segs-1)*step+w)+3)
+			for i := range buf {
+				buf[i] = guard
+			}
+			want := clone(buf)
+			for seg := range segs {
+				for j := range w {
+					want[outOff+seg*step+j] = src[srcOff+seg*w+j]
+				}
+			}
+			src0 := clone(src)
+			GemmPackRow(buf[outOff:], step, src[srcOff:], w, segs)
+			checkPack(t, fmt.Sprintf("%s: w=%d segs=%d step=%d", v.level, w, segs, step), buf, want, src, src0)
+		})
+	}
+}
+
+// checkPack fails unless a pack wrote exactly want (every bit, NaN
+// payloads and guard cells included) and left its source as it was (src0).
+func checkPack(t *rapid.T, what string, out, want, src, src0 []float64) {
+	bits := cmp.Comparer(func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+	if !cmp.Equal(out, want, bits) {
+		t.Fatalf("%s: packed cells differ from the definition\n%s", what, cmp.Diff(want, out, bits))
+	}
+	if !cmp.Equal(src, src0, bits) {
+		t.Fatalf("%s: changed its source", what)
+	}
+}
+
+// GemmPackRow panics on bad sizes and short slices on every level, before
+// the assembly could touch memory outside them.
+func TestGemmPackRowPanics(t *testing.T) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		const w, segs, step = 8, 3, 20
+		out, src := make([]float64, (segs-1)*step+w), make([]float64, segs*w)
+		GemmPackRow(out, step, src, w, segs) // fits exactly
+		for name, call := range map[string]func(){
+			"negative w":    func() { GemmPackRow(out, step, src, -8, segs) },
+			"negative segs": func() { GemmPackRow(out, step, src, w, -1) },
+			"step below w":  func() { GemmPackRow(out, w-1, src, w, segs) },
+			"short out":     func() { GemmPackRow(out[:len(out)-1], step, src, w, segs) },
+			"short src":     func() { GemmPackRow(out, step, src[:len(src)-1], w, segs) },
+		} {
+			expectPanic(t, v.level.String()+": GemmPackRow with "+name, call)
+		}
+	}
+}
+
+// BenchmarkGemmPackRow packs rows of a 12000×784 operand into 8-wide
+// panels (kc = 392 rows of op(A) = Aᵀ, as tensor.Gemm packs the MNIST
+// weight gradient's Xᵀ), doubles per second: the 75 MB source comes from
+// memory, as in the product.
+func BenchmarkGemmPackRow(b *testing.B) {
+	defer setLevel(Active())
+	for _, v := range gemmVariants(b) {
+		b.Run(v.level.String(), func(b *testing.B) {
+			if err := SetLevel(v.level); err != nil {
+				b.Fatal(err)
+			}
+			const rows, cols, kc, w = 12000, 784, 392, 8
+			src, out := make([]float64, rows*cols), make([]float64, kc*cols)
+			var n int
+			for b.Loop() {
+				for p0 := 0; p0 < rows; p0 += kc {
+					for p := p0; p < min(p0+kc, rows); p++ {
+						GemmPackRow(out[(p-p0)*w:], kc*w, src[p*cols:], w, cols/w)
+					}
+				}
+				n += rows * cols
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds()/1e9, "Gdouble/s")
+		})
 	}
 }
 

@@ -10,14 +10,14 @@ import "github.com/margo-lab/margo/asm"
 //
 // Every loop walks the source in storage order where it can: a stored row
 // is read once from end to end and scattered over the micro-panels, so
-// that no cache line of the source is fetched twice. Full-width segments
-// are moved as fixed-size arrays (copySeg), without bounds checks per
-// element (Go 1.26 compiles each into a runtime.memmove call; element by
-// element copies were 12 % faster on packA alone, under 1 % of any
-// benchmark product, measured 2026-11-27). Transposing copies
-// (op(A) = A, op(B) = Bᵀ) take eight stored rows at a time through
-// asm.GemmPack8 (an 8×8 register transpose on AVX-512, a Go loop
-// elsewhere), whenever the block has eight rows to take and α = 1.
+// that no cache line of the source is fetched twice. The plain copies
+// (op(A) = Aᵀ, op(B) = B) move a row's full-width segments with
+// asm.GemmPackRow (a zmm or ymm loop on AVX-512 and AVX2; Go's copy made
+// a runtime.memmove call per 8- or 24-value segment, about as long as the
+// move itself). Transposing copies (op(A) = A, op(B) = Bᵀ) take eight
+// stored rows at a time through asm.GemmPack8 (an 8×8 register transpose
+// on AVX-512, 4×4 on AVX2, a Go loop elsewhere), whenever the block has
+// eight rows to take and α = 1.
 
 // packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of α·op(A) into dst
 // as ceil(mc/mr) micro-panels of kc·mr values.
@@ -28,14 +28,20 @@ func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int
 	}
 	if tA {
 		// op(A)[i][p] = A[p][i]: row p0+p of A holds column p of op(A).
+		full := mc / mr * mr
 		for p := 0; p < kc; p++ {
 			src := a.Data[(p0+p)*s+i0 : (p0+p)*s+i0+mc]
-			for ir := 0; ir < mc; ir += mr {
+			ir := 0
+			if alpha == 1 {
+				asm.GemmPackRow(dst[p*mr:], kc*mr, src, mr, full/mr)
+				ir = full
+			}
+			for ; ir < mc; ir += mr {
 				seg := src[ir:min(ir+mr, mc)]
 				dp := dst[(ir/mr)*kc*mr+p*mr:]
 				dp = dp[:len(seg)]
 				if alpha == 1 {
-					copySeg(dp, seg)
+					copy(dp, seg)
 				} else {
 					for r, v := range seg {
 						dp[r] = alpha * v
@@ -71,23 +77,6 @@ func packA(dst []float64, a *Dense, tA Op, alpha float64, i0, mc, p0, kc, mr int
 	}
 }
 
-// copySeg copies src into dst (same length), as one array move for the
-// register-tile widths of the micro-kernels.
-func copySeg(dst, src []float64) {
-	switch len(src) {
-	case 24:
-		*(*[24]float64)(dst) = *(*[24]float64)(src)
-	case 12:
-		*(*[12]float64)(dst) = *(*[12]float64)(src)
-	case 8:
-		*(*[8]float64)(dst) = *(*[8]float64)(src)
-	case 4:
-		*(*[4]float64)(dst) = *(*[4]float64)(src)
-	default:
-		copy(dst, src)
-	}
-}
-
 // packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst
 // as ceil(nc/nr) micro-panels of kc·nr values; only panels [jr0, jr1) (in
 // units of panels) are written, so that threads can share the work.
@@ -103,12 +92,13 @@ func packB(dst []float64, b *Dense, tB Op, p0, kc, j0, nc, nr, jr0, jr1 int) {
 	if !tB {
 		// op(B)[p][j] = B[p][j]: read row p0+p across all the panels.
 		lo, hi := jr0*nr, min(jr1*nr, nc)
+		full := (hi - lo) / nr * nr
 		for p := 0; p < kc; p++ {
 			src := b.Data[(p0+p)*s+j0+lo : (p0+p)*s+j0+hi]
-			for jr := 0; jr < hi-lo; jr += nr {
-				seg := src[jr:min(jr+nr, hi-lo)]
-				dp := dst[(jr0+jr/nr)*kc*nr+p*nr:]
-				copySeg(dp[:len(seg)], seg)
+			asm.GemmPackRow(dst[jr0*kc*nr+p*nr:], kc*nr, src, nr, full/nr)
+			if full < hi-lo {
+				seg := src[full:]
+				copy(dst[(jr0+full/nr)*kc*nr+p*nr:][:len(seg)], seg)
 			}
 		}
 		return
