@@ -33,32 +33,36 @@ import (
 // 4×12 AVX2 tile), mc so that the packed A block (mc·kc) fills half of L2,
 // nc so that the B block stays about 4 MB. Measured on this machine (AMD
 // EPYC, family 26, 48 KB L1D, 1 MB L2; AVX-512; MARGO_GEMM_BLOCKS, the
-// settings alternated in one run, medians of 5 rounds), 2026-11-27 14:20
+// settings alternated in one run, medians of 5 rounds), 2026-11-27 14:00
 // UTC, kc 512 (mc 128, nc 1024) against 256 (mc 256, nc 2048): 1 thread
 // NN 1024³ +1.3 %, NN 12000×784×512 +5.4 % (k = 784 runs as 2×392 instead
 // of 4×196), NT 250×2048×1024 +3.3 %, TN 784×12000×512 −0.2 %; 2 threads
 // +5.2 %, +7.9 %, +0.5 %, −1.3 %, NT 100×784×128 +2 %; kc 384 in between.
 // (An earlier sweep the same morning gave kc 384–512 +1–5 % on the NN
-// shapes and NT 250 and −1–3 % on TN 784, when 256 was kept.) A micro-panel
-// of half of L1 or less gains nothing (kc 128 and 160 stay within ±2.5 %
-// of 256; kc 96 loses 1–5 %), so no part of the choice keeps B in L1: with
-// the A micro-panel streaming through, the 48 KB panel of kc 256 did not
-// stay there either (a kernel-only loop over L2-resident panels runs 3–4 %
-// below the L1-resident one at kc 128 and 256 alike); the larger kc halves
-// the C updates (each tile's prefetch, load and store of C per k block).
-// mc from 104 to 400 at kc 256 moved
-// nothing beyond the ±2 % noise. Software prefetch did not help: of the operand
-// blocks packed next, spread over the micro-kernel calls, it cost 4–5 %
-// on the NT and TN shapes with each of PREFETCHT0, T1, T2 and NTA alike
-// (presumably all fill L1 here, evicting the B micro-panel); of the next
-// eight rows in GemmPack8 it changed nothing beyond the noise, and of A 8
-// or 24 rows ahead in the micro-kernel it lost 1–4 %. Nor did keeping a
-// block of C in cache across the k blocks (op(B) packed for all of k, row
-// blocks outside k blocks, so that the 49 MB C of 12000×784×512 NN is not
-// streamed once per k block): within ±2 % at 1 and 2 threads (5
-// alternating rounds, at kc 256), so the plain order stays. The sizes come from
-// the caches cpuid reports, so the rounding of C may differ between
-// machines, never between runs or thread counts on one machine and level.
+// shapes and NT 250 and −1–3 % on TN 784, when 256 was kept.) A
+// micro-panel of half of L1 or less gains nothing (kc 128 and 160 stay
+// within ±2.5 % of 256; kc 96 loses 1–5 %), so no part of the choice keeps
+// B in L1: with the A micro-panel streaming through, the 48 KB panel of kc
+// 256 did not stay there either (a kernel-only loop over L2- and
+// L3-resident panels runs 4–8 % below the L1-resident one at kc 128 and 256
+// alike). What the larger kc saves is half the C updates (each tile's
+// prefetch, load and store of C per k block). mc from 104 to 400 at kc 256
+// moved nothing beyond the ±2 % noise. Software prefetch did not help: of
+// the operand blocks packed next, spread over the micro-kernel calls, it
+// cost 4–5 % on the NT and TN shapes with each of PREFETCHT0, T1, T2 and
+// NTA alike (presumably all fill L1 here, evicting the B micro-panel); of
+// the next eight rows in GemmPack8 it changed nothing beyond the noise, and
+// of A 8 or 24 rows ahead in the micro-kernel it lost 1–4 %. Nor did
+// keeping a block of C in cache across the k blocks (op(B) packed for all
+// of k, row blocks outside k blocks, so that the 49 MB C of 12000×784×512
+// NN is not streamed once per k block): within ±2 % at 1 and 2 threads (5
+// alternating rounds, at kc 256), so the plain order stays. Nor did reading
+// op(A) = A in place, its eight rows through eight pointers (the same
+// FMAs): in a macro-kernel loop +1.8 % on rows of 784 and −1–2 % on rows of
+// 1024 (a power-of-two stride, the rows alias in L1), measured 14:15 UTC.
+// The sizes come from the caches cpuid reports, so the rounding of C may
+// differ between machines, never between runs or thread counts on one
+// machine and level.
 // Every element of C is the sum over pc blocks, in order, of micro-kernel
 // sums in order over p: an order fixed by k, kc and the level, never by
 // the thread count.

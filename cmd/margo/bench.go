@@ -190,9 +190,9 @@ func peakRateTogether(l asm.Level, t int, perCore float64) float64 {
 
 // gemmRate returns the median GFLOP/s of C = A·B for the shape, after one
 // warm-up call, each repetition calling Gemm back to back for at least
-// 20 ms (a training loop's rhythm; a single call of a small product, 0.2
-// ms, mostly measures whether a GEMM worker was still polling). The thread
-// setting is restored afterwards.
+// 20 ms (a training loop's rhythm; single calls of a small product, 0.2
+// ms, gave 78–154 GFLOP/s from run to run at 2 threads, at the mercy of
+// when the GEMM worker starts). The thread setting is restored afterwards.
 func gemmRate(m, k, n int, ta, tb tensor.Op, threads, repeats int) (float64, error) {
 	ar, ac := m, k
 	if ta == tensor.Trans {
