@@ -60,6 +60,11 @@ import (
 // op(A) = A in place, its eight rows through eight pointers (the same
 // FMAs): in a macro-kernel loop +1.8 % on rows of 784 and −1–2 % on rows of
 // 1024 (a power-of-two stride, the rows alias in L1), measured 14:15 UTC.
+// Nor did B blocks small enough for L2 (nc 120–480 instead of 1024 on NT
+// 250×2048×1024, the 16 MB of weights then packed into L2 rather than
+// L3): −0.3 to −5 % at 1 thread and −3 to −8 % at 2, with op(A) packed
+// once for all k blocks so that it is not repacked per column block
+// (15:10 UTC; repacking it instead: −4.6 % at nc 120).
 // The sizes come from the caches cpuid reports, so the rounding of C may
 // differ between machines, never between runs or thread counts on one
 // machine and level.
