@@ -93,13 +93,15 @@ def side_by_side(binary, rounds, levels):
         c = np.empty((m, n))
         flops = 2.0 * m * k * n
         for level in levels:
-            rows = {t: {"mg": [], "pct": [], "pct2": [], "ob": [], "ratio": []} for t in (1, 2)}
+            # The first level races OpenBLAS at 1 and 2 threads; the others
+            # run alone at 1 thread, against their own peak.
+            first = level == levels[0]
+            threads = (1, 2) if first else (1,)
+            rows = {t: {"mg": [], "pct": [], "pct2": [], "ob": [], "ratio": []} for t in threads}
             scale = {"mg": [], "ob": [], "peak": []}
             for r in range(rounds):
                 res = {}
-                jobs = [(who, t) for t in (1, 2) for who in ("margo", "openblas")]
-                if level != levels[0]:  # the other levels against their own peak only
-                    jobs = [("margo", 1)]
+                jobs = [(who, t) for t in threads for who in (("margo", "openblas") if first else ("margo",))]
                 if r % 2 == 1:
                     jobs.reverse()
                 for who, t in jobs:
@@ -108,35 +110,29 @@ def side_by_side(binary, rounds, levels):
                     else:
                         with threadpool_limits(limits=t, user_api="blas"):
                             res[who, t] = median_gflops(a, b, c, flops, min_time=0.5)[0]
-                if level != levels[0]:
-                    rows[1]["mg"].append(res["margo", 1]["gflops"])
-                    rows[1]["pct"].append(res["margo", 1].get("pct_peak", float("nan")))
-                    continue
-                for t in (1, 2):
+                for t in threads:
                     mg = res["margo", t]
                     rows[t]["mg"].append(mg["gflops"])
                     rows[t]["pct"].append(mg.get("pct_peak", float("nan")))
                     rows[t]["pct2"].append(mg.get("pct_peak_together", float("nan")))
-                    rows[t]["ob"].append(res["openblas", t])
-                    rows[t]["ratio"].append(mg["gflops"] / res["openblas", t])
-                scale["mg"].append(res["margo", 2]["gflops"] / res["margo", 1]["gflops"])
-                scale["ob"].append(res["openblas", 2] / res["openblas", 1])
-                p1, p2 = res["margo", 1].get("peak_gflops"), res["margo", 2].get("peak_together_gflops")
-                scale["peak"].append(p2 / p1 if p1 and p2 else float("nan"))
-            if level != levels[0]:
-                row = rows[1]
-                print(f"| {op} {m}×{k}×{n} | 1 | {level} | {med(row['mg']):.1f} | {med(row['pct']):.0f} % | "
-                      "— | | | — | — | — |")
-                continue
-            for t in (1, 2):
+                    if first:
+                        rows[t]["ob"].append(res["openblas", t])
+                        rows[t]["ratio"].append(mg["gflops"] / res["openblas", t])
+                if first:
+                    scale["mg"].append(res["margo", 2]["gflops"] / res["margo", 1]["gflops"])
+                    scale["ob"].append(res["openblas", 2] / res["openblas", 1])
+                    p1, p2 = res["margo", 1].get("peak_gflops"), res["margo", 2].get("peak_together_gflops")
+                    scale["peak"].append(p2 / p1 if p1 and p2 else float("nan"))
+            for t in threads:
                 row = rows[t]
-                tail = "— | — | —"
-                together = "—"
+                together, peer, tail = "—", " | ", "— | — | —"
+                if first:
+                    peer = f"{med(row['ob']):.1f} | {med(row['ratio']):.2f}"
                 if t == 2:
-                    tail = f"{med(scale['mg']):.2f} | {med(scale['ob']):.2f} | {med(scale['peak']):.2f}"
                     together = f"{med(row['pct2']):.0f} %"
+                    tail = f"{med(scale['mg']):.2f} | {med(scale['ob']):.2f} | {med(scale['peak']):.2f}"
                 print(f"| {op} {m}×{k}×{n} | {t} | {level} | {med(row['mg']):.1f} | {med(row['pct']):.0f} % | "
-                      f"{together} | {med(row['ob']):.1f} | {med(row['ratio']):.2f} | {tail} |")
+                      f"{together} | {peer} | {tail} |")
                 sys.stdout.flush()
 
 
