@@ -25,6 +25,10 @@ type Workspace struct {
 	bd         [2]tensor.Dense
 	coef       []float64
 	pass       rowPass // the passes outside the GEMMs (pass.go)
+
+	// Pool runs the GEMMs and the passes around them (nil: the calling
+	// goroutine alone). Results do not depend on it.
+	Pool *tensor.Pool
 }
 
 // NewWorkspace returns a workspace for batches of up to n rows (a larger
@@ -99,14 +103,14 @@ func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 	for l, k := range m.widths {
 		ws.hd[l] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.h[l][:n*k]}
 		h := &ws.hd[l]
-		tensor.Gemm(tensor.NoTrans, tensor.Trans, 1, in, &ws.wd[l], 0, h)
+		ws.Pool.Gemm(tensor.NoTrans, tensor.Trans, 1, in, &ws.wd[l], 0, h)
 		ws.pass = rowPass{m: m, kind: passActivate, n: n, k: k, x: h.Data}
-		ws.pass.run()
+		ws.pass.run(ws.Pool)
 		in = h
 	}
 	// The scalar output layer is one dot product per sample.
 	ws.pass = rowPass{m: m, kind: passOutput, n: n, k: in.Cols, a: in, w: ws.wd[len(m.widths)].Data, out: out}
-	ws.pass.run()
+	ws.pass.run(ws.Pool)
 }
 
 // activate applies σ in place.
@@ -152,7 +156,7 @@ func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float
 	if top < m.layout.Layers() {
 		a := m.input(ws, x, top)
 		ws.pass = rowPass{m: m, kind: passWeightGrad, n: n, k: a.Cols, a: a, c: c[:n], dw: ws.gd[top].Data}
-		ws.pass.run()
+		ws.pass.run(ws.Pool)
 	}
 	if top == 0 {
 		return
@@ -162,21 +166,21 @@ func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float
 	ws.bd[0] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.back[0][:n*k]}
 	g := &ws.bd[0]
 	ws.pass = rowPass{m: m, kind: passOuter, n: n, k: k, x: g.Data, c: c[:n], w: ws.wd[top].Data}
-	ws.pass.run()
+	ws.pass.run(ws.Pool)
 	cur := 0
 	for l := top - 1; l >= 0; l-- {
 		// g holds the gradient with respect to σ(Z_l), the output of layer
 		// l; turn it into the gradient with respect to Z_l.
 		ws.pass = rowPass{m: m, kind: passActivateBack, n: n, k: m.widths[l], x: g.Data, y: ws.hd[l].Data}
-		ws.pass.run()
-		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, g, m.input(ws, x, l), 0, &ws.gd[l])
+		ws.pass.run(ws.Pool)
+		ws.Pool.Gemm(tensor.Trans, tensor.NoTrans, 1, g, m.input(ws, x, l), 0, &ws.gd[l])
 		if l == 0 {
 			break
 		}
 		cur ^= 1
 		k := m.widths[l-1]
 		ws.bd[cur] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.back[cur][:n*k]}
-		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, g, &ws.wd[l], 0, &ws.bd[cur])
+		ws.Pool.Gemm(tensor.NoTrans, tensor.NoTrans, 1, g, &ws.wd[l], 0, &ws.bd[cur])
 		g = &ws.bd[cur]
 	}
 }

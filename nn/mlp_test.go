@@ -237,11 +237,9 @@ func TestFDMismatchDetectsWrongGradient(t *testing.T) {
 }
 
 // After a warm-up call, Evaluate (with gradient) and Forward allocate
-// nothing. GEMM runs on one thread here: starting goroutines would count as
-// allocations that are tensor's, not nn's.
+// nothing. GEMM runs on one thread here (the workspace has no pool):
+// starting goroutines would count as allocations that are tensor's, not nn's.
 func TestEvaluateAllocs(t *testing.T) {
-	defer tensor.SetThreads(tensor.Threads())
-	tensor.SetThreads(1)
 	for _, c := range testConfigs {
 		m := mustMLP(t, c.cfg)
 		n := 6

@@ -41,7 +41,7 @@ type rowPass struct {
 }
 
 // run runs the pass of kind on the n×k matrix described by the fields.
-func (p *rowPass) run() {
+func (p *rowPass) run(pool *tensor.Pool) {
 	if p.n == 0 || p.k == 0 {
 		if p.kind == passWeightGrad {
 			clear(p.dw) // an empty sum
@@ -56,13 +56,13 @@ func (p *rowPass) run() {
 		// most ranges one column or none, each a pass down a column of A.
 		size = p.k * weightGradSpan
 	}
-	if !passRanges || tensor.Threads() == 1 {
+	if !passRanges || pool.Threads() == 1 {
 		// One piece: the same result (see above) without the ranges'
 		// overhead, which cost 1.5–2 % of a 1-thread MNIST-pair step.
 		p.StepRange(0, 0, size)
 		return
 	}
-	tensor.StepRanges(size, p)
+	pool.StepRanges(size, p)
 }
 
 // weightGradSpan is the length per column of passWeightGrad's virtual

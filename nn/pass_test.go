@@ -17,7 +17,6 @@ import (
 // with widths that split rows and columns across ranges, every depth,
 // frozen last layer and leaky slope.
 func TestPassesRanges(t *testing.T) {
-	defer tensor.SetThreads(tensor.Threads())
 	defer func() { passRanges = true }()
 	bits := cmp.Comparer(func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) })
 	rapid.Check(t, func(t *rapid.T) {
@@ -61,13 +60,13 @@ func TestPassesRanges(t *testing.T) {
 		threads := rapid.IntRange(1, 3).Draw(t, "threads")
 
 		passRanges = false
-		tensor.SetThreads(1)
 		want := NewEval(n, len(theta))
 		m.Evaluate(m.NewWorkspace(n), theta, d, obj, want, true)
 		passRanges = true
-		tensor.SetThreads(threads)
 		got := NewEval(n, len(theta))
-		m.Evaluate(m.NewWorkspace(n), theta, d, obj, got, true)
+		ws := m.NewWorkspace(n)
+		ws.Pool = tensor.NewPool(threads)
+		m.Evaluate(ws, theta, d, obj, got, true)
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Eval{}), bits); diff != "" {
 			t.Fatalf("widths %v, n = %d, %d threads: ranges differ from one piece (-want +got):\n%s", widths, n, threads, diff)
 		}

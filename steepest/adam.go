@@ -38,7 +38,12 @@ type Adam struct {
 	Frame             float64   // F: the log-scale M and V are stored in
 	paramMax
 	ranges adamRanges // the step range by range (Meter.MeasureStep)
+	pool   *tensor.Pool
 }
+
+// SetPool makes the step run on p's goroutines (nil: the calling
+// goroutine). Results do not depend on it.
+func (a *Adam) SetPool(p *tensor.Pool) { a.pool = p }
 
 // NewAdam returns Adam for p parameters.
 func NewAdam(p int, lr, beta1, beta2, eps float64) (*Adam, error) {
@@ -98,7 +103,7 @@ func (a *Adam) Step(theta []float64, ev *nn.Eval) error { return a.Update(theta,
 // It runs range by range on the GEMM pool's threads (tensor.StepRanges),
 // elementwise, so the result is bitwise the same for every thread count.
 func (a *Adam) Update(theta, grad []float64, logScale float64) error {
-	if done, err := updateInRanges(a, theta, grad, logScale); done {
+	if done, err := updateInRanges(a.pool, a, theta, grad, logScale); done {
 		return err
 	}
 	a.forget()

@@ -64,7 +64,7 @@ func (mt *Meter) MeasureStep(step int, theta []float64, ev *nn.Eval, opt Optimiz
 // updateInRanges is the Update of an optimizer whose step runs range by
 // range: over the GEMM pool's threads (tensor.StepRanges). done is false,
 // with nothing touched, when this step does not run in ranges.
-func updateInRanges(rs rangeStepper, theta, grad []float64, logScale float64) (done bool, err error) {
+func updateInRanges(pool *tensor.Pool, rs rangeStepper, theta, grad []float64, logScale float64) (done bool, err error) {
 	r, err := rs.beginRanges(theta, grad, logScale)
 	if err != nil {
 		return true, err
@@ -72,7 +72,7 @@ func updateInRanges(rs rangeStepper, theta, grad []float64, logScale float64) (d
 	if r == nil {
 		return false, nil
 	}
-	tensor.StepRanges(len(theta), r)
+	pool.StepRanges(len(theta), r)
 	return true, rs.endRanges()
 }
 

@@ -23,7 +23,6 @@ func sameValue(a, b float64) bool {
 // from which the record's pass runs in ranges on several threads (2^16
 // parameters), with and without a planted NaN in the gradient.
 func TestMeasureStep(t *testing.T) {
-	defer tensor.SetThreads(tensor.Threads())
 	rapid.Check(t, func(t *rapid.T) {
 		big := rapid.Bool().Draw(t, "big")
 		d, width, n := 7, 5, 6
@@ -97,7 +96,11 @@ func TestMeasureStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		mtB, _ := NewMeter(m.Degree(), m.Layout(), spectral, false)
-		tensor.SetThreads(rapid.IntRange(1, 3).Draw(t, "threads"))
+		pool := tensor.NewPool(rapid.IntRange(1, 3).Draw(t, "threads"))
+		mtB.Pool = pool
+		if ps, ok := b.(interface{ SetPool(*tensor.Pool) }); ok {
+			ps.SetPool(pool)
+		}
 
 		thA, thB := slices.Clone(theta), slices.Clone(theta)
 		want, err := mtA.Measure(4, thA, ev)
@@ -155,7 +158,6 @@ func TestMeasureStep(t *testing.T) {
 // gradient, for 1, 2 and 3 threads, with zeros, ±Inf and NaN planted in the
 // gradient (then every form fails).
 func TestUpdateRanges(t *testing.T) {
-	defer tensor.SetThreads(tensor.Threads())
 	const p = 77056
 	rapid.Check(t, func(t *rapid.T) {
 		rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 9))
@@ -199,8 +201,9 @@ func TestUpdateRanges(t *testing.T) {
 			}
 			return o
 		}
-		tensor.SetThreads(rapid.IntRange(1, 3).Draw(t, "threads"))
+		pool := tensor.NewPool(rapid.IntRange(1, 3).Draw(t, "threads"))
 		whole := newOpt(0, p)
+		whole.(interface{ SetPool(*tensor.Pool) }).SetPool(pool)
 		got := slices.Clone(theta)
 		errWhole := whole.Update(got, grad, logScale)
 

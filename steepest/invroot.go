@@ -37,6 +37,7 @@ type invRootWork struct {
 	m, h, k, t1, t2 *tensor.Dense
 	iters           int
 	views           [3]tensor.Dense // symMul's block views, reused
+	pool            *tensor.Pool    // runs symMul's products
 }
 
 func newInvRootWork(n int) *invRootWork {
@@ -129,7 +130,7 @@ func (w *invRootWork) symMul(a, b, c *tensor.Dense) {
 		a.SliceInto(va, r, r1, 0, n)
 		b.SliceInto(vb, 0, n, r, n)
 		c.SliceInto(vc, r, r1, r, n)
-		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, va, vb, 0, vc)
+		w.pool.Gemm(tensor.NoTrans, tensor.NoTrans, 1, va, vb, 0, vc)
 	}
 	// Mirror in 32×32 tiles, so that the rows read and the rows written
 	// both stay in cache (a plain column-by-column mirror of n = 784 took

@@ -71,9 +71,10 @@ type Field struct {
 	Value float64
 }
 
-// Fields returns the record's values in a fixed order under their JSON
-// names (the per-layer spectral norms as spec_1, spec_2, …); spectral fields
-// appear only when computed.
+// Fields lists the values in a fixed order under the names the metrics
+// file uses (train.Record's JSON), the per-layer spectral norms as spec_1,
+// spec_2, …; spectral fields appear only when computed. Tests and tables
+// compare Metrics through it.
 func (m Metrics) Fields() []Field {
 	f := []Field{
 		{"step", float64(m.Step)}, {"loss", m.Loss}, {"log_loss", m.LogLoss}, {"qmin", m.QMin},
@@ -96,25 +97,6 @@ func (m Metrics) Fields() []Field {
 			Field{"slackSpec", m.SlackSpectral})
 	}
 	return f
-}
-
-// MarshalJSON writes the Fields as one JSON object, in order; NaN and ±Inf
-// (e.g. D and δ before separation) become null.
-func (m Metrics) MarshalJSON() ([]byte, error) {
-	b := []byte{'{'}
-	for i, f := range m.Fields() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendQuote(b, f.Name)
-		b = append(b, ':')
-		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendFloat(b, f.Value, 'g', -1, 64)
-		}
-	}
-	return append(b, '}'), nil
 }
 
 // Meter computes Metrics. Build it once per run (it holds the warm-start
@@ -157,14 +139,37 @@ type Meter struct {
 	spectralDual bool
 	layerBuf     []float64
 	dirBuf       []float64
-	PowerIters   int     // power iterations per layer per call (default 3)
-	PowerTol     float64 // their relative stopping tolerance (default 1e−12)
-	// ExactSpectral makes σ_max exact when PowerIters iterations do not
-	// converge (σ₂ ≈ σ₁): Jacobi on the layer's smaller Gram matrix, O(k³)
-	// for a k×· layer. Off by default: the capped estimate is a lower bound
-	// that tightens from call to call through the warm start.
-	ExactSpectral bool
+	// Spectral says how σ_max(W_l) is computed (default SpectralExact).
+	Spectral SpectralEstimate
+	// PowerIters and PowerTol are the power iterations per layer per call
+	// (default 3) and their relative stopping tolerance (default 1e−12),
+	// for SpectralPower and SpectralCapped.
+	PowerIters int
+	PowerTol   float64
+	// Pool runs the long reductions and the spectral GEMMs (nil: the
+	// calling goroutine). Results do not depend on it.
+	Pool *tensor.Pool
 }
+
+// SpectralEstimate chooses how a Meter computes each layer's σ_max.
+type SpectralEstimate int
+
+const (
+	// SpectralExact computes σ_max from the eigendecomposition of the
+	// layer's smaller Gram matrix (Jacobi, a few ulps relative), from θ
+	// alone: the same θ always gives the same bits, so a record does not
+	// depend on earlier calls (a resumed run writes what an uninterrupted
+	// one writes). O(k³) per sweep for a k×· layer.
+	SpectralExact SpectralEstimate = iota
+	// SpectralPower runs power iteration warm-started from the previous
+	// call to PowerTol, falling back to SpectralExact's Jacobi when it
+	// does not converge in PowerIters iterations (σ₂ ≈ σ₁).
+	SpectralPower
+	// SpectralCapped stops after PowerIters warm-started iterations: a
+	// lower bound of σ_max that tightens from call to call, the cheapest
+	// per-step estimate.
+	SpectralCapped
+)
 
 // NewMeter returns a Meter for a model of homogeneity degree L = degree
 // (nn.MLP.Degree) with trainable layers layout. spectral enables the
@@ -211,9 +216,9 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput, then tenso
 	var dot float64
 	var nt, ng tensor.Norms
 	if then == nil {
-		dot, nt, ng = tensor.DotNorms(theta, in.grad)
+		dot, nt, ng = mt.Pool.DotNorms(theta, in.grad)
 	} else {
-		dot, nt, ng = tensor.DotNormsThen(theta, in.grad, then)
+		dot, nt, ng = mt.Pool.DotNormsThen(theta, in.grad, then)
 	}
 	ip := -dot // ⟨θ, −g⟩ in frame units
 	g1, g2, gInf := ng.L1, ng.L2, ng.Linf
@@ -231,14 +236,20 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput, then tenso
 		*k.align, *k.breg, *k.slackOf = kkt(ip, k.norm, k.dual, qmin, slack, L)
 	}
 	if mt.spectral != nil {
+		if mt.spectral.pool != mt.Pool {
+			mt.spectral.SetPool(mt.Pool)
+		}
 		m.HasSpectral = true
 		lay := mt.spectral.layout
 		for l := range lay.Layers() {
 			p, w := mt.spectral.power[l], lay.View(theta, l)
-			if mt.ExactSpectral {
+			switch mt.Spectral {
+			case SpectralPower:
 				mt.layerBuf[l] = p.sigmaMax(w, mt.PowerTol, mt.PowerIters)
-			} else {
+			case SpectralCapped:
 				mt.layerBuf[l] = p.sigmaMaxCapped(w, mt.PowerTol, mt.PowerIters)
+			default:
+				mt.layerBuf[l] = exactSigma(mt.Pool, w)
 			}
 		}
 		m.LayerSpectral = mt.layerBuf

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
 )
 
 // Modular is the general max-over-layers norm of the paper (Sec. 3.2,
@@ -90,5 +91,14 @@ func (m *Modular) Subgradient(dst, x []float64) {
 	clear(dst[:m.layout.Size()])
 	if best > 0 {
 		m.per[bestL].Subgradient(m.part(dst, bestL), m.part(x, bestL))
+	}
+}
+
+// SetPool hands p to the per-layer norms that run GEMMs (Spectral).
+func (n *Modular) SetPool(p *tensor.Pool) {
+	for _, m := range n.per {
+		if s, ok := m.(interface{ SetPool(*tensor.Pool) }); ok {
+			s.SetPool(p)
+		}
 	}
 }

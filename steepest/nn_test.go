@@ -75,7 +75,7 @@ func TestMeasureAndStepFromEval(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mt.ExactSpectral = true // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
+		mt.Spectral = SpectralPower // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
 		got, err := mt.Measure(3, theta, m.ev)
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +131,7 @@ func TestSpectralMarginFrozenLastLayer(t *testing.T) {
 		ev := nn.NewEval(len(r.y), len(theta))
 		m.Evaluate(m.NewWorkspace(len(r.y)), theta, ds, nn.Objective{Loss: nn.Logistic}, ev, true)
 		mt, _ := NewMeter(m.Degree(), m.Layout(), true, false)
-		mt.ExactSpectral = true // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
+		mt.Spectral = SpectralPower // σ_max to ≈ 1e−13 (power iteration or its exact fallback)
 		got, err := mt.Measure(0, theta, ev)
 		if err != nil {
 			t.Fatal(err)

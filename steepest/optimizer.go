@@ -151,6 +151,17 @@ type Steepest struct {
 	dir        []float64
 	paramMax
 	ranges elementRanges // the fused step range by range (Meter.MeasureStep)
+	pool   *tensor.Pool
+}
+
+// SetPool makes the step run on p's goroutines (nil: the calling
+// goroutine), and the norm's GEMMs too where it has any (Spectral,
+// Modular). Results do not depend on it.
+func (s *Steepest) SetPool(p *tensor.Pool) {
+	s.pool = p
+	if n, ok := s.Norm.(interface{ SetPool(*tensor.Pool) }); ok {
+		n.SetPool(p)
+	}
 }
 
 // NewSteepest returns steepest descent w.r.t. norm with learning rate lr.
@@ -230,7 +241,7 @@ func (s *Steepest) Step(theta []float64, ev *nn.Eval) error {
 // Meter.MeasureStep's), elementwise, so θ is bitwise the same for every
 // thread count.
 func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
-	if done, err := updateInRanges(s, theta, grad, logScale); done {
+	if done, err := updateInRanges(s.pool, s, theta, grad, logScale); done {
 		return err
 	}
 	s.forget()

@@ -42,6 +42,7 @@ type polarWork struct {
 	x, xn, gram *tensor.Dense
 	wide        bool // m < n: Gram matrix XXᵀ
 	iters       int  // iterations used by the last call (for tests and benchmarks)
+	pool        *tensor.Pool
 }
 
 func newPolarWork(m, n int) *polarWork {
@@ -74,11 +75,11 @@ func (w *polarWork) polar(dst, g []float64) float64 {
 		w.iters++
 		copy(xn.Data, x.Data)
 		if w.wide {
-			tensor.Gemm(tensor.NoTrans, tensor.Trans, 1, x, x, 0, w.gram)
-			tensor.Gemm(tensor.NoTrans, tensor.NoTrans, -0.5, w.gram, x, 1.5, xn)
+			w.pool.Gemm(tensor.NoTrans, tensor.Trans, 1, x, x, 0, w.gram)
+			w.pool.Gemm(tensor.NoTrans, tensor.NoTrans, -0.5, w.gram, x, 1.5, xn)
 		} else {
-			tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, x, x, 0, w.gram)
-			tensor.Gemm(tensor.NoTrans, tensor.NoTrans, -0.5, x, w.gram, 1.5, xn)
+			w.pool.Gemm(tensor.Trans, tensor.NoTrans, 1, x, x, 0, w.gram)
+			w.pool.Gemm(tensor.NoTrans, tensor.NoTrans, -0.5, x, w.gram, 1.5, xn)
 		}
 		tensor.Axpy(-1, xn.Data, x.Data) // x = x − xn
 		delta := tensor.Nrm2(x.Data)
@@ -100,6 +101,7 @@ type powerWork struct {
 	v, u   []float64     // right (len n) and left (len m) singular vector estimates
 	iters  int           // iterations used by the last call
 	scaled *tensor.Dense // scratch for badly scaled matrices (rescaled)
+	pool   *tensor.Pool  // runs exact's Gram product
 }
 
 func newPowerWork(m, n int) *powerWork {
@@ -232,6 +234,15 @@ func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64,
 	return sigma, false
 }
 
+// exactSigma returns σ_max(W) by exact on scratch of its own: a function of
+// W alone (no warm start), for records that must not depend on history.
+func exactSigma(pool *tensor.Pool, w *tensor.Dense) float64 {
+	p := newPowerWork(w.Rows, w.Cols)
+	p.pool = pool
+	w, scale := p.rescaled(w)
+	return p.exact(w) * scale
+}
+
 // exact returns σ_max(W) from the eigendecomposition of the smaller Gram
 // matrix (Jacobi, jacobi.go) and resets u, v to the top singular pair. It is
 // the fallback when power iteration converges too slowly (σ₂ ≈ σ₁); σ_max
@@ -241,9 +252,9 @@ func (p *powerWork) exact(w *tensor.Dense) float64 {
 	k := min(m, n)
 	g, vecs := tensor.NewDense(k, k), tensor.NewDense(k, k)
 	if m >= n {
-		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, w, w, 0, g)
+		p.pool.Gemm(tensor.Trans, tensor.NoTrans, 1, w, w, 0, g)
 	} else {
-		tensor.Gemm(tensor.NoTrans, tensor.Trans, 1, w, w, 0, g)
+		p.pool.Gemm(tensor.NoTrans, tensor.Trans, 1, w, w, 0, g)
 	}
 	symEig(g, vecs)
 	top := 0

@@ -93,3 +93,24 @@ func (s *LossAdaptive) Judge(logLoss, newLogLoss float64) (bool, error) {
 	}
 	return false, nil
 }
+
+// A StatefulSchedule keeps state that a checkpoint must hold to continue
+// a run exactly (LossAdaptive's Base), and may reject trial steps (the
+// trainer then saves θ and the optimizer state before each step).
+type StatefulSchedule interface {
+	Schedule
+	State() []float64
+	SetState(state []float64) error
+}
+
+// State returns {Base}.
+func (s *LossAdaptive) State() []float64 { return []float64{s.Base} }
+
+// SetState restores a State: one positive, finite base rate.
+func (s *LossAdaptive) SetState(st []float64) error {
+	if len(st) != 1 || !(st[0] > 0) || math.IsInf(st[0], 0) {
+		return errorf("loss-adaptive schedule state %v is invalid", st)
+	}
+	s.Base = st[0]
+	return nil
+}

@@ -42,6 +42,7 @@ type Shampoo struct {
 	L, R, LInv, RInv []*tensor.Dense // per layer
 	g, gt, upd       []*tensor.Dense // per-layer scratch: G, G̃, update
 	work             map[int]*invRootWork
+	pool             *tensor.Pool
 }
 
 // NewShampoo returns Shampoo (torch-optimizer variant) for the layers of
@@ -143,24 +144,24 @@ func (s *Shampoo) Update(theta, grad []float64, logScale float64) error {
 		g, gt, upd := s.g[i], s.gt[i], s.upd[i]
 		copy(g.Data, s.layout.View(grad, i).Data)
 		tensor.Scal(scale, g.Data)
-		tensor.Gemm(tensor.NoTrans, tensor.Trans, 1, g, g, 1, s.L[i])
+		s.pool.Gemm(tensor.NoTrans, tensor.Trans, 1, g, g, 1, s.L[i])
 		if refresh {
 			if err := s.invRoot(s.LInv[i], s.L[i]); err != nil {
 				return errorf("%s: layer %d left preconditioner: %w", s.Name(), i+1, err)
 			}
 		}
-		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, s.LInv[i], g, 0, gt)
+		s.pool.Gemm(tensor.NoTrans, tensor.NoTrans, 1, s.LInv[i], g, 0, gt)
 		right := gt
 		if s.Textbook {
 			right = g
 		}
-		tensor.Gemm(tensor.Trans, tensor.NoTrans, 1, right, right, 1, s.R[i])
+		s.pool.Gemm(tensor.Trans, tensor.NoTrans, 1, right, right, 1, s.R[i])
 		if refresh {
 			if err := s.invRoot(s.RInv[i], s.R[i]); err != nil {
 				return errorf("%s: layer %d right preconditioner: %w", s.Name(), i+1, err)
 			}
 		}
-		tensor.Gemm(tensor.NoTrans, tensor.NoTrans, 1, gt, s.RInv[i], 0, upd)
+		s.pool.Gemm(tensor.NoTrans, tensor.NoTrans, 1, gt, s.RInv[i], 0, upd)
 	}
 	// θ changes only after every layer's preconditioner succeeded.
 	lr := math.Exp(s.logLR)
@@ -177,5 +178,9 @@ func (s *Shampoo) invRoot(dst, a *tensor.Dense) error {
 		w = newInvRootWork(a.Rows)
 		s.work[a.Rows] = w
 	}
+	w.pool = s.pool
 	return w.invRoot(dst, a, s.Root)
 }
+
+// SetPool makes the step's GEMMs run on p (nil: the calling goroutine).
+func (s *Shampoo) SetPool(p *tensor.Pool) { s.pool = p }

@@ -2,6 +2,7 @@ package steepest
 
 import (
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
 )
 
 // Spectral is the paper's modular (max-over-layers) spectral norm of θ
@@ -28,6 +29,7 @@ type Spectral struct {
 	dir      []float64 // scratch for Dual
 	SigmaTol float64   // relative accuracy of σ_max (default 1e−13)
 	MaxIter  int       // power iterations per call before the exact fallback (default 100)
+	pool     *tensor.Pool
 }
 
 // NewSpectral returns the max-over-layers spectral norm for layout.
@@ -115,5 +117,17 @@ func (s *Spectral) Subgradient(dst, x []float64) {
 func neg(x []float64) {
 	for i := range x {
 		x[i] = -x[i]
+	}
+}
+
+// SetPool makes the norm's GEMMs (polar iterations, Gram matrices) run on
+// p (nil: the calling goroutine). Results do not depend on it.
+func (s *Spectral) SetPool(p *tensor.Pool) {
+	s.pool = p
+	for _, w := range s.polar {
+		w.pool = p
+	}
+	for _, w := range s.power {
+		w.pool = p
 	}
 }

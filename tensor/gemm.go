@@ -14,31 +14,37 @@ const (
 	Trans   Op = true
 )
 
-var threads = runtime.GOMAXPROCS(0)
+// defaultPool runs the package-level Gemm, DotNorms, DotNormsThen and
+// StepRanges. Library code (nn, steepest, steepest/train) does not use it:
+// it takes a *Pool, so that two trainers in one process can run at once
+// with different thread counts.
+var defaultPool = NewPool(runtime.GOMAXPROCS(0))
 
-// SetThreads sets how many goroutines GEMM may use (at least 1). Results do
-// not depend on it: they are bitwise identical for every thread count.
-// Like asm.SetLevel it must not run concurrently with Gemm.
-func SetThreads(n int) {
-	if n < 1 {
-		n = 1
-	}
-	threads = n
-}
+// SetThreads sets how many goroutines the package-level functions may use
+// (at least 1). Results do not depend on it: they are bitwise identical
+// for every thread count. Like asm.SetLevel it must not run concurrently
+// with them.
+func SetThreads(n int) { defaultPool.threads = max(n, 1) }
 
-// Threads returns the GEMM thread count.
-func Threads() int { return threads }
+// Threads returns the package-level functions' thread count.
+func Threads() int { return defaultPool.threads }
 
 // Gemm computes C = α·op(A)·op(B) + β·C. op(A) is m×k, op(B) k×n, C m×n.
 // With β = 0, C is overwritten without being read (NaN in C does not
 // propagate). Shapes that do not fit panic: they are programming errors.
 //
 // The product runs blocked and packed on the micro-kernel of the active
-// asm level (see gemm_block.go), on up to Threads() goroutines. Each
+// asm level (see gemm_block.go), on up to Threads() goroutines (the
+// default pool's; Pool.Gemm on a pool of one's own). Each
 // element of C is summed in an order fixed by the shape and the level
 // alone, so the result is bitwise the same for every thread count.
 // C must not overlap A or B.
 func Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense) {
+	defaultPool.Gemm(tA, tB, alpha, a, b, beta, c)
+}
+
+// Gemm is the package-level Gemm on up to p.Threads() goroutines.
+func (p *Pool) Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense) {
 	m, k := a.Rows, a.Cols
 	if tA {
 		m, k = k, m
@@ -57,7 +63,7 @@ func Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense) {
 		scaleC(beta, c)
 		return
 	}
-	gemmBlocked(tA, tB, alpha, a, b, beta, c, m, n, k)
+	gemmBlocked(p, tA, tB, alpha, a, b, beta, c, m, n, k)
 }
 
 // scaleC computes C = β·C, writing zeros without reading C when β = 0.

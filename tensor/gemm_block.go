@@ -206,7 +206,7 @@ var gemmWideA = true
 // (wideA): the block is read back from L3 for each row block.
 const wideABytes = 4 << 20
 
-func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
+func gemmBlocked(pool *Pool, tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
 	mr, nr := asm.GemmShape()
 	blk := blockingFor(mr, nr)
 	if blockOverride != nil {
@@ -222,7 +222,7 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 	*j = gemmJob{tA: tA, tB: tB, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, blk: blk,
 		parts: j.parts, sleep: j.sleep, colUnit: asm.GemmTileWidth(1)}
 
-	t := threads
+	t := pool.Threads()
 	flops := 2 * float64(m) * float64(n) * float64(k)
 	if flops < gemmParallelFlops {
 		t = 1
@@ -240,7 +240,7 @@ func gemmBlocked(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, 
 		p := &j.parts[tid]
 		p.worker = nil
 		if tid > 0 {
-			p.worker, p.ticket = startWorker(j, tid)
+			p.worker, p.ticket = pool.startWorker(j, tid)
 		}
 	}
 	// The caller computes its own part, then every part whose worker has

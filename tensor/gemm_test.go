@@ -138,7 +138,7 @@ func forEachLevel(t *testing.T, f func(t *testing.T, l asm.Level)) {
 }
 
 func withThreads(n int, f func()) {
-	old := threads
+	old := Threads()
 	SetThreads(n)
 	defer SetThreads(old)
 	f()

@@ -70,26 +70,45 @@ type gemmWorker struct {
 	job    poolJob
 	tid    int
 	wake   chan struct{}
+	pool   *Pool // the pool whose idle list it returns to
 }
 
 var lastTicket atomic.Uint64
 
-var (
-	poolMu    sync.Mutex
-	poolIdle  []*gemmWorker // idle workers, the most recently idle last
-	poolCount int           // workers started so far
-)
+// Pool is a set of long-lived goroutines that Gemm, DotNorms, DotNormsThen
+// and StepRanges share, with at most Threads() of them (the caller
+// included) on one call. Results are bitwise the same for every pool size.
+// A Pool is safe for concurrent use: calls that find no idle worker
+// compute their parts themselves. A nil *Pool is a pool of one thread
+// (the caller). Workers stay for the life of the process, parked when idle.
+type Pool struct {
+	threads int
+	mu      sync.Mutex
+	idle    []*gemmWorker // idle workers, the most recently idle last
+	count   int           // workers started so far
+}
+
+// NewPool returns a pool of up to threads goroutines per call (at least 1).
+func NewPool(threads int) *Pool { return &Pool{threads: max(threads, 1)} }
+
+// Threads returns the pool's thread count (1 for a nil pool).
+func (p *Pool) Threads() int {
+	if p == nil {
+		return 1
+	}
+	return p.threads
+}
 
 // takeWorker removes and returns the most recently idle worker, or nil.
-func takeWorker() *gemmWorker {
-	poolMu.Lock()
-	defer poolMu.Unlock()
-	n := len(poolIdle)
+func (p *Pool) takeWorker() *gemmWorker {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.idle)
 	if n == 0 {
 		return nil
 	}
-	w := poolIdle[n-1]
-	poolIdle = poolIdle[:n-1]
+	w := p.idle[n-1]
+	p.idle = p.idle[:n-1]
 	return w
 }
 
@@ -98,19 +117,22 @@ func takeWorker() *gemmWorker {
 // offer's ticket; otherwise it returns nil and the caller computes the part
 // (a worker still finishing its previous part, or concurrent calls, are
 // not worth a new goroutine each).
-func startWorker(j poolJob, tid int) (*gemmWorker, uint64) {
-	w := takeWorker()
+func (p *Pool) startWorker(j poolJob, tid int) (*gemmWorker, uint64) {
+	if p == nil {
+		return nil, 0
+	}
+	w := p.takeWorker()
 	if w == nil {
-		poolMu.Lock()
-		full := poolCount >= threads-1
+		p.mu.Lock()
+		full := p.count >= p.threads-1
 		if !full {
-			poolCount++
+			p.count++
 		}
-		poolMu.Unlock()
+		p.mu.Unlock()
 		if full {
 			return nil, 0
 		}
-		w = &gemmWorker{wake: make(chan struct{}, 1)}
+		w = &gemmWorker{wake: make(chan struct{}, 1), pool: p}
 		t := lastTicket.Add(1)
 		w.job, w.tid = j, tid
 		w.ticket.Store(t)
@@ -141,9 +163,9 @@ func (w *gemmWorker) loop() {
 		// Idle again before the part counts as finished, so that the
 		// caller's next Gemm finds this worker instead of starting one.
 		w.state.Store(workerPolling)
-		poolMu.Lock()
-		poolIdle = append(poolIdle, w)
-		poolMu.Unlock()
+		w.pool.mu.Lock()
+		w.pool.idle = append(w.pool.idle, w)
+		w.pool.mu.Unlock()
 		if done {
 			j.finish() // the worker's last touch of j
 		}

@@ -106,8 +106,8 @@ func (j *dotNormsJob) finish() { partsDone(&j.left, j.sleep) }
 // among up to Threads() goroutines (the caller and polling pool workers),
 // then combined in chunk order; then, if not nil, runs on each chunk after
 // its reduction (DotNormsThen).
-func dotNormsChunked(x, y []float64, then ChunkStep) (dot float64, nx, ny Norms) {
-	j := runChunks(x, y[:len(x)], len(x), then)
+func dotNormsChunked(pool *Pool, x, y []float64, then ChunkStep) (dot float64, nx, ny Norms) {
+	j := runChunks(pool, x, y[:len(x)], len(x), then)
 	for c := range j.chunks {
 		dot += j.dot[c]
 	}
@@ -121,7 +121,7 @@ func dotNormsChunked(x, y []float64, then ChunkStep) (dot float64, nx, ny Norms)
 // one) on up to Threads() goroutines: the caller's own part, then, as in
 // gemmBlocked, every part whose worker has not started, then the workers'
 // parts. The caller reads the per-chunk results and puts the job back.
-func runChunks(x, y []float64, n int, then ChunkStep) *dotNormsJob {
+func runChunks(pool *Pool, x, y []float64, n int, then ChunkStep) *dotNormsJob {
 	j := dotNormsJobs.get()
 	j.x, j.y, j.n, j.then = x, y, n, then
 	j.chunks = reduceChunks(n)
@@ -129,7 +129,7 @@ func runChunks(x, y []float64, n int, then ChunkStep) *dotNormsJob {
 		j.dot, j.l2, j.inf = make([]float64, j.chunks), make([]float64, j.chunks), make([]float64, j.chunks)
 		j.nx, j.ny = make([]Norms, j.chunks), make([]Norms, j.chunks)
 	}
-	j.t = min(threads, j.chunks)
+	j.t = min(pool.Threads(), j.chunks)
 	for len(j.offers) < j.t {
 		j.offers = append(j.offers, offer{})
 	}
@@ -137,7 +137,7 @@ func runChunks(x, y []float64, n int, then ChunkStep) *dotNormsJob {
 	for tid := range j.t {
 		j.offers[tid] = offer{}
 		if tid > 0 {
-			j.offers[tid].worker, j.offers[tid].ticket = startWorker(j, tid)
+			j.offers[tid].worker, j.offers[tid].ticket = pool.startWorker(j, tid)
 		}
 	}
 	for tid := range j.t {

@@ -34,11 +34,14 @@ type Norms = asm.Norms
 // result is bitwise the same for every thread count. The ℓ∞ norms are
 // exactly MaxAbs's; the dot product, ℓ1 and ℓ2 agree with asm.DotNorms to
 // the usual reduction bound (sums in another order), not bitwise.
-func DotNorms(x, y []float64) (dot float64, nx, ny Norms) {
+func DotNorms(x, y []float64) (dot float64, nx, ny Norms) { return defaultPool.DotNorms(x, y) }
+
+// DotNorms is the package-level DotNorms on up to p.Threads() goroutines.
+func (p *Pool) DotNorms(x, y []float64) (dot float64, nx, ny Norms) {
 	if len(x) < reduceMin {
 		return asm.DotNorms(x, y)
 	}
-	return dotNormsChunked(x, y, nil)
+	return dotNormsChunked(p, x, y, nil)
 }
 
 // ChunkStep is work on a range of the vectors that DotNormsThen reduces,
@@ -55,12 +58,16 @@ type ChunkStep interface {
 // StepRanges runs s.StepRange over the ranges of DotNormsThen for vectors
 // of n elements, without the reduction: an elementwise step on up to
 // Threads() goroutines (the GEMM pool's), with the same range numbers.
-func StepRanges(n int, s ChunkStep) {
+func StepRanges(n int, s ChunkStep) { defaultPool.StepRanges(n, s) }
+
+// StepRanges is the package-level StepRanges on up to p.Threads()
+// goroutines.
+func (p *Pool) StepRanges(n int, s ChunkStep) {
 	if n < reduceMin {
 		s.StepRange(0, 0, n)
 		return
 	}
-	putDotNormsJob(runChunks(nil, nil, n, s))
+	putDotNormsJob(runChunks(p, nil, nil, n, s))
 }
 
 // DotNormsRanges returns the number of ranges DotNormsThen cuts vectors of
@@ -79,12 +86,18 @@ func DotNormsRanges(n int) int {
 // (steepest.Meter.MeasureStep: a training step's record and update in one
 // pass). Below 2^16 elements the whole vectors are one range.
 func DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny Norms) {
+	return defaultPool.DotNormsThen(x, y, s)
+}
+
+// DotNormsThen is the package-level DotNormsThen on up to p.Threads()
+// goroutines.
+func (p *Pool) DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny Norms) {
 	if len(x) < reduceMin {
 		dot, nx, ny = asm.DotNorms(x, y)
 		s.StepRange(0, 0, len(x))
 		return dot, nx, ny
 	}
-	return dotNormsChunked(x, y, s)
+	return dotNormsChunked(p, x, y, s)
 }
 
 // ArgMaxAbs returns the first index of the largest |x_i|, −1 if x is empty.

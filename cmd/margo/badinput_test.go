@@ -1,19 +1,21 @@
 package main
 
 import (
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/margo-lab/margo/cmd/margo/internal/npzfile"
+	"github.com/margo-lab/margo/steepest/train"
+	"github.com/margo-lab/margo/tensor/npz"
 )
 
 // writeNPZ writes arrays to dir/name.
-func writeNPZ(t *testing.T, dir, name string, arrays map[string]npzfile.Array) string {
+func writeNPZ(t *testing.T, dir, name string, arrays map[string]npz.Array) string {
 	t.Helper()
-	var mem []npzfile.Member
+	var mem []npz.Member
 	keys := make([]string, 0, len(arrays))
 	for k := range arrays {
 		keys = append(keys, k)
@@ -21,10 +23,10 @@ func writeNPZ(t *testing.T, dir, name string, arrays map[string]npzfile.Array) s
 	slices.Sort(keys)
 	for _, k := range keys {
 		a := arrays[k]
-		mem = append(mem, npzfile.Member{Name: k, Array: &a})
+		mem = append(mem, npz.Member{Name: k, Array: &a})
 	}
 	p := filepath.Join(dir, name)
-	if err := npzfile.Write(p, mem); err != nil {
+	if err := train.WriteFile(p, func(w io.Writer) error { return npz.Encode(w, mem) }); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -46,16 +48,16 @@ func TestTrainBadInput(t *testing.T) {
 	infX[3] = math.Inf(-1)
 	zeroOne := slices.Clone(y)
 	zeroOne[2] = 0
-	arr := func(data []float64, shape ...int) npzfile.Array { return npzfile.Array{Shape: shape, Data: data} }
+	arr := func(data []float64, shape ...int) npz.Array { return npz.Array{Shape: shape, Data: data} }
 	files := map[string]string{
-		"nan":       writeNPZ(t, in, "nan.npz", map[string]npzfile.Array{"X": arr(nanX, 20, 5), "y": arr(y, 20)}),
-		"inf":       writeNPZ(t, in, "inf.npz", map[string]npzfile.Array{"X": arr(infX, 20, 5), "y": arr(y, 20)}),
-		"labels01":  writeNPZ(t, in, "labels.npz", map[string]npzfile.Array{"X": arr(x, 20, 5), "y": arr(zeroOne, 20)}),
-		"names":     writeNPZ(t, in, "names.npz", map[string]npzfile.Array{"x": arr(x, 20, 5), "y": arr(y, 20)}),
-		"shapeY":    writeNPZ(t, in, "shapey.npz", map[string]npzfile.Array{"X": arr(x, 20, 5), "y": arr(y[:19], 19)}),
-		"shapeX1d":  writeNPZ(t, in, "shapex.npz", map[string]npzfile.Array{"X": arr(x, 100), "y": arr(y, 20)}),
-		"initShape": writeNPZ(t, in, "init.npz", map[string]npzfile.Array{"W1": arr(make([]float64, 16*4), 16, 4), "W2": arr(make([]float64, 16), 1, 16)}),
-		"initNames": writeNPZ(t, in, "init2.npz", map[string]npzfile.Array{"W1": arr(make([]float64, 16*5), 16, 5)}),
+		"nan":       writeNPZ(t, in, "nan.npz", map[string]npz.Array{"X": arr(nanX, 20, 5), "y": arr(y, 20)}),
+		"inf":       writeNPZ(t, in, "inf.npz", map[string]npz.Array{"X": arr(infX, 20, 5), "y": arr(y, 20)}),
+		"labels01":  writeNPZ(t, in, "labels.npz", map[string]npz.Array{"X": arr(x, 20, 5), "y": arr(zeroOne, 20)}),
+		"names":     writeNPZ(t, in, "names.npz", map[string]npz.Array{"x": arr(x, 20, 5), "y": arr(y, 20)}),
+		"shapeY":    writeNPZ(t, in, "shapey.npz", map[string]npz.Array{"X": arr(x, 20, 5), "y": arr(y[:19], 19)}),
+		"shapeX1d":  writeNPZ(t, in, "shapex.npz", map[string]npz.Array{"X": arr(x, 100), "y": arr(y, 20)}),
+		"initShape": writeNPZ(t, in, "init.npz", map[string]npz.Array{"W1": arr(make([]float64, 16*4), 16, 4), "W2": arr(make([]float64, 16), 1, 16)}),
+		"initNames": writeNPZ(t, in, "init2.npz", map[string]npz.Array{"W1": arr(make([]float64, 16*5), 16, 5)}),
 	}
 	b, _ := os.ReadFile(good)
 	trunc := filepath.Join(in, "trunc.npz")

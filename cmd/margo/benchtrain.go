@@ -16,7 +16,7 @@ import (
 
 	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
-	"github.com/margo-lab/margo/tensor"
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 // streamBench is the RNG stream of the random inputs and labels of
@@ -101,17 +101,20 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	if err := validateBenchTrain(&o, *n, *d, *repeats, *steps, *minTime, *data != ""); err != nil {
 		return err
 	}
-	var train *nn.Dataset
+	var trainSet *nn.Dataset
 	if *data != "" {
-		if train, err = loadDataset(*data); err != nil {
-			return err
+		if trainSet, err = train.LoadDataset(*data); err != nil {
+			return fmt.Errorf("read %w", err)
 		}
-		*n, *d = train.X.Rows, train.X.Cols
-	} else if train, err = benchData(*n, *d, o.Seed); err != nil {
+		*n, *d = trainSet.X.Rows, trainSet.X.Cols
+	} else if trainSet, err = benchData(*n, *d, o.Seed); err != nil {
 		return err
 	}
-	tensor.SetThreads(o.Threads)
-	tr, err := newTrainer(o, train, nil, nil)
+	cfg, err := newRunConfig(o, trainSet, nil, nil)
+	if err != nil {
+		return err
+	}
+	tr, err := newTrainer(cfg, o)
 	if err != nil {
 		return err
 	}
@@ -124,12 +127,12 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		prof = f
 	}
-	res, err := timeSteps(tr, *repeats, *steps, *minTime, *metrics, prof)
+	res, err := timeSteps(tr, cfg.Theta, *repeats, *steps, *minTime, *metrics, prof)
 	if err != nil {
 		return err
 	}
 	res.Path, res.Threads, res.N, res.D, res.Width = asm.Active().String(), o.Threads, *n, *d, o.Width
-	res.Depth, res.Params, res.StepsPerSecond = o.Depth, len(tr.theta), res.StepsPerS
+	res.Depth, res.Params, res.StepsPerSecond = o.Depth, len(cfg.Theta), res.StepsPerS
 	res.GFLOPs = stepFlops(*n, *d, o.Width, o.Depth) / res.SecPerStep / 1e9
 	res.Alg, res.Loss, res.LR, res.Metrics, res.Data = o.Alg, o.Loss, o.LR, *metrics, o.Data
 	res.GoVersion, res.Version = runtime.Version(), version
@@ -207,74 +210,40 @@ func benchData(n, d int, seed uint64) (*nn.Dataset, error) {
 			y[i] = -1
 		}
 	}
-	return newDataset("random data", n, d, x, y)
+	return train.NewDataset("random data", n, d, x, y)
 }
 
-// timeSteps times the loop body of trainer.run with every step recorded:
-// check the evaluation at θ_t, take the step's rate from the schedule,
-// compute the record and step (in one pass where the step allows:
-// trainer.record), check θ, evaluate θ_{t+1} with the gradient and let the
+// timeSteps times the training loop's body (train.Trainer.Advance) with
+// every step recorded: check the evaluation at θ_t, take the step's rate
+// from the schedule, compute the record and step (in one pass where the
+// step allows), check θ, evaluate θ_{t+1} with the gradient and let the
 // schedule judge it. With metrics, every timed repetition is paired with
 // one of the same steps without the record, and MetricsFrac is the median
 // over the pairs of 1 − t_without/t_with (the record's cost cannot be
 // timed on its own once it shares the step's pass; the difference of two
-// timings can come out slightly negative on a noisy machine). Each repetition starts
-// again from the initial θ, the optimizer reset to its initial state (one
-// optimizer for all repetitions, reset with SetState: a fresh one per
-// repetition would fault in its new buffers, e.g. Adam's 2·8·p bytes of
-// moments, inside the timed steps), a fresh schedule, and an
-// evaluation of θ_0 that is not timed (the loop evaluates once per step), so
-// that every repetition times the same steps and none drifts towards
-// overflow. Warm-up repetitions run first and are not counted; with
-// steps = 0 they also size the repetitions to last minTime. With prof set,
-// the timed repetitions are CPU-profiled into it.
-func timeSteps(tr *trainer, repeats, steps int, minTime time.Duration, metrics bool, prof io.Writer) (benchTrainResult, error) {
-	theta0 := slices.Clone(tr.theta)
-	n := tr.train.Len()
-	ws := tr.model.NewWorkspace(n)
-	ev, trial := nn.NewEval(n, len(tr.theta)), nn.NewEval(n, len(tr.theta))
-	opt, err := newStepper(tr.o, tr.model)
-	if err != nil {
-		return benchTrainResult{}, err
-	}
-	state0 := copyState(opt.State(), nil)
+// timings can come out slightly negative on a noisy machine). Each
+// repetition starts again from the initial θ with the optimizer and the
+// schedule as they were (Trainer.Restart: one optimizer for all
+// repetitions, reset with SetState, since a fresh one per repetition would
+// fault in its new buffers, e.g. Adam's 2·8·p bytes of moments, inside the
+// timed steps) and an evaluation of θ_0 that is not timed (the loop
+// evaluates once per step), so that every repetition times the same steps
+// and none drifts towards overflow. Warm-up repetitions run first and are
+// not counted; with steps = 0 they also size the repetitions to last
+// minTime. With prof set, the timed repetitions are CPU-profiled into it.
+func timeSteps(tr *train.Trainer, theta []float64, repeats, steps int, minTime time.Duration, metrics bool, prof io.Writer) (benchTrainResult, error) {
+	theta0 := slices.Clone(theta)
 	// repeat runs k steps from θ_0, recorded or not, and returns the
 	// seconds per step.
-	step := &stepAt{opt: opt}
 	repeat := func(k int, recorded bool) (float64, error) {
-		copy(tr.theta, theta0)
-		if err := opt.SetState(state0); err != nil {
+		if err := tr.Restart(theta0); err != nil {
 			return 0, err
 		}
-		sched, err := newSchedule(tr.o)
-		if err != nil {
-			return 0, err
-		}
-		tr.model.Evaluate(ws, tr.theta, tr.train, tr.obj, ev, true)
 		start := time.Now()
-		for t := 0; t < k; {
-			if bad := nonFinite(ev); bad != "" {
-				return 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t, bad)
+		for t := 0; t < k; t++ {
+			if _, err := tr.Advance(recorded); err != nil {
+				return 0, fmt.Errorf("%w; use a smaller --lr", err)
 			}
-			logLR := sched.LogLR(ev.LogLoss)
-			if recorded {
-				step.logLR = logLR
-				_, err = tr.record(t, ev, tr.o.LR, step)
-			} else {
-				err = opt.Step(tr.theta, ev, logLR)
-			}
-			if err != nil {
-				return 0, fmt.Errorf("step %d: %w", t, err)
-			}
-			ok, diverged := tr.judge(ws, opt, sched, ev, trial)
-			if diverged != "" {
-				return 0, fmt.Errorf("diverged at step %d: %s; use a smaller --lr", t+1, diverged)
-			}
-			if !ok {
-				return 0, fmt.Errorf("step %d rejected by the constant schedule", t)
-			}
-			ev, trial = trial, ev
-			t++
 		}
 		return time.Since(start).Seconds() / float64(k), nil
 	}

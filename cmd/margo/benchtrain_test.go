@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/margo-lab/margo/asm"
-	"github.com/margo-lab/margo/cmd/margo/internal/npzfile"
+	"github.com/margo-lab/margo/tensor/npz"
 )
 
 func TestBenchTrainRejectsBadFlags(t *testing.T) {
@@ -154,7 +154,7 @@ func TestBenchTrainStepIsTrainStep(t *testing.T) {
 		if code, _, errs := runMargo(append([]string{"train", "--save", saved}, args...)...); code != 0 {
 			t.Fatalf("%s: margo train exit %d: %s", alg, code, errs)
 		}
-		want, err := npzfile.Read(saved)
+		want, err := npz.Read(saved)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,14 +162,19 @@ func TestBenchTrainStepIsTrainStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := newTrainer(o, nil, nil, nil)
+		cfg, err := newRunConfig(o, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := timeSteps(tr, 1, 4, 0, true, nil); err != nil {
+		tr, err := newTrainer(cfg, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := timeSteps(tr, cfg.Theta, 1, 4, 0, true, nil); err != nil {
 			t.Fatalf("%s: %v", alg, err)
 		}
-		got := append(slices.Clone(tr.model.Layout().View(tr.theta, 0).Data), tr.model.Layout().View(tr.theta, 1).Data...)
+		lay := cfg.Model.Layout()
+		got := append(slices.Clone(lay.View(cfg.Theta, 0).Data), lay.View(cfg.Theta, 1).Data...)
 		exp := append(slices.Clone(want.Arrays["W1"].Data), want.Arrays["W2"].Data...)
 		if !slices.Equal(got, exp) {
 			t.Errorf("%s: θ after 4 timed steps differs from margo train's:\n got %v\nwant %v", alg, got, exp)

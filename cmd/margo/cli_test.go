@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/margo-lab/margo/cmd/margo/internal/npzfile"
-	"github.com/margo-lab/margo/cmd/margo/internal/teacher"
+	"github.com/margo-lab/margo/nn/teacher"
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 // binary is the margo executable built by TestMain (for tests that need a
@@ -78,10 +78,11 @@ func writeTeacherData(t *testing.T, dir, name string, n, d int, seed uint64) str
 	}
 	x, y := tc.Sample(n, rng)
 	p := filepath.Join(dir, name+".npz")
-	err = npzfile.Write(p, []npzfile.Member{
-		{Name: "X", Array: &npzfile.Array{Shape: []int{n, d}, Data: x}},
-		{Name: "y", Array: &npzfile.Array{Shape: []int{n}, Data: y}},
-	})
+	ds, err := train.NewDataset(name, n, d, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = train.SaveDataset(p, ds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/margo-lab/margo/steepest/train"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -151,7 +152,7 @@ func TestResumeLossAdaptive(t *testing.T) {
 	if len(full) == 0 || !bytes.Equal(full, again) {
 		t.Fatalf("resumed loss-adaptive run differs (%d vs %d bytes)", len(full), len(again))
 	}
-	rows, _ := readMetrics(m)
+	rows, _ := train.ReadMetrics(m)
 	if last := rows[len(rows)-1]; !(last["lr"] > 0.5) {
 		t.Errorf("loss-adaptive lr did not grow: %v", last["lr"])
 	}

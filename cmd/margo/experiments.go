@@ -5,8 +5,10 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"github.com/margo-lab/margo/cmd/margo/internal/teacher"
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/nn/mnist"
+	"github.com/margo-lab/margo/nn/teacher"
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 // teacherSetup holds the teacher–student sizes (paper.md 5.1).
@@ -75,16 +77,16 @@ func teacherData(ts teacherSetup) func(seed uint64) func() (*nn.Dataset, *nn.Dat
 			}
 			x, y := tc.Sample(ts.Train, rand.New(rand.NewPCG(seed, streamTrain)))
 			tx, ty := tc.Sample(ts.Test, rand.New(rand.NewPCG(seed, streamTest)))
-			train, err := newDataset("teacher train", ts.Train, ts.D, x, y)
+			trainSet, err := train.NewDataset("teacher train", ts.Train, ts.D, x, y)
 			if err != nil {
 				return nil, nil, err
 			}
-			test, err := newDataset("teacher test", ts.Test, ts.D, tx, ty)
+			test, err := train.NewDataset("teacher test", ts.Test, ts.D, tx, ty)
 			if err != nil {
 				return nil, nil, err
 			}
-			cache[seed] = &[2]*nn.Dataset{train, test}
-			return train, test, nil
+			cache[seed] = &[2]*nn.Dataset{trainSet, test}
+			return trainSet, test, nil
 		}
 	}
 }
@@ -152,12 +154,12 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 // mnistAdamExperiment builds Fig. 2 (digits 3 vs 6) or Fig. 5 (2 vs 7):
 // GD, SD and Adam with ε ∈ {1e−8, 1e−2} × (β1, β2) ∈ {(0, 0), (0.9, 0.99)}.
 func mnistAdamExperiment(ro *reproduceOptions, a, b byte, nSeeds int) (*experiment, error) {
-	dir, err := findMNIST(ro.MNIST)
+	dir, err := mnist.FindData(ro.MNIST)
 	if err != nil {
 		return nil, err
 	}
-	cache := &mnistCache{dir: dir}
-	if err := cache.load(); err != nil { // bad MNIST files: fail before any output
+	cache := &mnist.Data{Dir: dir}
+	if err := cache.Open(); err != nil { // bad MNIST files: fail before any output
 		return nil, err
 	}
 	steps, lr, alpha, stop := 5000, 3e-3, mnistAlpha, 1e-7
@@ -189,7 +191,9 @@ func mnistAdamExperiment(ro *reproduceOptions, a, b byte, nSeeds int) (*experime
 	}
 	for s := 0; s < nSeeds; s++ {
 		seed := uint64(s + 1)
-		data := func() (*nn.Dataset, *nn.Dataset, error) { return cache.digitPair(a, b, 100, seed, 1) }
+		data := func() (*nn.Dataset, *nn.Dataset, error) {
+			return cache.DigitPair(a, b, 100, rand.New(rand.NewPCG(seed, streamTrain)), 1)
+		}
 		for i, v := range vs {
 			o := defaultTrainOptions()
 			o.Data = fmt.Sprintf("MNIST %d vs %d, 100 points, seed %d", a, b, seed)
@@ -232,12 +236,12 @@ var shampooAlpha = 0.1
 // shampooExperiment builds Fig. 3: frozen second layer, init scale
 // shampooAlpha, Adam (no momentum) lr 1e−2, GD lr 10, Shampoo lr 20.
 func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
-	dir, err := findMNIST(ro.MNIST)
+	dir, err := mnist.FindData(ro.MNIST)
 	if err != nil {
 		return nil, err
 	}
-	cache := &mnistCache{dir: dir}
-	if err := cache.load(); err != nil {
+	cache := &mnist.Data{Dir: dir}
+	if err := cache.Open(); err != nil {
 		return nil, err
 	}
 	steps, pool := 5000, 1
@@ -267,7 +271,9 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 	}{{"GD", "gd", 10}, {"Adam (β1=0)", "adam", 1e-2}, {"Shampoo", "shampoo", 20}, {"spectral SD (Eq. 82)", "spectral", spectralLR}}
 	for s := 0; s < nSeeds; s++ {
 		seed := uint64(s + 1)
-		data := func() (*nn.Dataset, *nn.Dataset, error) { return cache.digitPair(3, 6, 100, seed, pool) }
+		data := func() (*nn.Dataset, *nn.Dataset, error) {
+			return cache.DigitPair(3, 6, 100, rand.New(rand.NewPCG(seed, streamTrain)), pool)
+		}
 		for _, a := range algs {
 			o := defaultTrainOptions()
 			o.Data = fmt.Sprintf("MNIST 3 vs 6, 100 points, seed %d", seed)

@@ -11,10 +11,11 @@ import (
 	"strings"
 
 	"github.com/margo-lab/margo/cmd/margo/internal/plots"
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 // curvePanel is one panel of per-group mean curves of field against step.
-func curvePanel(title, ylabel, field string, groups []string, data map[string][][]metricsRow, logY bool, scale float64) plots.Panel {
+func curvePanel(title, ylabel, field string, groups []string, data map[string][][]train.Row, logY bool, scale float64) plots.Panel {
 	p := plots.Panel{Title: title, XLabel: "step", YLabel: ylabel, LogX: true, LogY: logY}
 	for i, g := range groups {
 		if len(data[g]) == 0 {
@@ -95,7 +96,7 @@ func plotMNIST(fig, dir, runsDir string, runs []runSpec, res map[string]*runResu
 	return plots.Save(filepath.Join(dir, fig), mnistPanels(groups, data), 3)
 }
 
-func mnistPanels(groups []string, data map[string][][]metricsRow) []plots.Panel {
+func mnistPanels(groups []string, data map[string][][]train.Row) []plots.Panel {
 	return []plots.Panel{
 		curvePanel("train accuracy", "accuracy", "train_acc", groups, data, false, 1),
 		curvePanel("test accuracy", "accuracy", "test_acc", groups, data, false, 1),
@@ -148,11 +149,11 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 		}
 		return replotExperiment(pos[0], *out, stdout)
 	}
-	data := map[string][][]metricsRow{}
+	data := map[string][][]train.Row{}
 	var groups []string
-	final := map[string]metricsRow{}
+	final := map[string]train.Row{}
 	for _, f := range pos {
-		rows, err := readMetrics(f)
+		rows, err := train.ReadMetrics(f)
 		if err != nil {
 			return err
 		}
@@ -161,7 +162,7 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 			g = f
 		}
 		groups = append(groups, g)
-		data[g] = [][]metricsRow{rows}
+		data[g] = [][]train.Row{rows}
 		final[g] = rows[len(rows)-1]
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {

@@ -1,23 +1,26 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/margo-lab/margo/asm"
-	"github.com/margo-lab/margo/cmd/margo/internal/atomicio"
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/steepest/train"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -58,7 +61,7 @@ type runResult struct {
 	SwitchStep int          `json:"switch_step,omitempty"`
 	Options    trainOptions `json:"options"`
 	Seconds    float64      `json:"seconds"`
-	Final      metricsRow   `json:"final,omitempty"`
+	Final      train.Row    `json:"final,omitempty"`
 }
 
 // experiment is a set of runs and how to draw them.
@@ -116,12 +119,13 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(runsDir, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	if err := atomicio.CheckWritable(filepath.Join(ro.Out, "manifest.json")); err != nil {
+	if err := train.CheckWritable(filepath.Join(ro.Out, "manifest.json")); err != nil {
 		return err
 	}
 	start := time.Now()
-	tensor.SetThreads(ro.Threads)
-	res := runAll(exp, runsDir, ro, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	res := runAll(ctx, exp, runsDir, ro, stderr)
 	if err := writeManifest(ro, exp, res, time.Since(start)); err != nil {
 		return err
 	}
@@ -145,7 +149,7 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 
 // runAll trains every run with a pool of ro.Jobs workers. A run whose
 // .done.json matches its options is not trained again.
-func runAll(exp *experiment, dir string, ro reproduceOptions, stderr io.Writer) map[string]*runResult {
+func runAll(ctx context.Context, exp *experiment, dir string, ro reproduceOptions, stderr io.Writer) map[string]*runResult {
 	res := make(map[string]*runResult, len(exp.Runs))
 	var mu sync.Mutex
 	jobs := make(chan runSpec)
@@ -156,8 +160,9 @@ func runAll(exp *experiment, dir string, ro reproduceOptions, stderr io.Writer) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			pool := tensor.NewPool(ro.Threads) // one per worker, for its runs
 			for r := range jobs {
-				rr := trainRun(r, dir)
+				rr := trainRun(ctx, r, dir, pool)
 				mu.Lock()
 				res[r.Name] = rr
 				done++
@@ -181,7 +186,7 @@ func runAll(exp *experiment, dir string, ro reproduceOptions, stderr io.Writer) 
 
 // trainRun trains one run (resuming from its checkpoint if one exists) and
 // writes its .done.json.
-func trainRun(r runSpec, dir string) *runResult {
+func trainRun(ctx context.Context, r runSpec, dir string, pool *tensor.Pool) *runResult {
 	start := time.Now()
 	donePath := filepath.Join(dir, r.Name+".done.json")
 	if b, err := os.ReadFile(donePath); err == nil {
@@ -199,7 +204,7 @@ func trainRun(r runSpec, dir string) *runResult {
 		rr.Seconds = time.Since(start).Seconds()
 		return rr
 	}
-	train, test, err := r.data()
+	trainSet, test, err := r.data()
 	if err != nil {
 		return fail(err)
 	}
@@ -210,25 +215,33 @@ func trainRun(r runSpec, dir string) *runResult {
 	o.CheckpointEvery = max(o.Steps/10, 100)
 	o.Resume = true
 	o.Quiet = true
+	o.Threads = pool.Threads()
 	if r.Switch != "" {
-		return switchRun(r, o, train, test, rr, start)
+		return switchRun(ctx, pool, r, o, trainSet, test, rr, start)
 	}
-	tr, err := newTrainerFresh(o, train, test, nil)
+	res, _, err := trainOne(ctx, pool, o, trainSet, test, nil, nil)
 	if err != nil {
 		return fail(err)
 	}
-	res, err := tr.run()
-	if err != nil {
-		return fail(err)
+	if res.Status == train.Interrupted {
+		return interrupted(rr, res, start)
 	}
-	rr.LastStep, rr.Stopped = res.LastStep, res.Stopped
+	rr.LastStep, rr.Stopped = res.LastStep, res.Status != train.Finished
 	return finishRun(rr, o, donePath, start)
+}
+
+// interrupted describes a run whose context was cancelled: it resumes from
+// its checkpoint next time.
+func interrupted(rr *runResult, res train.Result, start time.Time) *runResult {
+	rr.Status, rr.LastStep, rr.Seconds = "interrupted", res.LastStep, time.Since(start).Seconds()
+	rr.Error = fmt.Sprintf("interrupted at step %d", res.LastStep)
+	return rr
 }
 
 // switchRun trains GD until 100% train accuracy, then r.Switch for the
 // remaining steps (paper.md 5.1, "switching experiment"). The two phases
 // write one metrics file; phase 1 is not checkpointed (it is short).
-func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult, start time.Time) *runResult {
+func switchRun(ctx context.Context, pool *tensor.Pool, r runSpec, o trainOptions, trainSet, test *nn.Dataset, rr *runResult, start time.Time) *runResult {
 	fail := func(err error) *runResult {
 		rr.Status, rr.Error, rr.Seconds = "failed", oneLine(err.Error()), time.Since(start).Seconds()
 		return rr
@@ -238,30 +251,29 @@ func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult
 	p1.InitScheme = "uniform"
 	p1.CheckpointEvery, p1.Resume, p1.Save = 0, false, ""
 	p1.Metrics = o.Metrics + ".gd"
-	tr1, err := newTrainer(p1, train, test, nil)
+	p1.Checkpoint = ""
+	res1, cfg1, err := trainOne(ctx, pool, p1, trainSet, test, nil, func(c *train.Config) { c.StopSeparated = true })
 	if err != nil {
 		return fail(err)
 	}
-	tr1.stopSeparated = true
-	res1, err := tr1.run()
-	if err != nil {
-		return fail(err)
+	if res1.Status == train.Interrupted {
+		return interrupted(rr, res1, start)
 	}
-	if !res1.Stopped {
+	if res1.Status != train.Separated {
 		return fail(fmt.Errorf("GD did not reach 100%% train accuracy in %d steps", o.Steps))
 	}
 	p2 := o
 	p2.Steps = o.Steps - res1.LastStep
 	p2.CheckpointEvery = max(p2.Steps/10, 100)
 	p2.Metrics = o.Metrics + ".switch"
-	tr2, err := newTrainerFresh(p2, train, test, &paramState{theta: tr1.theta, frozen: tr1.model.Frozen()})
+	p2.Checkpoint = o.Checkpoint
+	init := &paramState{theta: cfg1.Theta, frozen: cfg1.Model.Frozen()}
+	res2, _, err := trainOne(ctx, pool, p2, trainSet, test, init, func(c *train.Config) { c.StepOffset = res1.LastStep })
 	if err != nil {
 		return fail(err)
 	}
-	tr2.offset = res1.LastStep
-	res2, err := tr2.run()
-	if err != nil {
-		return fail(err)
+	if res2.Status == train.Interrupted {
+		return interrupted(rr, res2, start)
 	}
 	// One metrics file: the GD records before the switch, then the rest.
 	a, err1 := os.ReadFile(p1.Metrics)
@@ -274,7 +286,7 @@ func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult
 	} else {
 		a = nil
 	}
-	err = atomicio.WriteFile(o.Metrics, func(w io.Writer) error {
+	err = train.WriteFile(o.Metrics, func(w io.Writer) error {
 		if _, err := w.Write(a); err != nil {
 			return err
 		}
@@ -288,32 +300,49 @@ func switchRun(r runSpec, o trainOptions, train, test *nn.Dataset, rr *runResult
 	os.Remove(p2.Metrics)
 	os.Remove(p2.Checkpoint)
 	rr.SwitchStep = res1.LastStep
-	rr.LastStep, rr.Stopped = res1.LastStep+res2.LastStep, res2.Stopped
+	rr.LastStep, rr.Stopped = res1.LastStep+res2.LastStep, res2.Status != train.Finished
 	return finishRun(rr, o, filepath.Join(filepath.Dir(o.Metrics), r.Name+".done.json"), start)
 }
 
-// newTrainerFresh is newTrainer for reproduce's runs: a checkpoint left by a
-// run with other options (an earlier command with other flags) is removed
-// and the run starts over, instead of failing.
-func newTrainerFresh(o trainOptions, train, test *nn.Dataset, init *paramState) (*trainer, error) {
-	tr, err := newTrainer(o, train, test, init)
-	var ue usageError
-	if err != nil && o.Resume && errors.As(err, &ue) && strings.Contains(ue.msg, "other options") {
+// trainOne trains one run of an experiment through the library; adjust,
+// if set, changes the run's configuration first. A checkpoint left by a run
+// with other options (an earlier command with other flags) or of an older
+// format is removed and the run starts over, instead of failing. It
+// returns the configuration too, whose Theta holds the final θ.
+func trainOne(ctx context.Context, pool *tensor.Pool, o trainOptions, trainSet, test *nn.Dataset, init *paramState, adjust func(*train.Config)) (train.Result, train.Config, error) {
+	build := func() (*train.Trainer, train.Config, error) {
+		cfg, err := newRunConfig(o, trainSet, test, init)
+		if err != nil {
+			return nil, cfg, err
+		}
+		cfg.Pool = pool
+		if adjust != nil {
+			adjust(&cfg)
+		}
+		tr, err := train.New(cfg)
+		return tr, cfg, err
+	}
+	tr, cfg, err := build()
+	if err != nil && o.Resume && (errors.Is(err, train.ErrOtherRun) || errors.Is(err, train.ErrFormat)) {
 		if rmErr := os.Remove(o.Checkpoint); rmErr == nil {
-			return newTrainer(o, train, test, init)
+			tr, cfg, err = build()
 		}
 	}
-	return tr, err
+	if err != nil {
+		return train.Result{}, cfg, err
+	}
+	res, err := tr.Run(ctx)
+	return res, cfg, err
 }
 
 func finishRun(rr *runResult, o trainOptions, donePath string, start time.Time) *runResult {
-	rows, err := readMetrics(o.Metrics)
+	rows, err := train.ReadMetrics(o.Metrics)
 	if err == nil {
 		rr.Final = rows[len(rows)-1]
 	}
 	rr.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(rr, "", "  ")
-	if err := atomicio.WriteFile(donePath, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := train.WriteFile(donePath, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 		rr.Status, rr.Error = "failed", err.Error()
 	}
 	os.Remove(o.Checkpoint)
@@ -347,7 +376,7 @@ func writeManifest(ro reproduceOptions, exp *experiment, res map[string]*runResu
 	if err != nil {
 		return err
 	}
-	return atomicio.WriteFile(filepath.Join(ro.Out, "manifest.json"), func(w io.Writer) error {
+	return train.WriteFile(filepath.Join(ro.Out, "manifest.json"), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -410,13 +439,13 @@ func printSummary(w io.Writer, exp *experiment, res map[string]*runResult) {
 }
 
 // loadRuns reads the metrics of the finished runs (group → runs → rows).
-func loadRuns(runsDir string, runs []runSpec, res map[string]*runResult) map[string][][]metricsRow {
-	out := map[string][][]metricsRow{}
+func loadRuns(runsDir string, runs []runSpec, res map[string]*runResult) map[string][][]train.Row {
+	out := map[string][][]train.Row{}
 	for _, r := range runs {
 		if rr := res[r.Name]; rr == nil || rr.Status != "done" {
 			continue
 		}
-		rows, err := readMetrics(filepath.Join(runsDir, r.Name+".jsonl"))
+		rows, err := train.ReadMetrics(filepath.Join(runsDir, r.Name+".jsonl"))
 		if err != nil {
 			continue
 		}
@@ -428,7 +457,7 @@ func loadRuns(runsDir string, runs []runSpec, res map[string]*runResult) map[str
 // meanCurve averages field over runs at every recorded step. Runs that
 // stopped early hold their last value (as the paper plots SD after its early
 // stop); a NaN (null) in any run leaves that step out.
-func meanCurve(runs [][]metricsRow, field string) (x, y []float64) {
+func meanCurve(runs [][]train.Row, field string) (x, y []float64) {
 	steps := map[float64]bool{}
 	for _, rows := range runs {
 		for _, r := range rows {

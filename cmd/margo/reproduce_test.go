@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/margo-lab/margo/asm"
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 // TestReproduceQuickSmoke runs the quick teacher–student and MNIST
@@ -56,7 +57,7 @@ func TestReproduceQuickSmoke(t *testing.T) {
 				if _, ok := r.Options["lr"]; !ok {
 					t.Errorf("run %s: options lack lr", r.Name)
 				}
-				rows, err := readMetrics(filepath.Join(out, "runs", r.Name+".jsonl"))
+				rows, err := train.ReadMetrics(filepath.Join(out, "runs", r.Name+".jsonl"))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 func TestTrainSmoke(t *testing.T) {
@@ -15,7 +17,7 @@ func TestTrainSmoke(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	rows, err := readMetrics(m)
+	rows, err := train.ReadMetrics(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func TestDivergenceKeepsCheckpoint(t *testing.T) {
 	if _, err := os.Stat(m + ".ckpt.npz"); err != nil {
 		t.Errorf("no checkpoint kept: %v", err)
 	}
-	if rows, err := readMetrics(m); err != nil || rows[0]["step"] != 0 {
+	if rows, err := train.ReadMetrics(m); err != nil || rows[0]["step"] != 0 {
 		t.Errorf("records before divergence lost: %v", err)
 	}
 }
@@ -64,8 +66,8 @@ func TestInitFileRoundTrip(t *testing.T) {
 	if code, _, errs := runMargo("train", "--data", data, "--width", "8", "--depth", "3", "--steps", "1", "--init", p, "--init-scale", "5", "--metrics", m2, "--quiet"); code != 0 {
 		t.Fatal(errs)
 	}
-	a, _ := readMetrics(m1)
-	b, _ := readMetrics(m2)
+	a, _ := train.ReadMetrics(m1)
+	b, _ := train.ReadMetrics(m2)
 	last, first := a[len(a)-1], b[0]
 	for _, k := range []string{"loss", "qmin", "norm_l1", "norm_l2", "norm_linf", "gamma2"} {
 		if last[k] != first[k] {

@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/margo-lab/margo/cmd/margo/internal/atomicio"
+	"github.com/margo-lab/margo/steepest/train"
 )
 
 // palette holds eight colours that stay distinct in print (Okabe–Ito).
@@ -78,7 +78,7 @@ func Save(base string, panels []Panel, cols int) error {
 	rows := (len(panels) + 1 + cols - 1) / cols // one tile more for the legend
 	w, h := vg.Length(cols)*10*vg.Centimeter, vg.Length(rows)*8*vg.Centimeter
 	for _, ext := range []string{".png", ".svg"} {
-		err := atomicio.WriteFile(base+ext, func(out io.Writer) error {
+		err := train.WriteFile(base+ext, func(out io.Writer) error {
 			var canvas vg.CanvasWriterTo
 			if ext == ".png" {
 				canvas = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))}

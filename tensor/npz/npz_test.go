@@ -1,4 +1,4 @@
-package npzfile
+package npz
 
 import (
 	"archive/zip"
@@ -16,12 +16,12 @@ import (
 func TestRoundTrip(t *testing.T) {
 	x := Array{Shape: []int{2, 3}, Data: []float64{1, -2, 3.5, math.Inf(1), 0, math.SmallestNonzeroFloat64}}
 	y := Array{Shape: []int{3}, Data: []float64{1, -1, 1}}
-	p := filepath.Join(t.TempDir(), "a.npz")
-	err := Write(p, []Member{{Name: "X", Array: &x}, {Name: "y", Array: &y}, {Name: "meta.json", Raw: []byte(`{"a":1}`)}})
+	var buf bytes.Buffer
+	err := Encode(&buf, []Member{{Name: "X", Array: &x}, {Name: "y", Array: &y}, {Name: "meta.json", Raw: []byte(`{"a":1}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Read(p)
+	a, err := Parse(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

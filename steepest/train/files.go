@@ -1,7 +1,7 @@
 // Package atomicio writes files so that a reader (or a process killed half
 // way) never sees a partial file: the content goes to a temporary file in the
 // same directory, is synced, and is renamed over the target.
-package atomicio
+package train
 
 import (
 	"bufio"

@@ -1,10 +1,16 @@
-// Package npzfile reads and writes NumPy .npz archives of float64 arrays
-// with codeberg.org/sbinet/npyio, hardened for untrusted input: every array
-// is size-checked against its zip entry before it is decoded, the codec's
+// Package npz reads and writes NumPy .npz archives of float64 arrays with
+// codeberg.org/sbinet/npyio, hardened for untrusted input: every array is
+// size-checked against its zip entry before it is decoded, the codec's
 // panics become errors, and numeric arrays of any common dtype are returned
-// as float64. Non-array members (names without ".npy") are returned as raw
-// bytes, which is how numpy's np.load exposes them too.
-package npzfile
+// as float64. A member is an array when its content starts with the .npy
+// magic, as numpy's np.load decides (whatever its name: npyio's writer
+// stores arrays without the ".npy" suffix); other members are returned as
+// raw bytes, which is how np.load exposes them too.
+//
+// Only importers of this package depend on npyio: the core packages (asm,
+// tensor, nn, steepest) do not. steepest/train writes archives atomically
+// with Encode.
+package npz
 
 import (
 	"archive/zip"
@@ -19,8 +25,6 @@ import (
 
 	"codeberg.org/sbinet/npyio/npy"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/margo-lab/margo/cmd/margo/internal/atomicio"
 )
 
 // MaxMemberBytes bounds the uncompressed size of one archive member (4 GiB),
@@ -69,7 +73,9 @@ func Parse(b []byte) (a *Archive, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("member %q: %w", f.Name, err)
 		}
-		if !strings.HasSuffix(f.Name, ".npy") {
+		// An array is a member with the .npy magic, whatever its name (as
+		// np.load decides); a ".npy" member without it is a broken array.
+		if !bytes.HasPrefix(raw, npy.Magic[:]) && !strings.HasSuffix(f.Name, ".npy") {
 			if _, dup := a.Raw[f.Name]; dup {
 				return nil, fmt.Errorf("duplicate member %q", f.Name)
 			}
@@ -277,14 +283,9 @@ type Member struct {
 	Raw   []byte
 }
 
-// Write writes the members to path atomically, arrays as Name+".npy" with
-// dtype <f8 in C order. The output is deterministic (no timestamps).
-func Write(path string, members []Member) error {
-	return atomicio.WriteFile(path, func(w io.Writer) error { return Encode(w, members) })
-}
-
 // Encode writes the members as an npz archive to w: a zip file whose
-// array members are .npy files encoded by npyio.
+// array members are .npy files encoded by npyio, named Name+".npy", dtype
+// <f8 in C order. The output is deterministic (no timestamps).
 func Encode(w io.Writer, members []Member) error {
 	zw := zip.NewWriter(w)
 	seen := map[string]bool{}
