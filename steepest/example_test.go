@@ -1,52 +1,43 @@
 package steepest_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
+	"github.com/margo-lab/margo/steepest/train"
 	"github.com/margo-lab/margo/tensor"
 )
 
-// The training loop a program such as cmd/margo runs: evaluate with the
-// gradient, record metrics from the same Eval, ask the schedule for the
-// rate, step, re-evaluate, and let the schedule accept or roll back.
+// Gradient descent with Lyu & Li's loss-adaptive schedule on a linear
+// model, trained by the library's loop (package steepest/train: evaluate,
+// record, step, let the schedule accept or roll back), and the ℓ2 margin
+// that GD grows.
 func Example() {
 	x := tensor.DenseOf(4, 2, []float64{1, 0.5, 0.5, 1, -1, -0.2, -0.3, -1})
 	data, _ := nn.NewDataset(x, []float64{1, 1, -1, -1})
 	model, _ := nn.NewMLP(nn.Config{In: 2}) // linear model, L = 1
-	theta := []float64{0.3, 0.1}
-	obj := nn.Objective{Loss: nn.Exp}
-	ws := model.NewWorkspace(data.Len())
-	ev := nn.NewEval(data.Len(), len(theta))
-
 	opt, _ := steepest.New(steepest.Config{Name: "gd", LR: 0.1, Layout: model.Layout()})
 	sched, _ := steepest.NewLossAdaptive(0.1, true)
-	meter, _ := steepest.NewMeter(model.Degree(), model.Layout(), false, false)
-
-	model.Evaluate(ws, theta, data, obj, ev, true)
-	first, _ := meter.Measure(0, theta, ev)
-	saved := make([]float64, len(theta))
-	for step := 1; step <= 100; step++ {
-		logLoss := ev.LogLoss
-		opt.SetLogLR(sched.LogLR(logLoss))
-		copy(saved, theta)
-		if err := opt.Step(theta, ev); err != nil {
-			fmt.Println(err)
-			return
-		}
-		model.Evaluate(ws, theta, data, obj, ev, true)
-		if ok, err := sched.Judge(logLoss, ev.LogLoss); err != nil {
-			fmt.Println(err)
-			return
-		} else if !ok {
-			copy(theta, saved) // roll back (GD keeps no state)
-			model.Evaluate(ws, theta, data, obj, ev, true)
-		}
+	var first, last train.Record
+	_, err := train.Run(context.Background(), train.Config{
+		Model: model, Theta: []float64{0.3, 0.1}, Train: data, Objective: nn.Objective{Loss: nn.Exp},
+		Optimizer: opt, Schedule: sched, Steps: 100,
+		OnRecord: func(r *train.Record) error {
+			if r.Step == 0 {
+				first = *r
+			}
+			last = *r
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	last, _ := meter.Measure(100, theta, ev)
 	fmt.Println("loss below 1e-10:", last.LogLoss < -23)
-	fmt.Println("ℓ2 margin grew:", last.MarginL2 > first.MarginL2)
+	fmt.Println("ℓ2 margin grew:", last.Gamma2() > first.Gamma2())
 	// Output:
 	// loss below 1e-10: true
 	// ℓ2 margin grew: true

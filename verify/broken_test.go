@@ -174,6 +174,10 @@ func (o ascentOptimizer) Update(theta, grad []float64, logScale float64) error {
 	return o.Optimizer.Update(theta, o.neg, logScale)
 }
 
+func (o ascentOptimizer) Step(theta []float64, ev *nn.Eval) error {
+	return o.Update(theta, ev.Grad, ev.LogScale)
+}
+
 func TestMarginMonotoneCatchesShrinkingOptimizer(t *testing.T) {
 	// A case is informative when the soft margin, computed here from the
 	// recorded iterates (Soft/‖θ‖^L, not by the check), falls over some

@@ -1,12 +1,14 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
+	"github.com/margo-lab/margo/steepest/train"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -41,23 +43,27 @@ type Trajectory struct {
 var ErrDiverged = errors.New("verify: training diverged")
 
 // Train runs steps full-batch updates of opt from θ (which it updates in
-// place) on d under obj and records every iterate, the final one included
-// (steps+1 points).
-func Train(m Model, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, theta []float64, steps int) (Trajectory, error) {
+// place) on d under obj, through the library's training loop
+// (steepest/train, at opt's own rate), and records every iterate, the
+// final one included (steps+1 points).
+func Train(m *MLPModel, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, theta []float64, steps int) (Trajectory, error) {
 	if len(theta) != m.Size() {
 		return Trajectory{}, fmt.Errorf("verify: train: len(θ) = %d, model has %d", len(theta), m.Size())
 	}
 	tr := Trajectory{Degree: m.Degree(), Loss: obj.Loss}
-	ev := nn.NewEval(d.Len(), len(theta))
 	mag := make([]float64, d.Len())
 	logN := 0.0
 	if obj.Mean {
 		logN = math.Log(float64(d.Len()))
 	}
-	for t := 0; ; t++ {
-		m.Evaluate(theta, d, obj, ev)
+	diverged := -1
+	record := func(t int, ev *nn.Eval, theta []float64) {
+		if diverged >= 0 || t < len(tr.Points) {
+			return // after a non-finite iterate, or a retried step
+		}
 		if !finite(ev.LogLoss) || !finite(tensor.Nrm2(ev.Grad)) {
-			return tr, fmt.Errorf("step %d: log L = %v: %w", t, ev.LogLoss, ErrDiverged)
+			diverged = t
+			return
 		}
 		m.Magnitude(theta, d.X, mag)
 		var wm, wq float64
@@ -77,13 +83,19 @@ func Train(m Model, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer, the
 			LogScale: ev.LogScale + logN,
 			Soft:     soft,
 		})
-		if t == steps {
-			return tr, nil
-		}
-		if err := opt.Update(theta, ev.Grad, ev.LogScale); err != nil {
-			return tr, fmt.Errorf("verify: train: step %d: %w", t, err)
-		}
 	}
+	_, err := train.Run(context.Background(), train.Config{Model: m.m, Theta: theta, Train: d, Objective: obj,
+		Optimizer: opt, Steps: steps, RecordEvery: steps, OnStep: record})
+	var de *train.DivergedError
+	switch {
+	case diverged >= 0:
+		return tr, fmt.Errorf("step %d: not finite: %w", diverged, ErrDiverged)
+	case errors.As(err, &de):
+		return tr, fmt.Errorf("step %d: %v: %w", de.Step, de.What, ErrDiverged)
+	case err != nil:
+		return tr, fmt.Errorf("verify: train: %w", err)
+	}
+	return tr, nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

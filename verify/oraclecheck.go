@@ -1,11 +1,13 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
+	"github.com/margo-lab/margo/steepest/train"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -66,36 +68,36 @@ func LinearGaps(d *nn.Dataset, lr float64, steps int) (OracleGaps, error) {
 	if err != nil {
 		return g, err
 	}
-	ws := mlp.NewWorkspace(d.Len())
-	ev := nn.NewEval(d.Len(), dim)
 	for a, nrm := range ns {
 		opt, err := steepest.NewSteepest(nrm, lr, true)
 		if err != nil {
 			return g, err
 		}
-		theta := make([]float64, dim)
-		for t := 1; t <= steps; t++ {
-			mlp.Evaluate(ws, theta, d, nn.Objective{Loss: nn.Exp}, ev, true)
-			if err := opt.Update(theta, ev.Grad, ev.LogScale); err != nil {
-				return g, fmt.Errorf("verify: linear gaps: %s step %d: %w", nrm.Name(), t, err)
+		// The gaps at steps/4 and at the end, from the trainer's
+		// evaluation of θ_t.
+		measure := func(t int, ev *nn.Eval, theta []float64) {
+			if t != steps/4 && t != steps {
+				return
 			}
-			if t == steps/4 || t == steps {
-				mlp.Evaluate(ws, theta, d, nn.Objective{Loss: nn.Exp}, ev, false)
-				soft := 1 - ev.SoftNumerator()/nrm.Value(theta)/best[a]
-				for k, m := range ns {
-					gap := 1 - Margin(d, theta, m)/best[k]
-					if t == steps {
-						g.Late[a][k] = gap
-					} else {
-						g.Early[a][k] = gap
-					}
-				}
+			soft := 1 - ev.SoftNumerator()/nrm.Value(theta)/best[a]
+			for k, m := range ns {
+				gap := 1 - Margin(d, theta, m)/best[k]
 				if t == steps {
-					g.SoftLate[a] = soft
+					g.Late[a][k] = gap
 				} else {
-					g.SoftEarly[a] = soft
+					g.Early[a][k] = gap
 				}
 			}
+			if t == steps {
+				g.SoftLate[a] = soft
+			} else {
+				g.SoftEarly[a] = soft
+			}
+		}
+		_, err = train.Run(context.Background(), train.Config{Model: mlp, Theta: make([]float64, dim), Train: d,
+			Objective: nn.Objective{Loss: nn.Exp}, Optimizer: opt, Steps: steps, RecordEvery: steps, OnStep: measure})
+		if err != nil {
+			return g, fmt.Errorf("verify: linear gaps: %s: %w", nrm.Name(), err)
 		}
 	}
 	return g, nil

@@ -48,6 +48,26 @@ func TestMetricsIndependentOfThreads(t *testing.T) {
 	}
 }
 
+// startUntil starts cmd and returns once the file at path exists (a
+// run's first checkpoint).
+func startUntil(t *testing.T, cmd *exec.Cmd, path string) *exec.Cmd {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%s did not appear", path)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // TestResumeAfterKill kills a real margo process (SIGKILL) once a checkpoint
 // exists, resumes it, and compares the metrics and parameter files byte for
 // byte with an uninterrupted run.
@@ -63,22 +83,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if out, err := exec.Command(binary, args("full")...).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v: %s", err, out)
 	}
-	cmd := exec.Command(binary, args("killed")...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ckpt := filepath.Join(dir, "killed.jsonl.ckpt.npz")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(ckpt); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no checkpoint appeared")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	cmd := startUntil(t, exec.Command(binary, args("killed")...), filepath.Join(dir, "killed.jsonl.ckpt.npz"))
 	cmd.Process.Signal(syscall.SIGKILL)
 	err := cmd.Wait()
 	if err == nil {

@@ -24,7 +24,7 @@ type Config struct {
 	// Objective is the loss (nn.Exp or nn.Logistic, summed by default).
 	Objective nn.Objective
 	// Optimizer takes the steps; Schedule chooses their rates (nil: the
-	// optimizer's own rate, every step accepted).
+	// optimizer's own rate, every finite step accepted).
 	Optimizer steepest.Optimizer
 	Schedule  steepest.Schedule
 	// Steps is the number of updates.

@@ -63,7 +63,7 @@ func New(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	if cfg.Schedule == nil {
-		cfg.Schedule = steepest.Constant{LR: math.Exp(cfg.Optimizer.LogLR())}
+		cfg.Schedule = ownRate(cfg.Optimizer.LogLR())
 	}
 	pool := cfg.Pool
 	if pool == nil {
@@ -259,6 +259,16 @@ func (tr *Trainer) Advance(record bool) (Record, error) {
 		tr.step++
 	}
 	return rec, err
+}
+
+// ownRate is the schedule of a Config without one: the optimizer's own
+// rate, exactly (no round trip through exp and log), every finite step
+// accepted.
+type ownRate float64
+
+func (r ownRate) LogLR(float64) float64 { return float64(r) }
+func (r ownRate) Judge(a, b float64) (bool, error) {
+	return steepest.Constant{LR: math.Exp(float64(r))}.Judge(a, b)
 }
 
 // evaluate evaluates θ on the training set with the gradient into ev.

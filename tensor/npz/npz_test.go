@@ -171,3 +171,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A member is an array when its content carries the .npy magic, whatever
+// its name (npyio's writer stores "X", not "X.npy"); other members stay raw.
+func TestMemberByMagic(t *testing.T) {
+	f8 := make([]byte, 0, 16)
+	for _, v := range []float64{1.5, -2} {
+		f8 = binary.LittleEndian.AppendUint64(f8, math.Float64bits(v))
+	}
+	b := zipOf(map[string][]byte{"X": npyBytes("<f8", false, "(2,)", f8), "y.npy": npyBytes("<f8", false, "(2,)", f8),
+		"notes.txt": []byte("hello")}, "X", "y.npy", "notes.txt")
+	a, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"X", "y"} {
+		if got := a.Arrays[name]; len(got.Data) != 2 || got.Data[0] != 1.5 || got.Data[1] != -2 {
+			t.Errorf("array %s = %v", name, got)
+		}
+	}
+	if string(a.Raw["notes.txt"]) != "hello" || len(a.Arrays) != 2 {
+		t.Errorf("raw members %v, arrays %v", a.Raw, a.Order)
+	}
+	// A ".npy" member without the magic is a broken array, not raw bytes.
+	if _, err := Parse(zipOf(map[string][]byte{"X.npy": []byte("junk")}, "X.npy")); err == nil {
+		t.Error("a .npy member without the magic was accepted")
+	}
+}
