@@ -1,6 +1,6 @@
 module github.com/margo-lab/margo
 
-go 1.26
+go 1.25
 
 require (
 	codeberg.org/sbinet/npyio v0.14.0
