@@ -1,5 +1,6 @@
 // Package nn holds the models of the paper (shared/paper.md §1, §5):
-// bias-free ReLU MLPs, which are L-homogeneous in their trainable weights,
+// bias-free ReLU MLPs, which are L-homogeneous in their trainable weights
+// (and, beyond the paper, MLPs with hidden-layer biases, which are not),
 // with their forward and backward passes on tensor's GEMM and exponential
 // and logistic losses computed in log space (§8.3).
 //
@@ -13,6 +14,20 @@
 // and every norm of the paper is a norm of it. With Config.FreezeLast the
 // last layer stays out of θ (MLP.Frozen holds it) and f is
 // (D−1)-homogeneous in θ; MLP.Degree reports L.
+//
+// # Biases: leaving homogeneity
+//
+// With Config.Bias every hidden layer gets a trainable bias,
+// h_l = σ(W_l h_{l−1} + b_l); the output layer stays bias-free. The biases
+// sit in θ after all weights (b_1, …, b_{D−1}; Layout.Bias), so the weights
+// keep their offsets and Init draws them exactly as without biases. A bias
+// in the first hidden layer is a weight on a constant input: a depth-2
+// network with biases is still 2-homogeneous in θ. A bias in any later
+// layer is not scaled like the path below it (W_l h_{l−1} scales by c^l, b_l
+// by c), and f is not homogeneous: MLP.Homogeneous reports false, Degree 0
+// (undefined), and NominalDegree keeps the layer count that the margin
+// formulas use. Euler's identity then reads
+// ⟨∇f, θ⟩ = L f − Σ_l (l−1)⟨∂f/∂b_l, b_l⟩.
 //
 // # Batches without allocation
 //
