@@ -36,6 +36,16 @@
 // backward. A Workspace holds every buffer; after the first call a step
 // allocates nothing.
 //
+// # Mini-batches
+//
+// A Batcher draws the batches of stochastic training from a seed: each
+// epoch a random permutation of the n samples cut into ⌊n/B⌋ batches of B
+// (no sample twice within an epoch), the batch of step t a function of
+// (seed, t) alone so that a resumed run draws what the uninterrupted one
+// would. Batch(t) gathers its rows into storage the Batcher owns and
+// Evaluate runs on it like on any Dataset, allocating nothing per step;
+// with B = n it returns the dataset itself, bitwise the full batch.
+//
 // # Losses in log space
 //
 // The objective is L(θ) = Σ_i ℓ(q_i) with q_i = y_i f(x_i; θ) (or the mean),

@@ -139,6 +139,17 @@ func drawData(t *rapid.T, n, d int) *Dataset {
 	return ds
 }
 
+// drawEvaluation draws n samples and an objective (exp or logistic, sum or
+// mean) and evaluates m at θ with the gradient, in a workspace for n rows.
+func drawEvaluation(t *rapid.T, m *MLP, theta []float64, n int) (*Dataset, Objective, *Workspace, *Eval) {
+	d := drawData(t, n, m.In())
+	obj := Objective{Loss: rapid.SampledFrom([]Loss{Exp, Logistic}).Draw(t, "loss"), Mean: rapid.Bool().Draw(t, "mean")}
+	ws := m.NewWorkspace(n)
+	ev := NewEval(n, len(theta))
+	m.Evaluate(ws, theta, d, obj, ev, true)
+	return d, obj, ws, ev
+}
+
 // mustMLP builds a model for table tests.
 func mustMLP(tb testing.TB, cfg Config) *MLP {
 	tb.Helper()
