@@ -171,7 +171,8 @@ var testConfigs = []struct {
 	{"relu-2hidden", Config{In: 5, Widths: []int{7, 4}}},
 	{"frozen-1hidden", Config{In: 5, Widths: []int{7}, FreezeLast: true}},
 	{"leaky-frozen-2hidden", Config{In: 5, Widths: []int{3, 4}, FreezeLast: true, Act: Activation{Slope: 0.2}}},
-	{"bias-1hidden", Config{In: 5, Widths: []int{7}, Bias: true}}, // still homogeneous
+	{"leaky-3hidden", Config{In: 5, Widths: []int{4, 3, 2}, Act: Activation{Slope: 0.05}}}, // depth 4
+	{"bias-1hidden", Config{In: 5, Widths: []int{7}, Bias: true}},                          // still homogeneous
 	{"bias-leaky-2hidden", Config{In: 5, Widths: []int{7, 4}, Act: Activation{Slope: 0.1}, Bias: true}},
 	{"bias-frozen-3hidden", Config{In: 5, Widths: []int{3, 4, 2}, FreezeLast: true, Bias: true}},
 }
