@@ -128,3 +128,22 @@ func TestRunReportsExpectedFailures(t *testing.T) {
 		}
 	}
 }
+
+// Shrinking never makes a case that cannot be built (a frozen layer or
+// biases left without a hidden layer): every simplification of every
+// drawn case of every check builds its model.
+func TestSmallerCasesBuild(t *testing.T) {
+	for _, name := range Checks() {
+		for i := range 30 {
+			c, err := Generate(name, NewRandSource(9, i), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range smaller(c) {
+				if _, err := build(s); err != nil {
+					t.Fatalf("%s: %+v shrinks to %+v, which does not build: %v", name, c, s, err)
+				}
+			}
+		}
+	}
+}

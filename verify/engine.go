@@ -294,8 +294,8 @@ func smaller(c Case) []Case {
 	if len(c.Widths) > 0 {
 		with(func(s *Case) {
 			s.Widths = s.Widths[:len(s.Widths)-1]
-			if len(s.Widths) == 0 {
-				s.Freeze = false
+			if len(s.Widths) == 0 { // neither a frozen layer nor biases without a hidden layer
+				s.Freeze, s.Bias = false, false
 			}
 		})
 	}
