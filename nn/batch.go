@@ -43,12 +43,16 @@ type Batcher struct {
 }
 
 // NewBatcher returns a Batcher of batches of b samples of d drawn from
-// seed. It reports an error for a nil or empty d and for b outside [1, n].
+// seed. It reports an error for a nil or empty d, one whose inputs and
+// labels differ in number, and b outside [1, n].
 func NewBatcher(d *Dataset, b int, seed uint64) (*Batcher, error) {
 	if d == nil || d.X == nil || d.Len() == 0 {
 		return nil, fmt.Errorf("nn: batcher: empty dataset")
 	}
 	n := d.Len()
+	if d.X.Rows != n {
+		return nil, fmt.Errorf("nn: batcher: %d inputs for %d labels", d.X.Rows, n)
+	}
 	if b < 1 || b > n {
 		return nil, fmt.Errorf("nn: batcher: batch size %d, want 1 ≤ B ≤ n = %d", b, n)
 	}

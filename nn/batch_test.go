@@ -26,6 +26,7 @@ func TestNewBatcherErrors(t *testing.T) {
 	}{
 		{nil, 1, "empty"},
 		{&Dataset{}, 1, "empty"},
+		{&Dataset{X: tensor.NewDense(4, 2), Y: d.Y}, 1, "4 inputs for 5 labels"},
 		{d, 0, "batch size 0"},
 		{d, 6, "batch size 6"},
 		{d, -3, "batch size -3"},

@@ -1,14 +1,16 @@
 // Package nn holds the models of the paper (shared/paper.md §1, §5):
-// bias-free ReLU MLPs, which are L-homogeneous in their trainable weights
-// (and, beyond the paper, MLPs with hidden-layer biases, which are not),
+// bias-free ReLU and leaky-ReLU MLPs, which are L-homogeneous in their
+// trainable weights (and, beyond the paper, MLPs with hidden-layer biases,
+// which in general are not),
 // with their forward and backward passes on tensor's GEMM and exponential
 // and logistic losses computed in log space (§8.3).
 //
 // # Models and parameters
 //
 // An MLP computes f(x) = W_D σ(W_{D−1} … σ(W_1 x)) with σ(z) = max(z, s·z)
-// (ReLU for s = 0, leaky ReLU for 0 < s < 1), no biases and a scalar
-// output. D = 1 is the linear model f(x) = W_1 x. All trainable parameters
+// (ReLU for s = 0, leaky ReLU for 0 < s < 1; both positively
+// 1-homogeneous, so the slope does not change the degree), no biases
+// (unless Config.Bias, below) and a scalar output. D = 1 is the linear model f(x) = W_1 x. All trainable parameters
 // live in one flat []float64 θ, described by a Layout: W_1, …, W_D, each
 // row-major (Out×In), concatenated; package steepest works on that vector
 // and every norm of the paper is a norm of it. With Config.FreezeLast the

@@ -16,7 +16,10 @@ type Shape struct{ Out, In int }
 // …, see WithBiases). Every norm of the paper is a norm of that one flat
 // vector. Placing the biases last keeps every weight matrix at the offset
 // it has without biases: a Layout with biases describes the same weights
-// as the bias-free one, plus a tail [WeightSize, Size) of biases.
+// as the bias-free one, plus a tail [WeightSize, Size) of biases. Layers,
+// Shape, Offset and View describe the weight matrices only: code that walks
+// the layers (a per-layer norm, a per-layer preconditioner) covers the
+// biases only if it also walks Biases.
 type Layout struct {
 	shapes   []Shape
 	offsets  []int // offsets[l] = start of W_{l+1}; offsets[len] = WeightSize
