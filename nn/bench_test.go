@@ -71,3 +71,57 @@ func BenchmarkEvaluate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatch times a mini-batch step's evaluation at the MNIST-pair
+// shape (n = 12000, d = 784, K = 512) with B = n/10 and n/100: "batcher" is
+// Batcher.Batch (gathering the B rows) then Evaluate with the gradient,
+// "gathered" Evaluate alone on a batch gathered once (its rows stay in
+// cache from step to step, which a training run's do not), and "draw"
+// Batch alone: the gather's absolute cost. "bias" and "nobias" time the same
+// Evaluate with and without hidden biases (the extra pass adding b before
+// σ, and the column sums for db).
+func BenchmarkBatch(b *testing.B) {
+	const n, d, k = 12000, 784, 512
+	for _, bs := range []int{n / 10, n / 100} {
+		for _, mode := range []string{"batcher", "draw", "gathered"} {
+			b.Run(fmt.Sprintf("%dx%dx%d/B=%d/%s", n, d, k, bs, mode), func(b *testing.B) {
+				m, theta, ds := benchSetup(b, n, d, k)
+				bt, err := NewBatcher(ds, bs, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ws := m.NewWorkspace(bs)
+				ev := NewEval(bs, len(theta))
+				fixed := bt.Batch(0)
+				t := 0
+				for b.Loop() {
+					switch mode {
+					case "batcher":
+						m.Evaluate(ws, theta, bt.Batch(t), Objective{Loss: Exp}, ev, true)
+					case "draw":
+						bt.Batch(t)
+					case "gathered":
+						m.Evaluate(ws, theta, fixed, Objective{Loss: Exp}, ev, true)
+					}
+					t++
+				}
+			})
+		}
+	}
+	for _, bias := range []bool{false, true} {
+		name := fmt.Sprintf("%dx%dx%d/nobias", n/10, d, k)
+		if bias {
+			name = fmt.Sprintf("%dx%dx%d/bias", n/10, d, k)
+		}
+		b.Run(name, func(b *testing.B) {
+			_, theta, ds := benchSetup(b, n/10, d, k)
+			m := mustMLP(b, Config{In: d, Widths: []int{k}, Bias: bias})
+			theta = append(theta, make([]float64, m.Layout().Size()-len(theta))...)
+			ws := m.NewWorkspace(n / 10)
+			ev := NewEval(n/10, len(theta))
+			for b.Loop() {
+				m.Evaluate(ws, theta, ds, Objective{Loss: Exp}, ev, true)
+			}
+		})
+	}
+}

@@ -24,7 +24,8 @@ type Workspace struct {
 	hd, wd, gd []tensor.Dense
 	bd         [2]tensor.Dense
 	coef       []float64
-	pass       rowPass // the passes outside the GEMMs (pass.go)
+	ones       []float64 // n ones: the coefficients of a bias gradient Σ_i g_i
+	pass       rowPass   // the passes outside the GEMMs (pass.go)
 
 	// Pool runs the GEMMs and the passes around them (nil: the calling
 	// goroutine alone). Results do not depend on it.
@@ -57,6 +58,12 @@ func (ws *Workspace) grow(n int) {
 		ws.back[1] = make([]float64, n*maxK)
 	}
 	ws.coef = make([]float64, n)
+	if m.bias {
+		ws.ones = make([]float64, n)
+		for i := range ws.ones {
+			ws.ones[i] = 1
+		}
+	}
 	ws.n = n
 }
 
@@ -95,7 +102,8 @@ func (m *MLP) Forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 }
 
 // forward runs the layers, keeping the hidden activations in ws:
-// H_l = σ(H_{l−1}·W_lᵀ) with H_0 = X (a GEMM each), then out_i = ⟨H_{D−1,i}, w_D⟩.
+// H_l = σ(H_{l−1}·W_lᵀ) with H_0 = X (a GEMM each), or σ(H_{l−1}·W_lᵀ + 1·b_lᵀ)
+// with biases, then out_i = ⟨H_{D−1,i}, w_D⟩.
 func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []float64) {
 	n := x.Rows
 	m.weights(ws, theta)
@@ -104,7 +112,11 @@ func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 		ws.hd[l] = tensor.Dense{Rows: n, Cols: k, Stride: k, Data: ws.h[l][:n*k]}
 		h := &ws.hd[l]
 		ws.Pool.Gemm(tensor.NoTrans, tensor.Trans, 1, in, &ws.wd[l], 0, h)
-		ws.pass = rowPass{m: m, kind: passActivate, n: n, k: k, x: h.Data}
+		if m.bias {
+			ws.pass = rowPass{m: m, kind: passBiasActivate, n: n, k: k, x: h.Data, w: m.layout.Bias(theta, l)}
+		} else {
+			ws.pass = rowPass{m: m, kind: passActivate, n: n, k: k, x: h.Data}
+		}
 		ws.pass.run(ws.Pool)
 		in = h
 	}
@@ -146,6 +158,7 @@ func (m *MLP) activateBack(g, h []float64) {
 // (n×K_l) and A that layer's input, dW_l = Gᵀ·A and the gradient for the
 // layer below is (G·W_l)⊙σ'. For the scalar output layer G is the vector c:
 // dW_D = Σ_i c_i A_i and G·W_D = c·w_Dᵀ are vector operations, not GEMMs.
+// A hidden bias b_l gets db_l = Σ_i G_i, the column sums of G.
 func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float64) {
 	n := x.Rows
 	for l := 0; l < m.layout.Layers(); l++ {
@@ -174,6 +187,10 @@ func (m *MLP) backward(ws *Workspace, x *tensor.Dense, c []float64, grad []float
 		ws.pass = rowPass{m: m, kind: passActivateBack, n: n, k: m.widths[l], x: g.Data, y: ws.hd[l].Data}
 		ws.pass.run(ws.Pool)
 		ws.Pool.Gemm(tensor.Trans, tensor.NoTrans, 1, g, m.input(ws, x, l), 0, &ws.gd[l])
+		if m.bias {
+			ws.pass = rowPass{m: m, kind: passWeightGrad, n: n, k: g.Cols, a: g, c: ws.ones[:n], dw: m.layout.Bias(grad, l)}
+			ws.pass.run(ws.Pool)
+		}
 		if l == 0 {
 			break
 		}

@@ -13,7 +13,8 @@ import (
 // the workspace. It also returns the same network evaluated on absolute
 // values, Σ over paths of |weights|·|x| (the scale against which rounding
 // errors are measured), and the smallest |pre-activation| of a hidden unit
-// (the distance to the nearest ReLU kink).
+// (the distance to the nearest ReLU kink). A hidden bias enters as the first
+// term of each pre-activation's sum.
 func refValue(m *MLP, theta, x []float64) (f, fabs, minPre float64) {
 	h := append([]float64(nil), x...)
 	habs := make([]float64, len(x))
@@ -25,6 +26,11 @@ func refValue(m *MLP, theta, x []float64) (f, fabs, minPre float64) {
 		w := m.layer(theta, l)
 		z := make([]float64, s.Out)
 		zabs := make([]float64, s.Out)
+		if m.bias && l < len(m.widths) {
+			for j, b := range m.layout.Bias(theta, l) {
+				z[j], zabs[j] = b, math.Abs(b)
+			}
+		}
 		for j := 0; j < s.Out; j++ {
 			for i := 0; i < s.In; i++ {
 				z[j] += w[j*s.In+i] * h[i]
@@ -46,13 +52,15 @@ func refValue(m *MLP, theta, x []float64) (f, fabs, minPre float64) {
 }
 
 // drawModel draws a small MLP (depth 1 to 3, optionally leaky, optionally
-// with a frozen last layer) and Gaussian weights θ (and frozen layer).
+// with a frozen last layer, optionally with hidden biases) and Gaussian
+// weights θ (and frozen layer).
 func drawModel(t *rapid.T) (*MLP, []float64) {
 	in := rapid.IntRange(1, 6).Draw(t, "in")
 	widths := rapid.SliceOfN(rapid.IntRange(1, 6), 0, 2).Draw(t, "widths")
 	freeze := len(widths) > 0 && rapid.Bool().Draw(t, "freeze")
 	slope := rapid.SampledFrom([]float64{0, 0.01, 0.3}).Draw(t, "slope")
-	m, err := NewMLP(Config{In: in, Widths: widths, FreezeLast: freeze, Act: Activation{Slope: slope}})
+	bias := len(widths) > 0 && rapid.IntRange(0, 2).Draw(t, "bias") == 0
+	m, err := NewMLP(Config{In: in, Widths: widths, FreezeLast: freeze, Act: Activation{Slope: slope}, Bias: bias})
 	if err != nil {
 		t.Fatalf("NewMLP: %v", err)
 	}
@@ -68,17 +76,35 @@ func drawTheta(t *rapid.T, m *MLP) []float64 {
 
 // checkModels runs a property on random models and, so that each kind is
 // covered for sure, on every fixed configuration of testConfigs (linear,
-// leaky, depth 3, frozen last layer) with random weights.
+// leaky, depth 3, frozen last layer, biases) with random weights.
 func checkModels(t *testing.T, prop func(t *rapid.T, m *MLP, theta []float64)) {
+	checkModelsWhere(t, func(*MLP) bool { return true }, prop)
+}
+
+// checkHomogeneous is checkModels on the homogeneous models only (a
+// property of (A2) means nothing for the others).
+func checkHomogeneous(t *testing.T, prop func(t *rapid.T, m *MLP, theta []float64)) {
+	checkModelsWhere(t, (*MLP).Homogeneous, prop)
+}
+
+// checkModelsWhere is checkModels on the models for which keep holds:
+// random draws of others are rejected, fixed configurations skipped.
+func checkModelsWhere(t *testing.T, keep func(*MLP) bool, prop func(t *rapid.T, m *MLP, theta []float64)) {
 	t.Run("random", func(tt *testing.T) {
 		rapid.Check(tt, func(t *rapid.T) {
 			m, theta := drawModel(t)
+			if !keep(m) {
+				t.Skip("model excluded")
+			}
 			prop(t, m, theta)
 		})
 	})
 	for _, c := range testConfigs {
 		t.Run(c.name, func(tt *testing.T) {
 			m := mustMLP(tt, c.cfg)
+			if !keep(m) {
+				tt.Skip("model excluded")
+			}
 			rapid.Check(tt, func(t *rapid.T) {
 				prop(t, m, drawTheta(t, m))
 			})
@@ -113,6 +139,17 @@ func drawData(t *rapid.T, n, d int) *Dataset {
 	return ds
 }
 
+// drawEvaluation draws n samples and an objective (exp or logistic, sum or
+// mean) and evaluates m at θ with the gradient, in a workspace for n rows.
+func drawEvaluation(t *rapid.T, m *MLP, theta []float64, n int) (*Dataset, Objective, *Workspace, *Eval) {
+	d := drawData(t, n, m.In())
+	obj := Objective{Loss: rapid.SampledFrom([]Loss{Exp, Logistic}).Draw(t, "loss"), Mean: rapid.Bool().Draw(t, "mean")}
+	ws := m.NewWorkspace(n)
+	ev := NewEval(n, len(theta))
+	m.Evaluate(ws, theta, d, obj, ev, true)
+	return d, obj, ws, ev
+}
+
 // mustMLP builds a model for table tests.
 func mustMLP(tb testing.TB, cfg Config) *MLP {
 	tb.Helper()
@@ -134,4 +171,8 @@ var testConfigs = []struct {
 	{"relu-2hidden", Config{In: 5, Widths: []int{7, 4}}},
 	{"frozen-1hidden", Config{In: 5, Widths: []int{7}, FreezeLast: true}},
 	{"leaky-frozen-2hidden", Config{In: 5, Widths: []int{3, 4}, FreezeLast: true, Act: Activation{Slope: 0.2}}},
+	{"leaky-3hidden", Config{In: 5, Widths: []int{4, 3, 2}, Act: Activation{Slope: 0.05}}}, // depth 4
+	{"bias-1hidden", Config{In: 5, Widths: []int{7}, Bias: true}},                          // still homogeneous
+	{"bias-leaky-2hidden", Config{In: 5, Widths: []int{7, 4}, Act: Activation{Slope: 0.1}, Bias: true}},
+	{"bias-frozen-3hidden", Config{In: 5, Widths: []int{3, 4, 2}, FreezeLast: true, Bias: true}},
 }

@@ -39,8 +39,12 @@ func (s InitScheme) String() string {
 
 // Init fills θ (len = Layout().Size()) and, when the last layer is frozen,
 // Frozen(), drawing from rng in a fixed order: the layers W_1, …, W_D in
-// turn, each row-major, the frozen layer last. The same rng state gives the
-// same weights. Init panics if len(θ) is wrong, rng is nil or the scheme is
+// turn, each row-major, the frozen layer last, then the hidden biases b_1,
+// …, b_{D−1} (Config.Bias). The same rng state gives the same weights, and
+// the weights of a model with biases are those of the same model without.
+// A bias b_l is drawn as a weight of its layer on a constant input: from
+// the distribution of W_l's entries (the convention of PyTorch's Linear,
+// whose bias shares its weights' uniform bound). Init panics if len(θ) is wrong, rng is nil or the scheme is
 // unknown: these are programming errors. alpha is used as given (α ≤ 0 or
 // NaN gives the corresponding degenerate weights).
 func (m *MLP) Init(theta []float64, scheme InitScheme, alpha float64, rng *rand.Rand) {
@@ -50,20 +54,28 @@ func (m *MLP) Init(theta []float64, scheme InitScheme, alpha float64, rng *rand.
 	if scheme < InitUniform || scheme > InitGaussian {
 		panic(fmt.Sprintf("nn: Init: unknown scheme %d", int(scheme)))
 	}
-	for l, s := range m.shapes {
-		w := m.layer(theta, l)
-		if scheme == InitGaussian {
-			for i := range w {
-				w[i] = alpha * rng.NormFloat64()
-			}
-			continue
-		}
-		bound := alpha / float64(s.In)
-		if l == 0 && scheme == InitUniformCD && len(m.shapes) > 1 {
-			bound = alpha / float64(s.Out)
-		}
+	for l := range m.shapes {
+		m.draw(m.layer(theta, l), l, scheme, alpha, rng)
+	}
+	for l := 0; l < m.layout.Biases(); l++ {
+		m.draw(m.layout.Bias(theta, l), l, scheme, alpha, rng)
+	}
+}
+
+// draw fills w with entries of layer l's distribution under scheme.
+func (m *MLP) draw(w []float64, l int, scheme InitScheme, alpha float64, rng *rand.Rand) {
+	if scheme == InitGaussian {
 		for i := range w {
-			w[i] = bound * (2*rng.Float64() - 1)
+			w[i] = alpha * rng.NormFloat64()
 		}
+		return
+	}
+	s := m.shapes[l]
+	bound := alpha / float64(s.In)
+	if l == 0 && scheme == InitUniformCD && len(m.shapes) > 1 {
+		bound = alpha / float64(s.Out)
+	}
+	for i := range w {
+		w[i] = bound * (2*rng.Float64() - 1)
 	}
 }

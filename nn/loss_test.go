@@ -245,11 +245,7 @@ func TestQMin(t *testing.T) {
 func TestLossGradientFiniteDifferences(t *testing.T) {
 	checkModels(t, func(t *rapid.T, m *MLP, theta []float64) {
 		n := rapid.IntRange(1, 4).Draw(t, "n")
-		d := drawData(t, n, m.In())
-		obj := Objective{Loss: rapid.SampledFrom([]Loss{Exp, Logistic}).Draw(t, "loss"), Mean: rapid.Bool().Draw(t, "mean")}
-		ws := m.NewWorkspace(n)
-		ev := NewEval(n, len(theta))
-		m.Evaluate(ws, theta, d, obj, ev, true)
+		d, obj, ws, ev := drawEvaluation(t, m, theta, n)
 		var bound float64
 		for i := 0; i < n; i++ {
 			_, fabs, minPre := refValue(m, theta, d.X.Row(i))

@@ -10,8 +10,8 @@ import (
 // 1-homogeneous, so the network stays homogeneous in its weights.
 type Activation struct{ Slope float64 }
 
-// Config describes a bias-free MLP with scalar output
-// f(x) = W_D σ(W_{D−1} … σ(W_1 x)).
+// Config describes an MLP with scalar output
+// f(x) = W_D σ(W_{D−1} … σ(W_1 x)), bias-free unless Bias is set.
 type Config struct {
 	// In is the input dimension d.
 	In int
@@ -25,17 +25,27 @@ type Config struct {
 	FreezeLast bool
 	// Act is the hidden-layer activation.
 	Act Activation
+	// Bias adds a trainable bias to every hidden layer,
+	// h_l = σ(W_l h_{l−1} + b_l), with b_l of length K_l; the output layer
+	// stays bias-free. The biases live in θ after all weights (Layout). A
+	// bias in the first hidden layer is a weight on a constant input and
+	// keeps f homogeneous; a bias in any later hidden layer breaks
+	// homogeneity (see MLP.Homogeneous). It needs at least one hidden
+	// layer.
+	Bias bool
 }
 
-// MLP is a bias-free multilayer perceptron with scalar output. It holds the
-// architecture and, when the last layer is frozen, that layer's weights; the
-// trainable weights live outside it, in a flat θ laid out by Layout.
+// MLP is a multilayer perceptron with scalar output, bias-free unless
+// Config.Bias is set. It holds the architecture and, when the last layer is
+// frozen, that layer's weights; the trainable parameters live outside it,
+// in a flat θ laid out by Layout.
 type MLP struct {
 	in     int
 	widths []int
 	shapes []Shape // all D layers, trainable or not
 	layout Layout  // trainable layers only
 	freeze bool
+	bias   bool // hidden-layer biases, in θ after the weights
 	slope  float64
 	frozen []float64 // W_D (1×K_{D−1}) when freeze, else nil
 }
@@ -53,10 +63,13 @@ func NewMLP(cfg Config) (*MLP, error) {
 	if cfg.FreezeLast && len(cfg.Widths) == 0 {
 		return nil, fmt.Errorf("nn: FreezeLast needs at least one hidden layer (a frozen linear model has no trainable weights)")
 	}
+	if cfg.Bias && len(cfg.Widths) == 0 {
+		return nil, fmt.Errorf("nn: Bias needs at least one hidden layer (the output layer has no bias)")
+	}
 	if s := cfg.Act.Slope; !(s >= 0 && s < 1) { // also rejects NaN
 		return nil, fmt.Errorf("nn: activation slope %v, want 0 ≤ slope < 1", s)
 	}
-	m := &MLP{in: cfg.In, widths: append([]int(nil), cfg.Widths...), freeze: cfg.FreezeLast, slope: cfg.Act.Slope}
+	m := &MLP{in: cfg.In, widths: append([]int(nil), cfg.Widths...), freeze: cfg.FreezeLast, bias: cfg.Bias, slope: cfg.Act.Slope}
 	fanIn := cfg.In
 	for _, k := range cfg.Widths {
 		m.shapes = append(m.shapes, Shape{Out: k, In: fanIn})
@@ -64,11 +77,18 @@ func NewMLP(cfg Config) (*MLP, error) {
 	}
 	m.shapes = append(m.shapes, Shape{Out: 1, In: fanIn})
 	size := 0
-	for _, s := range m.shapes {
-		if s.In > math.MaxInt32 || s.Out > math.MaxInt32 || size > math.MaxInt/2-s.Out*s.In {
+	for l, s := range m.shapes {
+		if s.In > math.MaxInt32 || s.Out > math.MaxInt32 {
 			return nil, fmt.Errorf("nn: model with layers %v is too large", m.shapes)
 		}
-		size += s.Out * s.In
+		params := s.Out * s.In
+		if cfg.Bias && l < len(cfg.Widths) { // a hidden layer's bias
+			params += s.Out
+		}
+		if size > math.MaxInt/2-params {
+			return nil, fmt.Errorf("nn: model with layers %v is too large", m.shapes)
+		}
+		size += params
 	}
 	trainable := m.shapes
 	if m.freeze {
@@ -76,16 +96,46 @@ func NewMLP(cfg Config) (*MLP, error) {
 		m.frozen = make([]float64, fanIn)
 	}
 	m.layout = NewLayout(trainable...)
+	if m.bias {
+		m.layout = m.layout.WithBiases(m.widths...)
+	}
 	return m, nil
 }
 
 // Layout returns the layout of θ: W_1, …, W_D, or W_1, …, W_{D−1} when the
-// last layer is frozen.
+// last layer is frozen; then, with Config.Bias, the hidden biases b_1, …,
+// b_{D−1} (Layout.Bias(θ, l−1) is b_l).
 func (m *MLP) Layout() Layout { return m.layout }
 
-// Degree returns the degree L of homogeneity of f in θ:
-// f(x; cθ) = c^L f(x; θ) for c > 0. It is D, or D−1 with a frozen last layer.
-func (m *MLP) Degree() int { return m.layout.Layers() }
+// Homogeneous reports whether f is positively homogeneous in θ, the
+// paper's assumption (A2). A bias-free MLP is; so is one whose only hidden
+// layer has a bias (D = 2: b_1 is a weight on a constant input 1, and
+// f(x; cW_1, cb_1, cW_2) = c² f). With a bias in a hidden layer l ≥ 2 it
+// is not: scaling θ by c scales W_l h_{l−1} by c^l but b_l by c. Then
+// Euler's identity becomes ⟨∇f, θ⟩ = L f − Σ_l (l−1)⟨∂f/∂b_l, b_l⟩ with
+// L = NominalDegree.
+func (m *MLP) Homogeneous() bool { return !m.bias || len(m.widths) < 2 }
+
+// Degree returns the degree L of homogeneity of f in θ,
+// f(x; cθ) = c^L f(x; θ) for c > 0: D, or D−1 with a frozen last layer.
+// It returns 0, meaning undefined, when f is not homogeneous (see
+// Homogeneous); NominalDegree is the exponent the margin formulas use then.
+func (m *MLP) Degree() int {
+	if !m.Homogeneous() {
+		return 0
+	}
+	return m.layout.Layers()
+}
+
+// NominalDegree returns the number of trainable weight layers, D or D−1
+// with a frozen last layer: the degree of homogeneity the model has
+// without biases, and the L of the margin formulas q/‖θ‖^L whether or not
+// the model is homogeneous (for a non-homogeneous model those margins are
+// outside the paper's theory). It equals Degree for a homogeneous model.
+func (m *MLP) NominalDegree() int { return m.layout.Layers() }
+
+// HasBias reports whether the hidden layers have biases (Config.Bias).
+func (m *MLP) HasBias() bool { return m.bias }
 
 // Depth returns D, the number of weight layers including a frozen one.
 func (m *MLP) Depth() int { return len(m.shapes) }

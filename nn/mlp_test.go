@@ -97,7 +97,7 @@ func TestForwardMatchesReference(t *testing.T) {
 // every term, so |f(cθ) − c^L f(θ)| ≤ 1e−13·c^L·fabs (as roundBound, plus
 // L ≤ 3 extra roundings of the weights).
 func TestHomogeneity(t *testing.T) {
-	checkModels(t, func(t *rapid.T, m *MLP, theta []float64) {
+	checkHomogeneous(t, func(t *rapid.T, m *MLP, theta []float64) {
 		c := math.Pow(10, rapid.Float64Range(-3, 3).Draw(t, "log10c"))
 		n := rapid.IntRange(1, 5).Draw(t, "n")
 		d := drawData(t, n, m.In())
@@ -124,7 +124,7 @@ func TestHomogeneity(t *testing.T) {
 // ⟨Grad, θ⟩ = −L Σ_i w_i q_i. It holds at ReLU kinks too with σ'(0) = 0,
 // since z σ'(z) = σ(z) everywhere. Bound: roundBound·L·Σ w_i fabs_i.
 func TestEuler(t *testing.T) {
-	checkModels(t, func(t *rapid.T, m *MLP, theta []float64) {
+	checkHomogeneous(t, func(t *rapid.T, m *MLP, theta []float64) {
 		n := rapid.IntRange(1, 6).Draw(t, "n")
 		d := drawData(t, n, m.In())
 		obj := Objective{Loss: rapid.SampledFrom([]Loss{Exp, Logistic}).Draw(t, "loss")}
@@ -222,17 +222,23 @@ func TestFDMismatchDetectsWrongGradient(t *testing.T) {
 	m := mustMLP(t, Config{In: 3, Widths: []int{4}})
 	theta := []float64{0.5, -0.3, 0.8, 0.2, 0.9, -0.4, 0.7, 0.1, -0.6, 0.3, 0.5, 0.8, 1.1, -0.7, 0.6, 0.9}
 	x := tensor.DenseOf(2, 3, []float64{1, 0.5, -0.2, -0.3, 1.2, 0.4})
-	c := []float64{1, -0.5}
-	ws := m.NewWorkspace(2)
-	m.forward(ws, theta, x, make([]float64, 2))
+	checkFDCatches(t, m, theta, x, []float64{1, -0.5}, 5)
+}
+
+// checkFDCatches checks that fdMismatch accepts backward's gradient of
+// Σ c_i f(x_i; θ) and catches it with coordinate j changed by 1e−3.
+func checkFDCatches(t *testing.T, m *MLP, theta []float64, x *tensor.Dense, c []float64, j int) {
+	t.Helper()
+	ws := m.NewWorkspace(x.Rows)
+	m.forward(ws, theta, x, make([]float64, x.Rows))
 	grad := make([]float64, len(theta))
 	m.backward(ws, x, c, grad)
-	if j, g, fd := fdMismatch(m, theta, x, c, grad, 1e-6); j >= 0 {
-		t.Fatalf("correct gradient rejected at %d: %v vs %v", j, g, fd)
+	if k, g, fd := fdMismatch(m, theta, x, c, grad, 1e-6); k >= 0 {
+		t.Fatalf("correct gradient rejected at %d: %v vs %v", k, g, fd)
 	}
-	grad[5] += 1e-3
-	if j, _, _ := fdMismatch(m, theta, x, c, grad, 1e-6); j != 5 {
-		t.Fatalf("wrong gradient coordinate 5 not caught (got %d)", j)
+	grad[j] += 1e-3
+	if k, _, _ := fdMismatch(m, theta, x, c, grad, 1e-6); k != j {
+		t.Fatalf("wrong gradient coordinate %d not caught (got %d)", j, k)
 	}
 }
 

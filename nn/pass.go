@@ -26,6 +26,7 @@ const (
 	passOuter               // g_ij = c_i·w_j
 	passActivateBack        // g ← g⊙σ'(z), read from h = σ(z)
 	passWeightGrad          // dw = Σ_i c_i·a_i, by column blocks
+	passBiasActivate        // z_ij ← σ(z_ij + w_j): a hidden layer's bias, then σ
 )
 
 // rowPass is one pass, set up in the Workspace (so that handing it to
@@ -83,6 +84,17 @@ func (p *rowPass) StepRange(_, lo, hi int) {
 	case passOutput:
 		for i := ceilDiv(lo, p.k); i < ceilDiv(hi, p.k); i++ {
 			p.out[i] = tensor.Dot(p.a.Row(i), p.w)
+		}
+	case passBiasActivate:
+		for e := lo; e < hi; {
+			j := e % p.k
+			end := min(hi-e, p.k-j)
+			row := p.x[e : e+end]
+			for q, b := range p.w[j : j+end] {
+				row[q] += b
+			}
+			p.m.activate(row)
+			e += end
 		}
 	case passOuter:
 		for e := lo; e < hi; {

@@ -15,7 +15,7 @@ import (
 // batches large enough to be cut (n·K ≥ 2^16, and K ≥ 512 for the weight
 // gradient's column blocks, in many cases),
 // with widths that split rows and columns across ranges, every depth,
-// frozen last layer and leaky slope.
+// frozen last layer, leaky slope and hidden biases.
 func TestPassesRanges(t *testing.T) {
 	defer func() { passRanges = true }()
 	bits := cmp.Comparer(func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) })
@@ -37,7 +37,8 @@ func TestPassesRanges(t *testing.T) {
 		}
 		freeze := len(widths) > 0 && rapid.Bool().Draw(t, "freeze")
 		slope := rapid.SampledFrom([]float64{0, 0.3}).Draw(t, "slope")
-		m, err := NewMLP(Config{In: in, Widths: widths, FreezeLast: freeze, Act: Activation{Slope: slope}})
+		bias := len(widths) > 0 && rapid.Bool().Draw(t, "bias")
+		m, err := NewMLP(Config{In: in, Widths: widths, FreezeLast: freeze, Act: Activation{Slope: slope}, Bias: bias})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ func genHomogeneity(src Source, _ bool) Case {
 	} else {
 		c.Factor = src.Float("factor", 0.25, 0.8)
 	}
+	drawFirstLayerBias(src, &c)
 	return c
 }
 
@@ -28,6 +29,11 @@ func runHomogeneity(c Case) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return homogeneityOn(c, s)
+}
+
+// homogeneityOn runs Homogeneity on the case's drawn setup.
+func homogeneityOn(c Case, s *setup) (Result, error) {
 	return Homogeneity(s.model, s.theta, s.x, c.Factor)
 }
 
@@ -35,6 +41,7 @@ func genEuler(src Source, _ bool) Case {
 	c := Case{Seed: src.Uint64("seed")}
 	drawModel(src, &c)
 	c.N = src.Int("n", 1, 16)
+	drawFirstLayerBias(src, &c)
 	return c
 }
 
@@ -43,6 +50,11 @@ func runEuler(c Case) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return eulerOn(c, s)
+}
+
+// eulerOn runs Euler on the case's drawn setup, with random labels.
+func eulerOn(c Case, s *setup) (Result, error) {
 	d, err := nn.NewDataset(s.x, s.randomLabels(c.N))
 	if err != nil {
 		return Result{}, err
@@ -56,6 +68,8 @@ func genGradient(src Source, _ bool) Case {
 	c.N = src.Int("n", 1, 16)
 	drawLoss(src, &c)
 	c.Mean = src.Int("mean", 0, 1) == 1
+	// Biases anywhere: the gradient is right whether or not f is homogeneous.
+	c.Bias = len(c.Widths) > 0 && src.Int("bias", 0, 3) == 0
 	return c
 }
 

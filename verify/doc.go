@@ -9,6 +9,8 @@
 //	check            statement (paper.md)                                   function
 //	homogeneity      (A2): f(x; cθ) = c^L f(x; θ)                           Homogeneity
 //	euler            ⟨∇f, θ⟩ = L f: Lemma 15 (MFCQ), Thm 1's proof, Prop. 28  Euler
+//	homogeneity-bias the same two statements on MLPs with hidden biases in   Homogeneity,
+//	euler-bias       ≥ 2 layers, which are not homogeneous: expected to fail  Euler
 //	gradient         ∇log L of nn.Evaluate vs finite differences              GradientCheck
 //	margin-monotone  Theorem 1/9 (exp), Theorem 22 (logistic): the soft       MarginMonotone
 //	                 margin in the algorithm's own norm does not decrease
@@ -19,6 +21,21 @@
 //	oracle           §3.7 item 7 (Gunasekar et al. 2018; Thm 4 with L = 1):   MaxMargin, LinearGaps
 //	                 each steepest descent on a linear model nears its own
 //	                 norm's max-margin direction, closer than the others
+//
+// # Expected failures
+//
+// The paper's theory needs (A2), positive homogeneity. The homogeneity
+// and Euler checks also draw networks whose single hidden layer has biases
+// (a weight on a constant input: still homogeneous, and they must pass).
+// The checks homogeneity-bias and euler-bias draw networks with biases in
+// two or more hidden layers (nn.Config.Bias), which are not homogeneous,
+// claim the degree of the bias-free architecture, and expect every case to
+// fail: the table marks them "(expect fail)" and counts their failures in
+// its expected column, and the run passes. A case that passes anyway is an
+// unexpected pass, counted as a failure (and shrunk and written like
+// one): a check that cannot tell a non-homogeneous model would pass
+// vacuously on the others. A ReLU case in which no upper bias reaches f on
+// any sample shows nothing and is skipped.
 //
 // Names follow the parameter norm (paper.md §1.4): steepest descent w.r.t.
 // ℓ∞ (sign descent) maximises min y⟨θ, x⟩/‖θ‖∞ (the paper's γ_1, an LP);
@@ -38,7 +55,7 @@
 // L h N^{L−1}, and the curvature remainder r of f, measured); Prop. 28's
 // inequalities to 1e−9 relative; the oracle's KKT residuals to 1e−5; the
 // oracle comparisons are orderings (bound 1 on a ratio). Nothing passes
-// vacuously: broken_test.go feeds a model with a bias, a wrong degree, a
+// vacuously: broken_test.go feeds a model with an output offset, a wrong degree, a
 // gradient with a flipped layer, steepest ascent, and the max-margin points
 // of other norms, and expects each to fail.
 //

@@ -13,6 +13,7 @@ import (
 // of their own by implementing it.
 type Model interface {
 	// Degree is the claimed degree L of homogeneity in θ (assumption A2).
+	// The checks test the claim; they do not assume it.
 	Degree() int
 	// Size is len(θ).
 	Size() int
@@ -20,8 +21,9 @@ type Model interface {
 	Forward(theta []float64, x *tensor.Dense, out []float64)
 	// Magnitude writes an upper bound on the magnitude of the terms that
 	// make up f(x_i; θ), the scale that rounding errors are measured
-	// against. For a bias-free MLP it is the same network evaluated on |θ|
-	// and |x| (and |frozen layer|), which bounds every partial sum of f.
+	// against. For an MLP it is the same network evaluated on |θ| and |x|
+	// (and |frozen layer|; biases are part of θ), which bounds every
+	// partial sum of f.
 	Magnitude(theta []float64, x *tensor.Dense, out []float64)
 	// Evaluate fills ev (margins, log-loss, sample weights and, always,
 	// the gradient direction) as nn.MLP.Evaluate does with grad = true.
@@ -46,7 +48,7 @@ func NewMLPModel(m *nn.MLP) (*MLPModel, error) {
 		return nil, fmt.Errorf("verify: nil model")
 	}
 	shapes := m.Shapes()
-	cfg := nn.Config{In: m.In(), FreezeLast: m.Frozen() != nil, Act: m.Act()}
+	cfg := nn.Config{In: m.In(), FreezeLast: m.Frozen() != nil, Act: m.Act(), Bias: m.HasBias()}
 	for _, s := range shapes[:len(shapes)-1] {
 		cfg.Widths = append(cfg.Widths, s.Out)
 	}
@@ -60,8 +62,12 @@ func NewMLPModel(m *nn.MLP) (*MLPModel, error) {
 // MLP returns the wrapped network.
 func (a *MLPModel) MLP() *nn.MLP { return a.m }
 
-// Degree returns nn.MLP.Degree.
-func (a *MLPModel) Degree() int { return a.m.Degree() }
+// Degree returns nn.MLP.NominalDegree, the number of trainable weight
+// layers: the degree of a homogeneous MLP (nn.MLP.Degree), and for one with
+// biases above its first hidden layer the degree it would have without
+// them, a claim that the homogeneity and Euler checks refute (their
+// expected failures, see the bias checks).
+func (a *MLPModel) Degree() int { return a.m.NominalDegree() }
 
 // Size returns the number of trainable parameters.
 func (a *MLPModel) Size() int { return a.m.Layout().Size() }
