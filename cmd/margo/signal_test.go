@@ -63,3 +63,26 @@ func TestSignalResume(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeRefusesChangedData: replacing the content of --data (same path)
+// between a run and its resume is refused with one line, and the metrics
+// file is left as it was.
+func TestResumeRefusesChangedData(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "d", 20, 6, 5)
+	m := filepath.Join(dir, "m.jsonl")
+	args := []string{"train", "--data", data, "--width", "8", "--steps", "40", "--checkpoint-every", "10", "--metrics", m, "--quiet"}
+	if code, _, errs := runMargo(args...); code != 0 {
+		t.Fatal(errs)
+	}
+	before, _ := os.ReadFile(m)
+	writeTeacherData(t, dir, "d", 20, 6, 6) // same path, other points
+	code, _, errs := runMargo(append(args, "--resume")...)
+	if code == 0 || !strings.Contains(errs, "input files have changed") {
+		t.Fatalf("resume against changed data: exit %d, %q", code, errs)
+	}
+	oneLineErr(t, errs)
+	if after, _ := os.ReadFile(m); !bytes.Equal(before, after) {
+		t.Error("the refused resume changed the metrics file")
+	}
+}

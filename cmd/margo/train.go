@@ -78,6 +78,7 @@ type paramState struct{ theta, frozen []float64 }
 func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) (train.Config, error) {
 	var cfg train.Config
 	var err error
+	trainSetGiven := trainSet != nil
 	if trainSet == nil {
 		if trainSet, err = train.LoadDataset(o.Data); err != nil {
 			return cfg, fmt.Errorf("read %w", err)
@@ -137,13 +138,26 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 	if err != nil {
 		return cfg, err
 	}
+	// The content of every input file, so that a resume against changed
+	// inputs is refused (data built in memory has no file to hash).
+	inputs := map[string]string{}
+	for name, path := range map[string]string{"data": o.Data, "test": o.Test, "init": o.Init} {
+		if path == "" || (trainSetGiven && name != "init") {
+			continue
+		}
+		h, err := train.HashFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read %w", err)
+		}
+		inputs[name] = h
+	}
 	cfg = train.Config{
 		Model: model, Theta: theta, Train: trainSet, Test: test,
 		Objective: nn.Objective{Loss: map[string]nn.Loss{"exp": nn.Exp, "logistic": nn.Logistic}[o.Loss]},
 		Optimizer: opt, Schedule: sched, Steps: o.Steps, RecordEvery: o.LogEvery, StopLoss: o.StopLoss,
 		Spectral: o.Alg == "spectral" || o.Alg == "shampoo" || o.FreezeLast,
 		Metrics:  o.Metrics, Save: o.Save,
-		Checkpoint: train.Checkpoint{Path: o.Checkpoint, Every: o.CheckpointEvery, Resume: o.Resume, Run: runJSON},
+		Checkpoint: train.Checkpoint{Path: o.Checkpoint, Every: o.CheckpointEvery, Resume: o.Resume, Run: runJSON, Inputs: inputs},
 		Pool:       tensor.NewPool(o.Threads),
 	}
 	if o.CheckpointEvery == 0 && !o.Resume && o.Metrics == "" {
