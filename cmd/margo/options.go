@@ -17,6 +17,9 @@ type trainOptions struct {
 	Width      int     `json:"width"`
 	Depth      int     `json:"depth"`
 	FreezeLast bool    `json:"freeze-last"`
+	Bias       bool    `json:"bias,omitempty"`
+	Leaky      float64 `json:"leaky,omitempty"`
+	Batch      int     `json:"batch,omitempty"`
 	Init       string  `json:"init,omitempty"`
 	InitScale  float64 `json:"init-scale"`
 	InitScheme string  `json:"init-scheme"`
@@ -68,6 +71,9 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 	fs.IntVar(&o.Width, "width", o.Width, "hidden width K")
 	fs.IntVar(&o.Depth, "depth", o.Depth, "weight layers D (2 = one hidden layer)")
 	fs.BoolVar(&o.FreezeLast, "freeze-last", false, "keep the last layer W_D at its initial value")
+	fs.BoolVar(&o.Bias, "bias", false, "biases in the hidden layers (with depth ≥ 3 the model is no longer homogeneous: margins are recorded, but the theory does not cover them)")
+	fs.Float64Var(&o.Leaky, "leaky", 0, "leaky ReLU slope a in [0, 1): σ(z) = max(z, a·z) (0: ReLU)")
+	fs.IntVar(&o.Batch, "batch", 0, "mini-batch size B: each step uses B training points drawn from --seed's batch stream, without replacement within an epoch (0: the full batch); records use the whole training set")
 	fs.StringVar(&o.Init, "init", "", "initial parameters FILE.npz: W1 [K,d], …, WD [1,K]; overrides --init-scale and --init-scheme")
 	fs.Float64Var(&o.InitScale, "init-scale", o.InitScale, "α of the paper's uniform init: W1 ~ U[−α/d, α/d], later layers U[−α/K, α/K]")
 	fs.StringVar(&o.InitScheme, "init-scheme", o.InitScheme, "uniform | uniform-cd (first layer U[−α/K, α/K], the paper's CD runs) | gaussian (N(0, α²))")
@@ -135,6 +141,16 @@ func (o *trainOptions) validate() error {
 		return usagef("--depth must be at least 1, got %d", o.Depth)
 	case o.FreezeLast && o.Depth < 2:
 		return usagef("--freeze-last needs --depth ≥ 2")
+	case o.Bias && o.Depth < 2:
+		return usagef("--bias needs --depth ≥ 2 (biases live in the hidden layers)")
+	case !(o.Leaky >= 0 && o.Leaky < 1):
+		return usagef("--leaky must be in [0, 1), got %v", o.Leaky)
+	case o.Batch < 0:
+		return usagef("--batch must be ≥ 0, got %d", o.Batch)
+	case o.Batch > 0 && o.Schedule == "loss-adaptive":
+		return usagef("--batch needs --schedule constant (the loss-adaptive schedule judges full-batch losses)")
+	case o.Bias && (o.Alg == "spectral" || o.Alg == "shampoo"):
+		return usagef("--bias with --alg %s: its per-layer step does not cover biases", o.Alg)
 	case !(o.InitScale > 0) || math.IsInf(o.InitScale, 0):
 		return usagef("--init-scale must be positive and finite, got %v", o.InitScale)
 	case !(o.LR > 0) || math.IsInf(o.LR, 0):

@@ -68,6 +68,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// batchStream is xored into --seed to seed the mini-batch draws, so that
+// they are not the initialisation's PCG stream (nn.Batcher seeds epoch e
+// with PCG(seed, e); the initialisation uses PCG(seed, 1)).
+const batchStream = 0xb47c5eed
+
 // paramState is θ and the frozen last layer, to start a run from.
 type paramState struct{ theta, frozen []float64 }
 
@@ -97,7 +102,10 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 	for i := range widths {
 		widths[i] = o.Width
 	}
-	model, err := nn.NewMLP(nn.Config{In: d, Widths: widths, FreezeLast: o.FreezeLast})
+	if o.Batch > trainSet.Len() {
+		return cfg, usagef("--batch %d exceeds the %d training points", o.Batch, trainSet.Len())
+	}
+	model, err := nn.NewMLP(nn.Config{In: d, Widths: widths, FreezeLast: o.FreezeLast, Bias: o.Bias, Act: nn.Activation{Slope: o.Leaky}})
 	if err != nil {
 		return cfg, usagef("%v", err)
 	}
@@ -155,6 +163,7 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 		Model: model, Theta: theta, Train: trainSet, Test: test,
 		Objective: nn.Objective{Loss: map[string]nn.Loss{"exp": nn.Exp, "logistic": nn.Logistic}[o.Loss]},
 		Optimizer: opt, Schedule: sched, Steps: o.Steps, RecordEvery: o.LogEvery, StopLoss: o.StopLoss,
+		Batch: o.Batch, BatchSeed: o.Seed ^ batchStream,
 		Spectral: o.Alg == "spectral" || o.Alg == "shampoo" || o.FreezeLast,
 		Metrics:  o.Metrics, Save: o.Save,
 		Checkpoint: train.Checkpoint{Path: o.Checkpoint, Every: o.CheckpointEvery, Resume: o.Resume, Run: runJSON, Inputs: inputs},

@@ -29,6 +29,16 @@ type Config struct {
 	Schedule  steepest.Schedule
 	// Steps is the number of updates.
 	Steps int
+	// Batch, if positive, makes the run stochastic: step t evaluates the
+	// loss and its gradient on the B = Batch training points that
+	// nn.Batcher draws for t from BatchSeed (without replacement within an
+	// epoch), and steps from that. Records, StopLoss and StopSeparated
+	// still use the whole training set, evaluated at the recorded steps
+	// only (so an early stop happens at a recorded step). Batch = the
+	// number of training points gives bitwise the full-batch run. The
+	// schedule must not be stateful (LossAdaptive judges full losses).
+	Batch     int
+	BatchSeed uint64
 
 	// RecordEvery records every K steps; 0 records about 20 steps per
 	// decade (RecordSteps). Step 0 and the last step are always recorded.
@@ -181,6 +191,8 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("train: Checkpoint.Every = %d, want ≥ 0", cfg.Checkpoint.Every)
 	case (cfg.Checkpoint.Every > 0 || cfg.Checkpoint.Resume) && cfg.Checkpoint.Path == "":
 		return errors.New("train: checkpointing needs Checkpoint.Path")
+	case cfg.Batch < 0 || cfg.Batch > cfg.Train.Len():
+		return fmt.Errorf("train: Batch = %d, want 0 (full batch) or 1..%d", cfg.Batch, cfg.Train.Len())
 	case cfg.StepOffset < 0 || cfg.StepOffset > math.MaxInt-cfg.Steps:
 		return fmt.Errorf("train: StepOffset = %d out of range", cfg.StepOffset)
 	}

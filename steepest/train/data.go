@@ -71,7 +71,8 @@ func SaveDataset(path string, d *nn.Dataset) error {
 }
 
 // ParamArrays returns θ (and the frozen last layer) as the arrays W1, …,
-// WD of shapes [out, in], copies of θ's values.
+// WD of shapes [out, in], and the hidden biases of a model with them as
+// b1, …, b(D−1): copies of θ's values.
 func ParamArrays(m *nn.MLP, theta []float64) []npz.Member {
 	lay := m.Layout()
 	var out []npz.Member
@@ -84,6 +85,11 @@ func ParamArrays(m *nn.MLP, theta []float64) []npz.Member {
 	if fr := m.Frozen(); fr != nil {
 		out = append(out, npz.Member{Name: fmt.Sprintf("W%d", m.Depth()),
 			Array: &npz.Array{Shape: []int{1, len(fr)}, Data: append([]float64(nil), fr...)}})
+	}
+	for i := range lay.Biases() {
+		b := lay.Bias(theta, i)
+		out = append(out, npz.Member{Name: fmt.Sprintf("b%d", i+1),
+			Array: &npz.Array{Shape: []int{len(b)}, Data: append([]float64(nil), b...)}})
 	}
 	return out
 }
@@ -137,6 +143,22 @@ func SetParams(name string, a *npz.Archive, m *nn.MLP, theta []float64) error {
 	}
 	if extra := fmt.Sprintf("W%d", m.Depth()+1); a.Arrays[extra].Data != nil {
 		return fmt.Errorf("%s: has %s but the model has %d layers", name, extra, m.Depth())
+	}
+	for i := range lay.Biases() {
+		key, dst := fmt.Sprintf("b%d", i+1), lay.Bias(theta, i)
+		arr, ok := a.Arrays[key]
+		if !ok || len(arr.Shape) != 1 || arr.Shape[0] != len(dst) {
+			return fmt.Errorf("%s: the model has hidden biases: want %s of shape [%d]", name, key, len(dst))
+		}
+		for j, v := range arr.Data {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("%s: %s[%d] = %v, want a finite number", name, key, j, v)
+			}
+		}
+		copy(dst, arr.Data)
+	}
+	if _, ok := a.Arrays["b1"]; ok && lay.Biases() == 0 {
+		return fmt.Errorf("%s: has biases b1, … but the model has none (use --bias)", name)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -48,6 +49,10 @@ type Trainer struct {
 	opt0        [][]float64 // the optimizer's state at New (Restart)
 	sched0      []float64
 
+	batcher *nn.Batcher // stochastic runs: the batch of each step
+	bws     *nn.Workspace
+	bev     *nn.Eval
+
 	step         int // the step of θ (the next to record or take)
 	resumed      bool
 	metrics      *os.File
@@ -74,7 +79,14 @@ func New(cfg Config) (*Trainer, error) {
 	tr := &Trainer{cfg: cfg, model: m, theta: cfg.Theta, opt: cfg.Optimizer, sched: cfg.Schedule}
 	_, tr.rejects = cfg.Schedule.(steepest.StatefulSchedule)
 	var err error
-	if tr.meter, err = steepest.NewMeter(m.Degree(), m.Layout(), cfg.Spectral, false); err != nil {
+	// A model with biases above the first hidden layer has no homogeneity
+	// degree; its margins use the nominal L (the number of layers) and
+	// are outside the theory.
+	degree := m.Degree()
+	if !m.Homogeneous() {
+		degree = m.NominalDegree()
+	}
+	if tr.meter, err = steepest.NewMeter(degree, m.Layout(), cfg.Spectral, false); err != nil {
 		return nil, err
 	}
 	tr.meter.Pool = pool
@@ -93,6 +105,17 @@ func New(cfg Config) (*Trainer, error) {
 		tr.testWS = m.NewWorkspace(cfg.Test.Len())
 		tr.testWS.Pool = pool
 		tr.testEv = nn.NewEval(cfg.Test.Len(), len(tr.theta))
+	}
+	if cfg.Batch > 0 {
+		if tr.rejects {
+			return nil, errors.New("train: a stateful schedule (loss-adaptive) needs full batches")
+		}
+		if tr.batcher, err = nn.NewBatcher(cfg.Train, cfg.Batch, cfg.BatchSeed); err != nil {
+			return nil, err
+		}
+		tr.bws = m.NewWorkspace(cfg.Batch)
+		tr.bws.Pool = pool
+		tr.bev = nn.NewEval(cfg.Batch, len(tr.theta))
 	}
 	if cfg.Checkpoint.Resume {
 		if err := tr.restore(); err != nil {
@@ -124,6 +147,14 @@ func (tr *Trainer) Run(ctx context.Context) (res Result, err error) {
 	tr.evaluate(tr.ev)
 	start := tr.step
 	for t := tr.step; ; {
+		// full: tr.ev holds the whole training set's evaluation at θ_t
+		// (always in full-batch runs; at recorded steps in stochastic ones).
+		full := true
+		if tr.batcher != nil && t > start {
+			if full = steps.Is(t); full {
+				tr.evaluate(tr.ev)
+			}
+		}
 		ev := tr.ev
 		if t > start && t < cfg.Steps && ctx.Err() != nil {
 			tr.step = t
@@ -136,13 +167,16 @@ func (tr *Trainer) Run(ctx context.Context) (res Result, err error) {
 			}
 			return res, nil
 		}
-		if bad := nonFinite(ev); bad != "" {
-			return res, tr.diverged(t, bad)
+		var stopLoss, stopSep bool
+		if full {
+			if bad := nonFinite(ev); bad != "" {
+				return res, tr.diverged(t, bad)
+			}
+			stopLoss = cfg.StopLoss > 0 && ev.LogLoss < logStop
+			stopSep = cfg.StopSeparated && ev.QMin() > 0
 		}
-		stopLoss := cfg.StopLoss > 0 && ev.LogLoss < logStop
-		stopSep := cfg.StopSeparated && ev.QMin() > 0
 		last := t >= cfg.Steps || stopLoss || stopSep
-		if cfg.OnStep != nil {
+		if cfg.OnStep != nil && tr.batcher == nil {
 			cfg.OnStep(t, ev, tr.theta)
 		}
 		if last {
@@ -162,7 +196,14 @@ func (tr *Trainer) Run(ctx context.Context) (res Result, err error) {
 			}
 			break
 		}
-		rec, recorded, err := tr.advance(t, steps.Is(t))
+		var rec Record
+		var recorded bool
+		var err error
+		if tr.batcher != nil {
+			rec, recorded, err = tr.advanceBatch(t, full && steps.Is(t))
+		} else {
+			rec, recorded, err = tr.advance(t, steps.Is(t))
+		}
 		if recorded {
 			res.Final = rec
 		}
@@ -224,6 +265,35 @@ func (tr *Trainer) advance(t int, record bool) (rec Record, recorded bool, err e
 			return rec, recorded, err
 		}
 	}
+}
+
+// advanceBatch takes the stochastic step from θ_t on step t's batch,
+// recording θ_t first (from tr.ev, the whole set's evaluation) when record
+// is set. The step is not judged (the schedule is not stateful): a
+// non-finite batch loss or θ ends the run as divergence.
+func (tr *Trainer) advanceBatch(t int, record bool) (rec Record, recorded bool, err error) {
+	if record {
+		rec, recorded = tr.record(t, tr.ev, tr.sched.LogLR(tr.ev.LogLoss)), true
+		if err := tr.emit(&rec); err != nil {
+			return rec, recorded, err
+		}
+	}
+	b := tr.batcher.Batch(t)
+	tr.model.Evaluate(tr.bws, tr.theta, b, tr.cfg.Objective, tr.bev, true)
+	if tr.cfg.OnStep != nil {
+		tr.cfg.OnStep(t, tr.bev, tr.theta)
+	}
+	if bad := nonFinite(tr.bev); bad != "" {
+		return rec, recorded, tr.diverged(t, "on the batch: "+bad)
+	}
+	tr.opt.SetLogLR(tr.sched.LogLR(tr.bev.LogLoss))
+	if err := tr.opt.Step(tr.theta, tr.bev); err != nil {
+		return rec, recorded, fmt.Errorf("step %d: %w", t, err)
+	}
+	if !paramsFinite(tr.opt, tr.theta) {
+		return rec, recorded, tr.diverged(t+1, "parameters are not finite")
+	}
+	return rec, recorded, nil
 }
 
 // Restart puts the trainer back at step 0 with parameters theta, the
