@@ -408,6 +408,9 @@ func replotExperiment(dir, out string, stdout io.Writer) error {
 	if err := exp.Plot(out, filepath.Join(dir, "runs"), exp.Runs, res); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "redrew %s into %s\n", exp.Name, out)
+	if err := writeReport(out, filepath.Join(dir, "runs"), exp, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "redrew %s and report.html into %s\n", exp.Name, out)
 	return nil
 }
