@@ -206,6 +206,7 @@ func claimsOf(exp *experiment, s *summary, curves map[string][][]metricsRow) []c
 			fv, has := final(g+suffix, m)
 			sv, n := atSeparation(curves[g+suffix], m)
 			if !has || n == 0 {
+				parts = append(parts, g+": no run separated")
 				continue
 			}
 			measured = true

@@ -205,7 +205,7 @@ func (f Figure) write(out io.Writer, png bool) (err error) {
 	if !legendInTiles && len(entries) > 0 {
 		legH = legendHeight(entries, w-2*pad) + 2*pad
 	}
-	capLines := wrap(f.Caption, w-2*pad)
+	capLines := wrap(f.Caption+hiddenNote(f.Panels), w-2*pad)
 	capH := vg.Length(0)
 	if len(capLines) > 0 {
 		capH = vg.Length(len(capLines))*lineHeight() + 2*pad
@@ -366,6 +366,42 @@ func drawLegend(c draw.Canvas, entries []legendEntry, pad vg.Length) {
 		c.DrawGlyphNoClip(look.glyphStyle(vg.Points(2.6)), vg.Point{X: x + vg.Points(thumbW)/2, Y: y})
 		c.FillText(sty, vg.Point{X: x + vg.Points(thumbW) + pad, Y: y}, e.label)
 	}
+}
+
+// hiddenNote names the series that have data but no point their panel can
+// show (a margin that never turns positive on a log axis), so that a
+// legend entry without a curve is explained.
+func hiddenNote(panels []Panel) string {
+	var order []string
+	count := map[string]int{}
+	for _, pn := range panels {
+		for _, s := range pn.Series {
+			if len(s.X) == 0 || s.Label == "" {
+				continue
+			}
+			shown := false
+			for i := range s.X {
+				if i < len(s.Y) && keep(pn, s.X[i], s.Y[i]) {
+					shown = true
+					break
+				}
+			}
+			if !shown {
+				if count[s.Label] == 0 {
+					order = append(order, s.Label)
+				}
+				count[s.Label]++
+			}
+		}
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, l := range order {
+		parts = append(parts, fmt.Sprintf("%s (%d of %d panels)", l, count[l], len(panels)))
+	}
+	return " Not drawn, no value the axes can show (on a log axis: never positive): " + strings.Join(parts, ", ") + "."
 }
 
 // keep reports whether a panel can show the point.

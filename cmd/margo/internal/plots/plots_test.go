@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -42,6 +43,13 @@ func TestSaveWritesPNGAndSVG(t *testing.T) {
 	}
 	if !bytes.Contains(s, []byte("nothing to show yet")) {
 		t.Error("the empty panel does not say so")
+	}
+	if note := hiddenNote(panels); note != "" {
+		t.Errorf("hidden series note %q, want none: the unlabelled series is left out, the others are drawn", note)
+	}
+	hidden := []Panel{{LogY: true, Series: []Series{{Label: "cd", X: []float64{1, 2}, Y: []float64{-1, 0}}}}}
+	if note := hiddenNote(hidden); !strings.Contains(note, "cd (1 of 1 panels)") {
+		t.Errorf("a series that is never positive on a log axis is not named: %q", note)
 	}
 }
 
