@@ -520,7 +520,7 @@ func build(pn Panel) (*plot.Plot, error) {
 				return nil, err
 			}
 			c := LookOf(s.Style).Color
-			c.A = 45
+			c.A = 28 // light: six overlapping bands must not hide the lines
 			poly.Color = premultiply(c)
 			poly.LineStyle.Width = 0
 			p.Add(poly)
