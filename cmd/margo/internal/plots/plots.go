@@ -605,7 +605,8 @@ func premultiply(c color.RGBA) color.RGBA {
 }
 
 // clampAxis gives an empty range (one point, a constant series) a width,
-// and a log axis at least one labelled power of ten.
+// and a log axis without a power of ten inside the enclosing decade(s),
+// labelled at both ends.
 func clampAxis(ax *plot.Axis, log bool) {
 	lo, hi := ax.Min, ax.Max
 	if log {
@@ -615,7 +616,9 @@ func clampAxis(ax *plot.Axis, log bool) {
 			if a == b {
 				a, b = a-1, b+1
 			}
-			ax.Min, ax.Max = math.Pow(10, a), math.Pow(10, b)
+			// A hair outside the powers of ten: plot.LogTicks leaves out a
+			// power that is exactly the range's end.
+			ax.Min, ax.Max = math.Pow(10, a)*(1-1e-9), math.Pow(10, b)*(1+1e-9)
 		}
 		return
 	}

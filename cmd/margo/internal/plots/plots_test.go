@@ -108,6 +108,7 @@ func TestDegenerateSeriesDraw(t *testing.T) {
 		"constant":         {LogX: true, Series: []Series{{X: []float64{1, 10, 100}, Y: []float64{0, 0, 0}}}},
 		"constant log":     {LogX: true, LogY: true, Series: []Series{{X: []float64{1, 10, 100}, Y: []float64{0.01, 0.01, 0.01}}}},
 		"narrow log":       {LogX: true, LogY: true, Series: []Series{{X: []float64{1, 2}, Y: []float64{0.002, 0.003}}}},
+		"narrow log 0.1":   {LogX: true, LogY: true, Series: []Series{{X: []float64{1, 2}, Y: []float64{0.14, 0.25}}}}, // fig4's γ2: log10(0.1) rounds up
 		"scatter one":      {Scatter: true, LogX: true, Series: []Series{{X: []float64{1e-7}, Y: []float64{50}}}},
 	}
 	for name, pn := range cases {
@@ -127,6 +128,9 @@ func TestDegenerateSeriesDraw(t *testing.T) {
 			}
 			if labelled == 0 {
 				t.Errorf("%s: no labelled tick on [%g, %g]", name, ax.Min, ax.Max)
+			}
+			if ax.Scale == (plot.LogScale{}) && labelled < 2 {
+				t.Errorf("%s: a log axis [%g, %g] with %d labelled power of ten, want both ends", name, ax.Min, ax.Max, labelled)
 			}
 		}
 		var buf bytes.Buffer
