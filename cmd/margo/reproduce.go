@@ -139,7 +139,10 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := exp.Plot(ro.Out, runsDir, exp.Runs, res); err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
-	printSummary(stdout, exp, res)
+	if err := writeReport(ro.Out, runsDir, exp, res); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	summarize(exp, res, runsDir).writeText(stdout)
 	fmt.Fprintf(stdout, "%s: %d runs (%d not finished) in %s; outputs in %s\n", exp.Name, len(exp.Runs), bad, time.Since(start).Round(time.Second), ro.Out)
 	if bad == len(exp.Runs) {
 		return errors.New("every run failed")
@@ -387,55 +390,7 @@ func writeManifest(ro reproduceOptions, exp *experiment, res map[string]*runResu
 // them ended separated (train accuracy 1): a mean margin over separated and
 // unseparated runs needs that count to be read.
 func printSummary(w io.Writer, exp *experiment, res map[string]*runResult) {
-	type acc struct {
-		n, sep int
-		vals   map[string]float64
-	}
-	var order []string
-	groups := map[string]*acc{}
-	keys := []string{"train_acc", "test_acc", "gamma1", "gamma2", "gammaInf", "gammaSpec", "log_loss"}
-	for _, r := range exp.Runs {
-		rr := res[r.Name]
-		if rr == nil || rr.Status != "done" || rr.Final == nil {
-			continue
-		}
-		g := r.Group
-		if r.Alpha != 0 {
-			g = fmt.Sprintf("%s α=%g", r.Group, r.Alpha)
-		}
-		a, ok := groups[g]
-		if !ok {
-			a = &acc{vals: map[string]float64{}}
-			groups[g] = a
-			order = append(order, g)
-		}
-		a.n++
-		if rr.Final["train_acc"] == 1 {
-			a.sep++
-		}
-		for _, k := range keys {
-			if v, ok := rr.Final[k]; ok {
-				a.vals[k] += v
-			}
-		}
-	}
-	fmt.Fprintf(w, "%-34s %4s %4s", "final values (mean over seeds)", "runs", "sep")
-	for _, k := range keys {
-		fmt.Fprintf(w, " %11s", k)
-	}
-	fmt.Fprintln(w)
-	for _, g := range order {
-		a := groups[g]
-		fmt.Fprintf(w, "%-34s %4d %4d", g, a.n, a.sep)
-		for _, k := range keys {
-			if v, ok := a.vals[k]; ok {
-				fmt.Fprintf(w, " %11.4g", v/float64(a.n))
-			} else {
-				fmt.Fprintf(w, " %11s", "-")
-			}
-		}
-		fmt.Fprintln(w)
-	}
+	summarize(exp, res, "").writeText(w) // report.go; with the runs' metrics in cmdReproduce
 }
 
 // loadRuns reads the metrics of the finished runs (group → runs → rows).

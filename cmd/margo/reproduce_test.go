@@ -29,7 +29,7 @@ func TestReproduceQuickSmoke(t *testing.T) {
 			if !strings.Contains(stdout, "final values") {
 				t.Errorf("no summary table on stdout: %q", stdout)
 			}
-			for _, f := range []string{"manifest.json", fig + ".png", fig + ".svg"} {
+			for _, f := range []string{"manifest.json", fig + ".png", fig + ".svg", "report.html"} {
 				if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 					t.Errorf("%s missing or empty", f)
 				}
