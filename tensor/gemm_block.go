@@ -147,6 +147,7 @@ type gemmJob struct {
 	left  atomic.Int64  // parts not finished yet, plus callerAsleep (see join)
 	sleep chan struct{} // wakes the caller asleep in join
 	parts []gemmPart    // per thread
+	partPanic
 }
 
 // gemmPart is one thread's block of the product: views of op(A)'s rows,
@@ -250,6 +251,7 @@ func gemmBlocked(pool *Pool, tA, tB Op, alpha float64, a, b *Dense, beta float64
 		j.claim(tid)
 	}
 	j.join()
+	j.check()
 	putJob(j)
 }
 

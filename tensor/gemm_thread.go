@@ -46,6 +46,35 @@ import (
 type poolJob interface {
 	part(tid int)
 	finish()
+	failed() *partPanic
+}
+
+// partPanic keeps the first panic of a part computed by a pool worker, so
+// that the caller re-raises it on its own goroutine once the parts are
+// joined (where the program's recover can see it) instead of the worker
+// crashing the process.
+type partPanic struct {
+	v atomic.Pointer[any]
+}
+
+func (p *partPanic) failed() *partPanic { return p }
+
+// check re-raises a worker's panic in the caller.
+func (p *partPanic) check() {
+	if v := p.v.Load(); v != nil {
+		p.v.Store(nil)
+		panic(*v)
+	}
+}
+
+// run computes part tid of j, keeping a panic for the caller.
+func runPart(j poolJob, tid int) {
+	defer func() {
+		if r := recover(); r != nil {
+			j.failed().v.CompareAndSwap(nil, &r)
+		}
+	}()
+	j.part(tid)
 }
 
 // workerSpin is how long an idle worker polls before it parks.
@@ -158,7 +187,7 @@ func (w *gemmWorker) loop() {
 		w.job = nil
 		done := t != 0 && w.ticket.CompareAndSwap(t, 0)
 		if done {
-			j.part(tid)
+			runPart(j, tid)
 		}
 		// Idle again before the part counts as finished, so that the
 		// caller's next Gemm finds this worker instead of starting one.

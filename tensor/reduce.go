@@ -72,6 +72,7 @@ type dotNormsJob struct {
 	left    atomic.Int64
 	sleep   chan struct{}
 	offers  []offer
+	partPanic
 	dot     []float64 // per chunk (grown, kept with the job)
 	nx, ny  []Norms
 	l2, inf []float64 // one norm of every chunk, for combine
@@ -147,6 +148,7 @@ func runChunks(pool *Pool, x, y []float64, n int, then ChunkStep) *dotNormsJob {
 		}
 	}
 	joinParts(&j.left, j.sleep)
+	j.check()
 	return j
 }
 

@@ -560,3 +560,38 @@ func TestDotNormsThen(t *testing.T) {
 type countStep struct{ n atomic.Int64 }
 
 func (s *countStep) StepRange(_, lo, hi int) { s.n.Add(int64(hi - lo)) }
+
+// panicStep panics on every range but the first.
+type panicStep struct{}
+
+func (panicStep) StepRange(chunk, lo, hi int) {
+	if chunk > 0 {
+		panic("step range failed")
+	}
+}
+
+// A panic in a part that a pool worker computes reaches the caller, on
+// the caller's goroutine (where a recover can turn it into an error),
+// instead of crashing the process from the worker.
+func TestPoolPanicReachesCaller(t *testing.T) {
+	p := NewPool(3)
+	for range 20 {
+		func() {
+			defer func() {
+				if r := recover(); r != "step range failed" {
+					t.Fatalf("recovered %v, want the part's panic", r)
+				}
+			}()
+			p.StepRanges(1<<18, panicStep{})
+			t.Fatal("no panic")
+		}()
+	}
+	// The pool still works afterwards.
+	x := make([]float64, 1<<17)
+	for i := range x {
+		x[i] = 1
+	}
+	if dot, _, _ := p.DotNorms(x, x); dot != 1<<17 {
+		t.Fatalf("dot after the panics: %v", dot)
+	}
+}

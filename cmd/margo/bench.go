@@ -89,8 +89,8 @@ func benchGemm(args []string, stdout, stderr io.Writer) error {
 	if *m < 1 || *k < 1 || *n < 1 {
 		return usagef("--m, --k and --n must be positive, got %d, %d, %d", *m, *k, *n)
 	}
-	if int64(*m)*int64(*k)+int64(*k)*int64(*n)+int64(*m)*int64(*n) > 1<<31 {
-		return usagef("shape %dx%dx%d needs more than 16 GiB", *m, *k, *n)
+	if err := checkMemory(fmt.Sprintf("shape %dx%dx%d", *m, *k, *n), mul(*m, *k, 8).add(mul(*k, *n, 8)).add(mul(*m, *n, 8))); err != nil {
+		return err
 	}
 	if *threads < 1 {
 		return usagef("--threads must be at least 1, got %d", *threads)

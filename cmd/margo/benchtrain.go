@@ -101,10 +101,18 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	if err := validateBenchTrain(&o, *n, *d, *repeats, *steps, *minTime, *data != ""); err != nil {
 		return err
 	}
+	if *data == "" {
+		if err := checkMemory(fmt.Sprintf("--n %d × --d %d with --width %d", *n, *d, o.Width), runBytes(o, *n, *d, 0)); err != nil {
+			return err
+		}
+	}
 	var trainSet *nn.Dataset
 	if *data != "" {
+		if err := checkInput("--data", *data); err != nil {
+			return err
+		}
 		if trainSet, err = train.LoadDataset(*data); err != nil {
-			return fmt.Errorf("read %w", err)
+			return err
 		}
 		*n, *d = trainSet.X.Rows, trainSet.X.Cols
 	} else if trainSet, err = benchData(*n, *d, o.Seed); err != nil {

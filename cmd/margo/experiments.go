@@ -96,7 +96,7 @@ func teacherData(ts teacherSetup) func(seed uint64) func() (*nn.Dataset, *nn.Dat
 // directory can serve all three); switch adds GD→SD and GD→CD.
 func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 	data := teacherData(ts)
-	exp := &experiment{Name: fig, Choices: map[string]any{
+	exp := &experiment{Name: fig, N: ts.Train, NTest: ts.Test, D: ts.D, Choices: map[string]any{
 		"d": ts.D, "teacher_width": ts.K, "teacher_active_inputs": ts.Active, "student_width": ts.Width,
 		"train_points": ts.Train, "test_points": ts.Test, "steps": ts.Steps, "lr": ts.LR, "alphas": ts.Alphas,
 		"fig1_left_alpha": ts.AlphaLeft, "loss": "exp (sum)", "seeds": nSeeds,
@@ -170,7 +170,7 @@ func mnistAdamExperiment(ro *reproduceOptions, a, b byte, nSeeds int) (*experime
 		steps = ro.Steps
 	}
 	fig := ro.Figure
-	exp := &experiment{Name: fig, Choices: map[string]any{
+	exp := &experiment{Name: fig, N: 100, NTest: mnistTestBound, D: 784, Choices: map[string]any{
 		"digits": fmt.Sprintf("%d (+1) vs %d (−1)", a, b), "train_points": 100, "test": "all MNIST test images of the two digits",
 		"preprocessing": "pixels / 255 in [0, 1], no centering", "width": 128, "loss": "logistic (sum)",
 		"lr": lr, "steps": steps, "init": fmt.Sprintf("uniform, α = %g (W1 ~ U[−α/784, α/784], w2 ~ U[−α/128, α/128])", alpha),
@@ -217,6 +217,10 @@ func mnistAdamExperiment(ro *reproduceOptions, a, b byte, nSeeds int) (*experime
 	return exp, nil
 }
 
+// mnistTestBound bounds the test images of two MNIST digits (2,135 for 0
+// and 1, the largest pair), for the memory estimate.
+const mnistTestBound = 2200
+
 // mnistAlpha is the init scale of the MNIST experiments ("small
 // initialization"; the paper gives no value for Fig. 2/5).
 const mnistAlpha = 1.0
@@ -256,7 +260,7 @@ func shampooExperiment(ro *reproduceOptions, nSeeds int) (*experiment, error) {
 	if ro.Steps > 0 {
 		steps = ro.Steps
 	}
-	exp := &experiment{Name: "fig3", Choices: map[string]any{
+	exp := &experiment{Name: "fig3", N: 100, NTest: mnistTestBound, D: (28 / pool) * (28 / pool), Choices: map[string]any{
 		"digits": "3 (+1) vs 6 (−1)", "train_points": 100, "width": 128, "frozen_last_layer": true,
 		"loss": "logistic (sum)", "init": fmt.Sprintf("uniform, α = %g", shampooAlpha), "steps": steps, "seeds": nSeeds,
 		"adam": "β1 = 0, β2 = 0.99, ε = 1e−8, lr 1e−2", "gd_lr": 10, "shampoo_lr": 20,

@@ -372,8 +372,26 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 }
 
 // replotExperiment redraws a reproduce directory from its manifest.
+// readSmall reads a file of at most max bytes (a manifest or a record:
+// anything larger is not one).
+func readSmall(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, nil
+}
+
 func replotExperiment(dir, out string, stdout io.Writer) error {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	b, err := readSmall(filepath.Join(dir, "manifest.json"), 64<<20)
 	if err != nil {
 		return fmt.Errorf("%s is not a reproduce output directory: %w", dir, err)
 	}
@@ -388,6 +406,9 @@ func replotExperiment(dir, out string, stdout io.Writer) error {
 	}
 	ro := m.Flags
 	ro.dSet = true // the manifest holds the d that was used
+	if err := ro.validate(); err != nil {
+		return fmt.Errorf("%s/manifest.json: %w", dir, err)
+	}
 	exp, err := buildExperiment(&ro)
 	if err != nil {
 		return err

@@ -29,6 +29,10 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// internalError is a bug caught in a goroutine (a recovered panic): the
+// command exits with exitInternal, as for a panic on the main goroutine.
+type internalError struct{ error }
+
 const usage = `margo — implicit bias of steepest descent in homogeneous networks
 
 usage:
@@ -93,6 +97,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
+	}
+	var ie internalError
+	if errors.As(err, &ie) {
+		return exitInternal
 	}
 	return exitFailure
 }

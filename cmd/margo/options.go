@@ -80,7 +80,7 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the initialisation")
 	fs.StringVar(&o.Loss, "loss", o.Loss, "exp | logistic (summed over samples)")
 	fs.StringVar(&o.Alg, "alg", o.Alg, "gd | sd | cd | adam | lp | spectral | shampoo")
-	fs.Float64Var(&o.P, "p", 0, "p of the ℓp norm (with --alg lp)")
+	fs.Float64Var(&o.P, "p", 0, "p of the ℓp norm, 1 < P < ∞ (with --alg lp; cd is p = 1, sd p = ∞)")
 	norm := fs.Bool("normalize", false, "normalized steepest step θ −= lr·u, ‖u‖ = 1")
 	noNorm := fs.Bool("no-normalize", false, "unnormalized step θ −= lr·‖g‖⋆·u")
 	fs.Float64Var(&o.LR, "lr", o.LR, "learning rate η")
@@ -106,6 +106,9 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 		return o, usagef("unexpected argument %q", pos[0])
 	}
 	set := setFlags(fs)
+	if o.Init != "" && (set["init-scale"] || set["init-scheme"]) {
+		return o, usagef("--init gives the initial parameters: it excludes --init-scale and --init-scheme")
+	}
 	if *norm && *noNorm {
 		return o, usagef("--normalize and --no-normalize contradict each other")
 	}
@@ -128,8 +131,8 @@ func (o *trainOptions) validate() error {
 	if _, ok := defaultNormalize[o.Alg]; !ok {
 		return usagef("unknown algorithm %q (want gd, sd, cd, adam, lp, spectral or shampoo)", o.Alg)
 	}
-	if o.Alg == "lp" && !(o.P >= 1 && !math.IsInf(o.P, 0)) {
-		return usagef("--alg lp needs --p P with 1 ≤ P < ∞ (use sd for p = ∞), got %v", o.P)
+	if o.Alg == "lp" && !(o.P > 1 && !math.IsInf(o.P, 0)) {
+		return usagef("--alg lp needs --p P with 1 < P < ∞ (cd is p = 1, sd is p = ∞), got %v", o.P)
 	}
 	if o.Alg != "lp" && o.P != 0 {
 		return usagef("--p is only used with --alg lp")

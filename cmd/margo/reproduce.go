@@ -62,6 +62,7 @@ type runResult struct {
 	Options    trainOptions `json:"options"`
 	Seconds    float64      `json:"seconds"`
 	Final      train.Row    `json:"final,omitempty"`
+	internal   bool         // a recovered panic: the command exits 3
 }
 
 // experiment is a set of runs and how to draw them.
@@ -70,6 +71,26 @@ type experiment struct {
 	Choices map[string]any // values the paper does not give, recorded in the manifest
 	Runs    []runSpec
 	Plot    func(out, runsDir string, runs []runSpec, res map[string]*runResult) error
+	// The data's shape (every run of one seed shares its data): training
+	// and test points and features, for the memory estimate.
+	N, NTest, D int
+}
+
+// maxSeeds bounds --seeds: the paper uses at most 20.
+const maxSeeds = 10000
+
+// checkExperimentMemory refuses an experiment whose concurrent runs and
+// cached data (one training and test set per seed) need more memory than
+// the machine has.
+func checkExperimentMemory(exp *experiment, jobs int) error {
+	var run size
+	seeds := map[uint64]bool{}
+	for _, r := range exp.Runs {
+		run = max(run, runBytes(r.Opts, exp.N, exp.D, exp.NTest))
+		seeds[r.Seed] = true
+	}
+	need := run.times(min(jobs, len(exp.Runs))).add(mul(len(seeds), exp.N+exp.NTest, exp.D, 8))
+	return checkMemory(fmt.Sprintf("%s with d = %d, %d concurrent runs and %d seeds", exp.Name, exp.D, min(jobs, len(exp.Runs)), len(seeds)), need)
 }
 
 func cmdReproduce(args []string, stdout, stderr io.Writer) error {
@@ -93,23 +114,18 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 		return usagef("want exactly one experiment: fig1, fig2, fig3, fig4, fig5 or switch")
 	}
 	ro.Figure = pos[0]
-	switch {
-	case ro.Seeds < 0:
-		return usagef("--seeds must be positive, got %d", ro.Seeds)
-	case ro.Jobs < 1:
-		return usagef("--jobs must be at least 1, got %d", ro.Jobs)
-	case ro.Threads < 0:
-		return usagef("--threads must be at least 1, got %d", ro.Threads)
-	case ro.D < 4:
-		return usagef("--d must be at least 4, got %d", ro.D)
-	case ro.Steps < 0:
-		return usagef("--steps must be positive, got %d", ro.Steps)
+	if err := ro.validate(); err != nil {
+		return err
 	}
 	if ro.Threads == 0 {
 		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
 	}
 	exp, err := buildExperiment(&ro)
 	if err != nil {
+		return err
+	}
+	ro.Jobs = min(ro.Jobs, len(exp.Runs)) // no idle workers
+	if err := checkExperimentMemory(exp, ro.Jobs); err != nil {
 		return err
 	}
 	if ro.Out == "" {
@@ -119,8 +135,10 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(runsDir, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	if err := train.CheckWritable(filepath.Join(ro.Out, "manifest.json")); err != nil {
-		return err
+	for _, p := range []string{filepath.Join(ro.Out, "manifest.json"), filepath.Join(runsDir, "run.jsonl")} {
+		if err := train.CheckWritable(p); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -144,8 +162,36 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	}
 	summarize(exp, res, runsDir).writeText(stdout)
 	fmt.Fprintf(stdout, "%s: %d runs (%d not finished) in %s; outputs in %s\n", exp.Name, len(exp.Runs), bad, time.Since(start).Round(time.Second), ro.Out)
+	for _, r := range exp.Runs {
+		if rr := res[r.Name]; rr != nil && rr.internal {
+			return internalError{fmt.Errorf("run %s: %s", r.Name, rr.Error)}
+		}
+	}
+	if interrupted := ctx.Err() != nil; interrupted {
+		return fmt.Errorf("interrupted: %d runs not finished; run the same command again to continue them", bad)
+	}
 	if bad == len(exp.Runs) {
 		return errors.New("every run failed")
+	}
+	return nil
+}
+
+// validate checks the options of an experiment (the flags of reproduce,
+// or a manifest's), before anything is built.
+func (ro *reproduceOptions) validate() error {
+	switch {
+	case ro.Seeds > maxSeeds:
+		return usagef("--seeds must be at most %d, got %d", maxSeeds, ro.Seeds)
+	case ro.Seeds < 0:
+		return usagef("--seeds must be positive, got %d", ro.Seeds)
+	case ro.Jobs < 1:
+		return usagef("--jobs must be at least 1, got %d", ro.Jobs)
+	case ro.Threads < 0:
+		return usagef("--threads must be at least 1, got %d", ro.Threads)
+	case ro.D < 4:
+		return usagef("--d must be at least 4, got %d", ro.D)
+	case ro.Steps < 0:
+		return usagef("--steps must be positive, got %d", ro.Steps)
 	}
 	return nil
 }
@@ -165,7 +211,7 @@ func runAll(ctx context.Context, exp *experiment, dir string, ro reproduceOption
 			defer wg.Done()
 			pool := tensor.NewPool(ro.Threads) // one per worker, for its runs
 			for r := range jobs {
-				rr := trainRun(ctx, r, dir, pool)
+				rr := safeTrainRun(ctx, r, dir, pool)
 				mu.Lock()
 				res[r.Name] = rr
 				done++
@@ -185,6 +231,18 @@ func runAll(ctx context.Context, exp *experiment, dir string, ro reproduceOption
 		fmt.Fprintln(stderr)
 	}
 	return res
+}
+
+// safeTrainRun is trainRun with a panic (a bug) turned into a failed run
+// marked internal, so that a worker goroutine never crashes the process
+// with a trace; the command then exits with the internal-error code.
+func safeTrainRun(ctx context.Context, r runSpec, dir string, pool *tensor.Pool) (rr *runResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			rr = &runResult{Name: r.Name, Options: r.Opts, Status: "failed", Error: "internal error: " + oneLine(fmt.Sprint(p)), internal: true}
+		}
+	}()
+	return trainRun(ctx, r, dir, pool)
 }
 
 // trainRun trains one run (resuming from its checkpoint if one exists) and

@@ -84,13 +84,23 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 	var cfg train.Config
 	var err error
 	trainSetGiven := trainSet != nil
+	if err := checkAliases(o, trainSetGiven); err != nil {
+		return cfg, err
+	}
 	if trainSet == nil {
+		for _, in := range [][2]string{{"--data", o.Data}, {"--test", o.Test}, {"--init", o.Init}} {
+			if in[1] != "" {
+				if err := checkInput(in[0], in[1]); err != nil {
+					return cfg, err
+				}
+			}
+		}
 		if trainSet, err = train.LoadDataset(o.Data); err != nil {
-			return cfg, fmt.Errorf("read %w", err)
+			return cfg, err
 		}
 		if o.Test != "" {
 			if test, err = train.LoadDataset(o.Test); err != nil {
-				return cfg, fmt.Errorf("read %w", err)
+				return cfg, err
 			}
 		}
 	}
@@ -101,6 +111,13 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 	widths := make([]int, o.Depth-1)
 	for i := range widths {
 		widths[i] = o.Width
+	}
+	nTest := 0
+	if test != nil {
+		nTest = test.Len()
+	}
+	if err := checkMemory(fmt.Sprintf("a depth-%d, width-%d network on %d points of %d features", o.Depth, o.Width, trainSet.Len(), d), runBytes(o, trainSet.Len(), d, nTest)); err != nil {
+		return cfg, err
 	}
 	if o.Batch > trainSet.Len() {
 		return cfg, usagef("--batch %d exceeds the %d training points", o.Batch, trainSet.Len())
@@ -124,7 +141,7 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 		copy(model.Frozen(), init.frozen)
 	case o.Init != "":
 		if err := train.LoadParams(o.Init, model, theta); err != nil {
-			return cfg, fmt.Errorf("read %w", err)
+			return cfg, err
 		}
 	default:
 		scheme := map[string]nn.InitScheme{"uniform": nn.InitUniform, "uniform-cd": nn.InitUniformCD, "gaussian": nn.InitGaussian}[o.InitScheme]
@@ -155,7 +172,7 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 		}
 		h, err := train.HashFile(path)
 		if err != nil {
-			return cfg, fmt.Errorf("read %w", err)
+			return cfg, err
 		}
 		inputs[name] = h
 	}
@@ -173,6 +190,30 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 		cfg.Checkpoint.Path = "" // no checkpoint on a signal without a place for it
 	}
 	return cfg, nil
+}
+
+// checkAliases refuses outputs that are the same file as an input or as
+// each other (train.SamePath: after cleaning and resolving links, or the
+// same device and inode), before anything is read or written.
+func checkAliases(o trainOptions, dataInMemory bool) error {
+	outs := [][2]string{{"--metrics", o.Metrics}, {"--save", o.Save}, {"--checkpoint", o.Checkpoint}}
+	ins := [][2]string{{"--init", o.Init}}
+	if !dataInMemory {
+		ins = append(ins, [2]string{"--data", o.Data}, [2]string{"--test", o.Test})
+	}
+	for i, out := range outs {
+		for _, in := range ins {
+			if train.SamePath(out[1], in[1]) {
+				return usagef("%s %s is the input %s: it would be overwritten", out[0], out[1], in[0])
+			}
+		}
+		for _, other := range outs[i+1:] {
+			if train.SamePath(out[1], other[1]) {
+				return usagef("%s and %s are the same file (%s)", out[0], other[0], out[1])
+			}
+		}
+	}
+	return nil
 }
 
 // newTrainer is train.New with the command's wording for a refused

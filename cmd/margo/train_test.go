@@ -52,8 +52,9 @@ func TestDivergenceKeepsCheckpoint(t *testing.T) {
 }
 
 // TestInitFileRoundTrip: --save writes the --init layout (depth 3 here), and
-// a run started from it with --init (which overrides --init-scale) records
-// at step 0 exactly the state the first run ended in.
+// a run started from it with --init records at step 0 exactly the state the
+// first run ended in; --init with --init-scale is refused (they exclude
+// each other).
 func TestInitFileRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	data := writeTeacherData(t, dir, "d", 30, 6, 1)
@@ -63,7 +64,10 @@ func TestInitFileRoundTrip(t *testing.T) {
 		t.Fatal(errs)
 	}
 	m2 := filepath.Join(dir, "b.jsonl")
-	if code, _, errs := runMargo("train", "--data", data, "--width", "8", "--depth", "3", "--steps", "1", "--init", p, "--init-scale", "5", "--metrics", m2, "--quiet"); code != 0 {
+	if code, _, errs := runMargo("train", "--data", data, "--width", "8", "--depth", "3", "--steps", "1", "--init", p, "--init-scale", "5", "--metrics", m2, "--quiet"); code != 2 || !strings.Contains(errs, "excludes --init-scale") {
+		t.Fatalf("--init with --init-scale: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runMargo("train", "--data", data, "--width", "8", "--depth", "3", "--steps", "1", "--init", p, "--metrics", m2, "--quiet"); code != 0 {
 		t.Fatal(errs)
 	}
 	a, _ := train.ReadMetrics(m1)

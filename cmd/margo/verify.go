@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -50,7 +51,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if rep.Failed() {
+	switch {
+	case *replay != "" && len(rep.Checks) == 1 && rep.Checks[0].Err != "":
+		return fmt.Errorf("replay %s: the case cannot run: %s", *replay, oneLine(rep.Checks[0].Err))
+	case *replay != "" && rep.Failed():
+		return errors.New("the replayed case fails (see the table)")
+	case rep.Failed():
 		return errors.New("some checks failed (see the table; shrunk cases were written to --fail-dir)")
 	}
 	return nil

@@ -196,5 +196,6 @@ func (cfg *Config) check() error {
 	case cfg.StepOffset < 0 || cfg.StepOffset > math.MaxInt-cfg.Steps:
 		return fmt.Errorf("train: StepOffset = %d out of range", cfg.StepOffset)
 	}
-	return nil
+	return Distinct([]string{"the metrics file", "the saved parameters", "the checkpoint"},
+		[]string{cfg.Metrics, cfg.Save, cfg.Checkpoint.Path})
 }

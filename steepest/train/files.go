@@ -1,7 +1,9 @@
-// Package atomicio writes files so that a reader (or a process killed half
-// way) never sees a partial file: the content goes to a temporary file in the
-// same directory, is synced, and is renamed over the target.
 package train
+
+// The files of a run: written so that a reader (or a process killed half
+// way) never sees a partial file — the content goes to a temporary file in
+// the same directory, is synced, and is renamed over the target — and
+// guarded so that two runs never write the same file.
 
 import (
 	"bufio"
@@ -80,4 +82,69 @@ func syncDir(dir string) {
 	}
 	d.Sync()
 	d.Close()
+}
+
+// tempPattern is the name WriteFile gives its temporary file for path.
+func tempPattern(path string) string {
+	dir, base := filepath.Split(path)
+	return filepath.Join(dir, "."+base+".tmp-*")
+}
+
+// removeOrphans removes the temporary files that WriteFile calls for path
+// left behind when their process was killed mid-write. Call it only while
+// holding the run's lock: another run's WriteFile may be in progress.
+func removeOrphans(path string) {
+	tmp, _ := filepath.Glob(tempPattern(path))
+	for _, f := range tmp {
+		os.Remove(f)
+	}
+}
+
+// SamePath reports whether a and b name the same file: equal after
+// cleaning and resolving symbolic links (of the longest existing prefix),
+// or, when both exist, the same device and inode (hard links, bind mounts).
+func SamePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	return resolve(a) == resolve(b)
+}
+
+// resolve returns the absolute, cleaned path with the symbolic links of
+// its longest existing prefix resolved.
+func resolve(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	rest := ""
+	for dir := abs; ; {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
+}
+
+// Distinct checks that no two of the named paths are the same file
+// (SamePath); names says what each is, for the error.
+func Distinct(names, paths []string) error {
+	for i := range paths {
+		for j := i + 1; j < len(paths); j++ {
+			if SamePath(paths[i], paths[j]) {
+				return fmt.Errorf("%s and %s are the same file (%s)", names[i], names[j], paths[i])
+			}
+		}
+	}
+	return nil
 }

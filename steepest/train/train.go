@@ -57,6 +57,7 @@ type Trainer struct {
 	resumed      bool
 	metrics      *os.File
 	metricsBytes int64
+	locks        []*os.File // held from New to the end of Run (or Close)
 	line         []byte
 }
 
@@ -117,12 +118,49 @@ func New(cfg Config) (*Trainer, error) {
 		tr.bws.Pool = pool
 		tr.bev = nn.NewEval(cfg.Batch, len(tr.theta))
 	}
+	if err := tr.lock(); err != nil {
+		return nil, err
+	}
 	if cfg.Checkpoint.Resume {
 		if err := tr.restore(); err != nil {
+			tr.Close()
 			return nil, err
 		}
 	}
 	return tr, nil
+}
+
+// lock takes the advisory locks on the metrics file and the checkpoint
+// (their path + ".lock", for the life of the run): a second run on the
+// same files is refused, naming the process that holds them. Then it
+// removes the temporary files a killed write of this run left.
+func (tr *Trainer) lock() error {
+	for _, p := range []string{tr.cfg.Metrics, tr.cfg.Checkpoint.Path} {
+		if p == "" {
+			continue
+		}
+		f, err := lockFile(p)
+		if err != nil {
+			tr.Close()
+			return err
+		}
+		tr.locks = append(tr.locks, f)
+	}
+	for _, p := range []string{tr.cfg.Checkpoint.Path, tr.cfg.Save} {
+		if p != "" {
+			removeOrphans(p)
+		}
+	}
+	return nil
+}
+
+// Close releases the run's locks (Run does when it returns); a Trainer
+// that will not Run should be closed.
+func (tr *Trainer) Close() {
+	for _, f := range tr.locks {
+		unlockFile(f)
+	}
+	tr.locks = nil
 }
 
 // Step returns the step of θ: where Run starts (0, or the checkpoint's).
@@ -135,7 +173,14 @@ func (tr *Trainer) Resumed() bool { return tr.resumed }
 // final parameters as cfg says.
 func (tr *Trainer) Run(ctx context.Context) (res Result, err error) {
 	cfg := &tr.cfg
+	defer tr.Close()
 	res.Resumed = tr.resumed
+	// The starting point is checked before any output is created: a
+	// broken initialisation leaves no empty metrics file.
+	tr.evaluate(tr.ev)
+	if bad := nonFinite(tr.ev); bad != "" {
+		return res, tr.diverged(tr.step, bad)
+	}
 	if cfg.Metrics != "" {
 		if err := tr.openMetrics(); err != nil {
 			return res, err
@@ -144,7 +189,6 @@ func (tr *Trainer) Run(ctx context.Context) (res Result, err error) {
 	}
 	steps := RecordSteps{Steps: cfg.Steps, Every: cfg.RecordEvery}
 	logStop := math.Log(cfg.StopLoss)
-	tr.evaluate(tr.ev)
 	start := tr.step
 	for t := tr.step; ; {
 		// full: tr.ev holds the whole training set's evaluation at θ_t

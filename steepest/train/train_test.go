@@ -194,7 +194,10 @@ func TestCheckpointRefused(t *testing.T) {
 		if mutate != nil {
 			mutate(&cfg)
 		}
-		_, err := New(cfg)
+		tr, err := New(cfg)
+		if err == nil {
+			tr.Close()
+		}
 		return err
 	}
 	if err := try("same", "sd", nil); err != nil {
@@ -421,5 +424,64 @@ func TestBatch(t *testing.T) {
 	if _, err := New(Config{Model: s.model, Theta: s.theta, Train: s.data, Optimizer: optimizer(t, "gd", s), Steps: 5,
 		Schedule: la, Batch: 4}); err == nil {
 		t.Error("a loss-adaptive schedule with mini-batches was accepted")
+	}
+}
+
+// Two runs on one metrics file (or checkpoint) at once: the second is
+// refused, naming the first's process; after the first ends the file is
+// free again. Outputs that are the same file are refused before anything
+// is written; temporary files of a killed write are removed at the next
+// start.
+func TestRunGuards(t *testing.T) {
+	dir := t.TempDir()
+	s := newSetup(t, 20, 4, 5, 1)
+	cfg := func(metrics, save, ckpt string) Config {
+		c := Config{Model: s.model, Theta: s.theta, Train: s.data, Optimizer: optimizer(t, "sd", s), Steps: 5,
+			Metrics: metrics, Save: save, Checkpoint: Checkpoint{Path: ckpt}}
+		if ckpt != "" {
+			c.Checkpoint.Every = 2
+		}
+		return c
+	}
+	m := filepath.Join(dir, "m.jsonl")
+	first, err := New(cfg(m, "", filepath.Join(dir, "a.ckpt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg(m, "", filepath.Join(dir, "b.ckpt"))); err == nil || !strings.Contains(err.Error(), "in use by another run (pid ") {
+		t.Errorf("second run on the same metrics: err %v", err)
+	}
+	if _, err := New(cfg(filepath.Join(dir, "other.jsonl"), "", filepath.Join(dir, "a.ckpt"))); err == nil {
+		t.Error("second run on the same checkpoint was accepted")
+	}
+	if _, err := first.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if locks, _ := filepath.Glob(filepath.Join(dir, "*.lock")); len(locks) > 0 {
+		t.Errorf("lock files left after the run: %v", locks)
+	}
+	second, err := New(cfg(m, "", filepath.Join(dir, "b.ckpt")))
+	if err != nil {
+		t.Fatalf("the metrics file is still locked after the first run: %v", err)
+	}
+	second.Close()
+	// Aliased outputs, also through a symbolic link.
+	link := filepath.Join(dir, "link.jsonl")
+	os.Symlink(m, link)
+	for _, c := range [][3]string{{m, m, ""}, {m, "", m}, {link, m, ""}, {"", filepath.Join(dir, "p.npz"), filepath.Join(dir, ".", "p.npz")}} {
+		if _, err := New(cfg(c[0], c[1], c[2])); err == nil || !strings.Contains(err.Error(), "same file") {
+			t.Errorf("outputs %q: err %v", c, err)
+		}
+	}
+	// An orphan of a killed WriteFile of this run's checkpoint goes.
+	orphan := filepath.Join(dir, ".c.ckpt.tmp-123")
+	os.WriteFile(orphan, []byte("half"), 0o644)
+	tr, err := New(cfg(filepath.Join(dir, "c.jsonl"), "", filepath.Join(dir, "c.ckpt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	if _, err := os.Stat(orphan); err == nil {
+		t.Error("the orphan temporary file was not removed")
 	}
 }

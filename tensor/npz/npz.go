@@ -31,6 +31,16 @@ import (
 // so that a corrupt header cannot make the reader allocate without limit.
 const MaxMemberBytes = 4 << 30
 
+// MaxArchiveBytes bounds what reading one archive may allocate (8 GiB): the
+// file itself, every member's inflated bytes and the float64 arrays
+// decoded from them. A member's size is checked against its .npy header's
+// shape before it is inflated, so a small archive that would inflate to
+// gigabytes is refused after reading a few bytes of it.
+const MaxArchiveBytes = 8 << 30
+
+// maxHeaderBytes bounds a .npy header (numpy writes a few hundred bytes).
+const maxHeaderBytes = 1 << 20
+
 // Array is an n-dimensional float64 array in C (row-major) order.
 type Array struct {
 	Shape []int
@@ -45,17 +55,73 @@ type Archive struct {
 	Order  []string // member names in file order (array names without ".npy")
 }
 
-// Read reads the whole archive at path.
+// Read reads the whole archive at path, which must be a regular file (not
+// a device or a pipe, which could stream without end) of at most
+// MaxArchiveBytes.
 func Read(path string) (*Archive, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > MaxArchiveBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d an archive may have", path, fi.Size(), int64(MaxArchiveBytes))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxArchiveBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	a, err := Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return a, nil
+}
+
+// Footprint returns about how many bytes Read(path) would allocate — the
+// file, every member inflated, the float64 arrays decoded — from the zip
+// directory and the members' .npy headers alone, without inflating the
+// members: a caller can refuse an archive that would not fit in memory
+// before reading it.
+func Footprint(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is not a regular file", path)
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return 0, fmt.Errorf("%s: not an npz (zip) archive: %w", path, err)
+	}
+	defer zr.Close()
+	total := fi.Size()
+	for _, f := range zr.File {
+		declared := int64(min(f.UncompressedSize64, math.MaxInt64/4))
+		total += declared
+		rc, err := f.Open()
+		if err != nil {
+			return 0, fmt.Errorf("%s: member %q: %w", path, f.Name, err)
+		}
+		head := make([]byte, min(declared+1, maxHeaderBytes+12))
+		n, _ := io.ReadFull(rc, head)
+		rc.Close()
+		if h, err := parseHeader(head[:n]); err == nil {
+			total += 8 * h.count
+		}
+		if total < 0 || total > math.MaxInt64/4 {
+			return math.MaxInt64, nil
+		}
+	}
+	return total, nil
 }
 
 // Parse decodes an .npz archive held in memory. It never panics.
@@ -65,11 +131,12 @@ func Parse(b []byte) (a *Archive, err error) {
 		return nil, fmt.Errorf("not an npz (zip) archive: %w", err)
 	}
 	a = &Archive{Arrays: map[string]Array{}, Raw: map[string][]byte{}}
+	budget := int64(MaxArchiveBytes) - int64(len(b))
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > MaxMemberBytes {
 			return nil, fmt.Errorf("member %q is too large (%d bytes)", f.Name, f.UncompressedSize64)
 		}
-		raw, err := readMember(f)
+		raw, err := readMember(f, &budget)
 		if err != nil {
 			return nil, fmt.Errorf("member %q: %w", f.Name, err)
 		}
@@ -97,18 +164,45 @@ func Parse(b []byte) (a *Archive, err error) {
 	return a, nil
 }
 
-func readMember(f *zip.File) ([]byte, error) {
+// readMember inflates one member. An array member's declared size must be
+// what its .npy header's shape and dtype need, checked on the first bytes
+// before the rest is inflated; budget (what the archive may still
+// allocate) pays for the member and the float64 array it decodes to.
+func readMember(f *zip.File, budget *int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
+	declared := int64(f.UncompressedSize64)
+	head := make([]byte, min(declared+1, maxHeaderBytes+12))
+	n, err := io.ReadFull(rc, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	head = head[:n]
+	cost := declared
+	if bytes.HasPrefix(head, npy.Magic[:]) {
+		h, err := parseHeader(head)
+		if err != nil {
+			return nil, err
+		}
+		if want := int64(h.dataOff) + h.count*int64(h.item); want != declared {
+			return nil, fmt.Errorf("shape %v with dtype %s needs %d bytes, the archive declares %d", h.shape, h.typ, want, declared)
+		}
+		cost += 8 * h.count
+	}
+	if cost > *budget {
+		return nil, fmt.Errorf("needs %d bytes, more than the %d an archive may allocate", cost, int64(MaxArchiveBytes))
+	}
+	*budget -= cost
 	// Read at most the declared size plus one byte, so a lying header is
 	// caught without reading an unbounded stream.
-	b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+	rest, err := io.ReadAll(io.LimitReader(rc, declared+1-int64(len(head))))
 	if err != nil {
 		return nil, err
 	}
+	b := append(head, rest...)
 	if uint64(len(b)) != f.UncompressedSize64 {
 		return nil, fmt.Errorf("size %d does not match the declared %d", len(b), f.UncompressedSize64)
 	}
@@ -123,74 +217,109 @@ var dtypes = map[string]int{
 	"|b1": 1,
 }
 
+// npyHeader is what a .npy header says about its data.
+type npyHeader struct {
+	dataOff     int   // where the data start
+	shape       []int // C or Fortran order
+	typ         string
+	item        int   // bytes per element
+	count       int64 // elements
+	fortran     bool
+	headerBytes []byte // the header (version 3 rewritten as 2), for the codec
+}
+
+// parseHeader reads the header at the start of b (which need not hold the
+// data): magic, version, length within b, dtype and shape, with the
+// element count bounded so that it cannot overflow.
+func parseHeader(b []byte) (h npyHeader, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed npy header (%v)", r)
+		}
+	}()
+	if len(b) < 10 || !bytes.Equal(b[:6], npy.Magic[:]) {
+		return h, errors.New("not an npy array (bad magic)")
+	}
+	switch b[6] {
+	case 1:
+		h.dataOff = 10 + int(binary.LittleEndian.Uint16(b[8:10]))
+	case 2, 3:
+		if len(b) < 12 {
+			return h, errors.New("truncated npy header")
+		}
+		l := binary.LittleEndian.Uint32(b[8:12])
+		if l > maxHeaderBytes {
+			return h, fmt.Errorf("npy header of %d bytes", l)
+		}
+		h.dataOff = 12 + int(l)
+	default:
+		return h, fmt.Errorf("unsupported npy version %d", b[6])
+	}
+	if h.dataOff > len(b) || h.dataOff < 0 {
+		return h, errors.New("truncated npy header")
+	}
+	hb := append([]byte(nil), b[:h.dataOff]...)
+	if hb[6] == 3 { // version 3 differs only in the header's text encoding
+		hb[6] = 2
+	}
+	if bytes.IndexByte(hb, '\n') < 0 || bytes.IndexByte(hb, '}') < 0 {
+		return h, errors.New("malformed npy header")
+	}
+	r, err := npy.NewReader(bytes.NewReader(hb))
+	if err != nil {
+		return h, fmt.Errorf("npy header: %w", err)
+	}
+	h.typ = strings.Trim(r.Header.Descr.Type, "'\"")
+	var ok bool
+	if h.item, ok = dtypes[h.typ]; !ok {
+		return h, fmt.Errorf("unsupported dtype %q (want a numeric type such as <f8)", r.Header.Descr.Type)
+	}
+	h.shape = append([]int(nil), r.Header.Descr.Shape...)
+	h.count = 1
+	for _, s := range h.shape {
+		if s < 0 {
+			return h, fmt.Errorf("negative dimension in shape %v", h.shape)
+		}
+		if s != 0 && h.count > math.MaxInt32*64/int64(s) {
+			return h, fmt.Errorf("shape %v is too large", h.shape)
+		}
+		h.count *= int64(s)
+	}
+	h.fortran, h.headerBytes = r.Header.Descr.Fortran, hb
+	return h, nil
+}
+
 // parseNPY decodes one .npy member. The header is checked by hand before the
-// codec sees it (magic, header length within the member), and the data size
-// is checked against the shape before anything is allocated for it.
+// codec sees it (parseHeader), and the data size is checked against the
+// shape before anything is allocated for it.
 func parseNPY(b []byte) (arr Array, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed npy data (%v)", r)
 		}
 	}()
-	if len(b) < 10 || !bytes.Equal(b[:6], npy.Magic[:]) {
-		return arr, errors.New("not an npy array (bad magic)")
+	h, err := parseHeader(b)
+	if err != nil {
+		return arr, err
 	}
-	var hdrEnd int
-	switch b[6] {
-	case 1:
-		hdrEnd = 10 + int(binary.LittleEndian.Uint16(b[8:10]))
-	case 2, 3:
-		if len(b) < 12 {
-			return arr, errors.New("truncated npy header")
-		}
-		hdrEnd = 12 + int(binary.LittleEndian.Uint32(b[8:12]))
-	default:
-		return arr, fmt.Errorf("unsupported npy version %d", b[6])
+	if have := int64(len(b) - h.dataOff); have != h.count*int64(h.item) {
+		return arr, fmt.Errorf("shape %v with dtype %s needs %d data bytes, the file has %d", h.shape, h.typ, h.count*int64(h.item), have)
 	}
-	if hdrEnd > len(b) || hdrEnd < 0 {
-		return arr, errors.New("truncated npy header")
+	if b[6] == 3 {
+		b = append(append([]byte(nil), h.headerBytes...), b[h.dataOff:]...)
 	}
-	if b[6] == 3 { // version 3 differs only in the header's text encoding
-		b = append([]byte(nil), b...)
-		b[6] = 2
-	}
-	hdr := b[:hdrEnd]
-	if bytes.IndexByte(hdr, '\n') < 0 || bytes.IndexByte(hdr, '}') < 0 {
-		return arr, errors.New("malformed npy header")
-	}
-	rd := bytes.NewReader(b)
-	r, err := npy.NewReader(rd)
+	r, err := npy.NewReader(bytes.NewReader(b))
 	if err != nil {
 		return arr, fmt.Errorf("npy header: %w", err)
 	}
-	typ := r.Header.Descr.Type
-	typ = strings.Trim(typ, "'\"")
-	size, ok := dtypes[typ]
-	if !ok {
-		return arr, fmt.Errorf("unsupported dtype %q (want a numeric type such as <f8)", r.Header.Descr.Type)
-	}
-	shape := append([]int(nil), r.Header.Descr.Shape...)
-	n := 1
-	for _, s := range shape {
-		if s < 0 {
-			return arr, fmt.Errorf("negative dimension in shape %v", shape)
-		}
-		if s != 0 && n > math.MaxInt32*64/s {
-			return arr, fmt.Errorf("shape %v is too large", shape)
-		}
-		n *= s
-	}
-	if rd.Len() != n*size {
-		return arr, fmt.Errorf("shape %v with dtype %s needs %d data bytes, the file has %d", shape, typ, n*size, rd.Len())
-	}
-	data, err := decode(r, typ, n)
+	data, err := decode(r, h.typ, int(h.count))
 	if err != nil {
 		return arr, fmt.Errorf("npy data: %w", err)
 	}
-	if r.Header.Descr.Fortran && len(shape) > 1 {
-		data = fromFortran(data, shape)
+	if h.fortran && len(h.shape) > 1 {
+		data = fromFortran(data, h.shape)
 	}
-	return Array{Shape: shape, Data: data}, nil
+	return Array{Shape: h.shape, Data: data}, nil
 }
 
 // decode reads n elements of type typ and converts them to float64.

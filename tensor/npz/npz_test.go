@@ -3,11 +3,15 @@ package npz
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -196,5 +200,59 @@ func TestMemberByMagic(t *testing.T) {
 	// A ".npy" member without the magic is a broken array, not raw bytes.
 	if _, err := Parse(zipOf(map[string][]byte{"X.npy": []byte("junk")}, "X.npy")); err == nil {
 		t.Error("a .npy member without the magic was accepted")
+	}
+}
+
+// zipRaw writes one member whose deflated content is body and whose zip
+// header declares size bytes uncompressed (a header may lie).
+func zipRaw(t *testing.T, name string, body []byte, size uint64) []byte {
+	t.Helper()
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
+	fw.Write(body)
+	fw.Close()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(body),
+		CompressedSize64: uint64(comp.Len()), UncompressedSize64: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(comp.Bytes())
+	zw.Close()
+	return b.Bytes()
+}
+
+// An inflation bomb is refused after its header, before it is inflated: a
+// 256 MiB member of zeros (a few hundred KB deflated) whose .npy header
+// says it holds 2 values. The check allocates a few MB, where inflating
+// the member first took 256 MiB and more (the reader of 791f4bd).
+func TestInflationBombRefusedEarly(t *testing.T) {
+	const size = 256 << 20
+	body := make([]byte, size)
+	copy(body, npyBytes("<f8", false, "(2,)", make([]byte, 16)))
+	b := zipRaw(t, "X.npy", body, size)
+	body = nil
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Parse(b)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "declares") {
+		t.Fatalf("bomb: err %v, want the header/size mismatch", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("refusing the bomb allocated %d MB", got>>20)
+	}
+	// Footprint sees a truthful header's whole cost without inflating.
+	p := filepath.Join(t.TempDir(), "big.npz")
+	head := npyBytes("<f8", false, "(100000000,)", make([]byte, 2<<20)) // the first 2 MB of the 800 MB
+	os.WriteFile(p, zipRaw(t, "X.npy", head, uint64(len(head)-2<<20+800000000)), 0o644)
+	fp, err := Footprint(p)
+	if err != nil || fp < 1600000000 {
+		t.Errorf("Footprint of a declared 800 MB array: %d, %v", fp, err)
+	}
+	if _, err := Read("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Read(/dev/zero): %v", err)
 	}
 }
