@@ -64,14 +64,14 @@ func chunkBounds(n, c, i int) (lo, hi int) {
 // run of chunks into the per-chunk results, which the caller combines.
 // Jobs are recycled through dotNormsJobs (no allocation once warm).
 type dotNormsJob struct {
-	x, y    []float64 // nil for StepRanges (no reduction)
-	n       int       // the vectors' length
-	then    ChunkStep // run on each chunk after its reduction, or nil
-	chunks  int       // number of chunks
-	t       int       // number of parts
-	left    atomic.Int64
-	sleep   chan struct{}
-	offers  []offer
+	x, y   []float64 // nil for StepRanges (no reduction)
+	n      int       // the vectors' length
+	then   ChunkStep // run on each chunk after its reduction, or nil
+	chunks int       // number of chunks
+	t      int       // number of parts
+	left   atomic.Int64
+	sleep  chan struct{}
+	offers []offer
 	partPanic
 	dot     []float64 // per chunk (grown, kept with the job)
 	nx, ny  []Norms
