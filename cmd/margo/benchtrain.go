@@ -180,12 +180,6 @@ func validateBenchTrain(o *trainOptions, n, d, repeats, steps int, minTime time.
 		if n < 1 || d < 1 {
 			return usagef("--n and --d must be positive, got %d and %d", n, d)
 		}
-		if int64(n)*int64(d) > 1<<30 {
-			return usagef("--n %d × --d %d inputs need more than 8 GiB", n, d)
-		}
-	}
-	if o.Width >= 1 && d >= 1 && int64(o.Width)*int64(d+1) > 1<<30 {
-		return usagef("--width %d × --d %d parameters need more than 8 GiB", o.Width, d)
 	}
 	switch {
 	case repeats < 1:

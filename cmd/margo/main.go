@@ -94,6 +94,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "margo %s: %s\n", args[0], oneLine(err.Error()))
+	return exitCode(err)
+}
+
+// exitCode is the exit code of a command's error.
+func exitCode(err error) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage

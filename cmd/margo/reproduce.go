@@ -8,14 +8,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/margo-lab/margo/asm"
@@ -141,7 +139,7 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	start := time.Now()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := signalContext()
 	defer stop()
 	res := runAll(ctx, exp, runsDir, ro, stderr)
 	if err := writeManifest(ro, exp, res, time.Since(start)); err != nil {

@@ -31,7 +31,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := signalContext()
 	defer stop()
 	cfg, err := newRunConfig(o, nil, nil, nil)
 	if err != nil {
@@ -72,6 +72,18 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 // they are not the initialisation's PCG stream (nn.Batcher seeds epoch e
 // with PCG(seed, e); the initialisation uses PCG(seed, 1)).
 const batchStream = 0xb47c5eed
+
+// signalContext is cancelled by SIGINT, SIGTERM or SIGHUP: the run stops
+// at its next step boundary with a checkpoint. After the first signal the
+// default handling is back, so a second one kills at once.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
+}
 
 // paramState is θ and the frozen last layer, to start a run from.
 type paramState struct{ theta, frozen []float64 }

@@ -128,7 +128,8 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, k)
+		key, _ := json.Marshal(k) // JSON's escapes (strconv.Quote's \x7f is not JSON)
+		b = append(b, key...)
 		b = append(b, ':')
 		b = appendFloat(b, r[k])
 	}

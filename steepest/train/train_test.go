@@ -485,3 +485,44 @@ func TestRunGuards(t *testing.T) {
 		t.Error("the orphan temporary file was not removed")
 	}
 }
+
+// FuzzParseMetrics fuzzes the metrics reader of margo plot (ParseMetrics):
+// it never panics, every row it returns has a step, and a file it accepts
+// reads back the same after its rows are written out again (Row's JSON).
+// The corpus is in testdata/fuzz/FuzzParseMetrics.
+func FuzzParseMetrics(f *testing.F) {
+	r := Record{TrainAcc: 0.5, LR: 0.01, HasTest: true, TestAcc: 0.25}
+	r.Step, r.LogLoss, r.QMin, r.MarginL2, r.BregmanL1 = 7, -3.5, 0.125, 1e-300, math.NaN()
+	f.Add(r.AppendJSON(nil))
+	f.Add([]byte("{\"step\":0}\n\n{\"step\":1,\"x\":null}\n"))
+	f.Add([]byte(`{"step":1e308,"a":-0}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := ParseMetrics(b)
+		if err != nil {
+			return
+		}
+		var out []byte
+		for _, row := range rows {
+			if _, ok := row["step"]; !ok {
+				t.Fatalf("row without step: %v", row)
+			}
+			line, err := row.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(append(out, line...), '\n')
+		}
+		back, err := ParseMetrics(out)
+		if err != nil || len(back) != len(rows) {
+			t.Fatalf("rows written out do not read back: %v", err)
+		}
+		for i := range rows {
+			for k, v := range rows[i] {
+				w, ok := back[i][k]
+				if !ok || (w != v && !(math.IsNaN(v) && math.IsNaN(w))) {
+					t.Fatalf("row %d %s: %v read back as %v", i, k, v, w)
+				}
+			}
+		}
+	})
+}
