@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/margo-lab/margo/tensor"
 )
@@ -67,17 +66,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	ckpt := filepath.Join(dir, "killed.jsonl.ckpt.npz")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(ckpt); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no checkpoint appeared")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitFile(t, cmd, ckpt)
 	cmd.Process.Signal(syscall.SIGKILL)
 	err := cmd.Wait()
 	if err == nil {
