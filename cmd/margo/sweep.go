@@ -438,7 +438,16 @@ func trainLocked(r runSpec, dir string) (*runResult, error) {
 		return nil, fmt.Errorf("lock run %s: %w", r.Name, err)
 	}
 	defer unlock()
-	return seam.train(r, filepath.Join(dir, "runs")), nil
+	runs := filepath.Join(dir, "runs")
+	// A copy killed while writing a file atomically leaves its temporary
+	// file (atomicio's ".NAME.tmp-*"); under the lock no one else is
+	// writing this run's files.
+	if stale, _ := filepath.Glob(filepath.Join(runs, "."+r.Name+".*.tmp-*")); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+	return seam.train(r, runs), nil
 }
 
 // formatArray writes sorted, distinct indexes in Slurm's --array syntax

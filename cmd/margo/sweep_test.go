@@ -286,7 +286,10 @@ func TestSweepEqualsReproduce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	planSweep(t, dir, "--per-task", "2")
+	// Every task in random order, and one of them twice in a row: the two
+	// copies run at the same time, as Kubernetes may start them.
 	order := rand.Perm(5)
+	order = append([]int{order[0]}, order...)
 	t.Logf("task order %v", order)
 	runTask := func(k, idx int) error {
 		cmd := exec.Command(binary, "sweep", "run", "--plan", dir)
@@ -346,21 +349,34 @@ func TestSweepEqualsReproduce(t *testing.T) {
 	}
 }
 
-// TestSweepSIGTERMResume: a task stopped by SIGTERM after its first
-// checkpoint exits 1 with a line naming the index and its source, and the
-// rerun ends with the same files as an uninterrupted task.
+// TestSweepSIGTERMResume: a task stopped by SIGTERM or SIGUSR1 after its
+// first checkpoint exits 1 with a line naming the index and its source, and
+// the rerun ends with the same files as an uninterrupted task.
 func TestSweepSIGTERMResume(t *testing.T) {
 	needBinary(t)
 	plan := []string{"sweep", "plan", "fig1", "--quick", "--seeds", "1", "--steps", "20000", "--d", "16", "--per-task", "1"}
-	full, killed := t.TempDir(), t.TempDir()
-	for _, d := range []string{full, killed} {
-		if code, _, errs := runMargo(append(plan, "--out", d)...); code != 0 {
-			t.Fatal(errs)
-		}
+	full := t.TempDir()
+	if code, _, errs := runMargo(append(plan, "--out", full)...); code != 0 {
+		t.Fatal(errs)
 	}
 	if code, _, errs := runMargo("sweep", "run", "--plan", full, "--index", "0"); code != 0 {
 		t.Fatal(errs)
 	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGUSR1} {
+		t.Run(sigName(sig), func(t *testing.T) {
+			killed := t.TempDir()
+			if code, _, errs := runMargo(append(plan, "--out", killed)...); code != 0 {
+				t.Fatal(errs)
+			}
+			signalAndResume(t, sig, full, killed)
+		})
+	}
+}
+
+// signalAndResume sends sig to task 0 of the plan in killed once its first
+// checkpoint exists, checks the exit and the log line, reruns the task and
+// compares its files with those of the uninterrupted plan in full.
+func signalAndResume(t *testing.T, sig syscall.Signal, full, killed string) {
 	cmd := exec.Command(binary, "sweep", "run", "--plan", killed)
 	cmd.Env = append(os.Environ(), "JOB_COMPLETION_INDEX=", "SLURM_ARRAY_TASK_ID=0", "MARGO_SWEEP_OFFSET=0")
 	var stderr bytes.Buffer
@@ -370,18 +386,18 @@ func TestSweepSIGTERMResume(t *testing.T) {
 	}
 	ckpt := filepath.Join(killed, "runs", "gd_a0.1_s1.ckpt.npz")
 	waitFile(t, cmd, ckpt)
-	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(sig)
 	err := cmd.Wait()
 	if _, done := os.Stat(filepath.Join(killed, "runs", "gd_a0.1_s1.done.json")); done == nil {
-		t.Skip("the run finished before SIGTERM landed: nothing was interrupted")
+		t.Skip("the run finished before the signal landed: nothing was interrupted")
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
-		t.Fatalf("after SIGTERM: %v, want exit 1; stderr %s", err, stderr.String())
+		t.Fatalf("after %s: %v, want exit 1; stderr %s", sigName(sig), err, stderr.String())
 	}
 	last := strings.TrimSpace(stderr.String())
 	last = last[strings.LastIndex(last, "\n")+1:]
-	for _, w := range []string{"task 0", "SLURM_ARRAY_TASK_ID=0 + MARGO_SWEEP_OFFSET=0", "SIGTERM", "gd_a0.1_s1", "resumes from"} {
+	for _, w := range []string{"task 0", "SLURM_ARRAY_TASK_ID=0 + MARGO_SWEEP_OFFSET=0", sigName(sig), "gd_a0.1_s1", "resumes from"} {
 		if !strings.Contains(last, w) {
 			t.Errorf("signal line lacks %q: %s", w, last)
 		}
@@ -538,6 +554,52 @@ func TestSweepCorruptCheckpoint(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "runs", "gd_a0.1_s1.done.json")); err == nil {
 		t.Error("a run with a corrupt checkpoint was marked done")
+	}
+}
+
+// TestSweepBadInput: every sweep subcommand answers bad input with one
+// line and a non-zero exit, and writes nothing.
+func TestSweepBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	junk := filepath.Join(dir, "junk")
+	os.MkdirAll(junk, 0o755)
+	os.WriteFile(filepath.Join(junk, "sweep.json"), []byte(`{"format": "margo-sweep/1", "runs": 3}`), 0o644)
+	none := filepath.Join(dir, "none")
+	for name, args := range map[string][]string{
+		"no subcommand":        {"sweep"},
+		"unknown subcommand":   {"sweep", "fly"},
+		"plan no out":          {"sweep", "plan", "fig1", "--quick"},
+		"plan no experiment":   {"sweep", "plan", "--out", none},
+		"plan unknown":         {"sweep", "plan", "fig9", "--out", none},
+		"plan per-task 0":      {"sweep", "plan", "fig1", "--per-task", "0", "--out", none},
+		"plan small d":         {"sweep", "plan", "fig1", "--d", "2", "--out", none},
+		"plan out is a file":   {"sweep", "plan", "fig1", "--quick", "--out", filepath.Join(file, "sub")},
+		"run no plan":          {"sweep", "run", "--index", "0"},
+		"run missing plan":     {"sweep", "run", "--plan", none, "--index", "0"},
+		"run junk plan":        {"sweep", "run", "--plan", junk, "--index", "0"},
+		"run extra argument":   {"sweep", "run", "--plan", none, "x"},
+		"status missing":       {"sweep", "status", none},
+		"status two dirs":      {"sweep", "status", none, none},
+		"status junk":          {"sweep", "status", junk},
+		"merge missing":        {"sweep", "merge", none},
+		"slurm missing":        {"sweep", "slurm", none, "--max-array-size", "5"},
+		"slurm bad cpus":       {"sweep", "slurm", none, "--cpus", "0"},
+		"k8s missing plan":     {"sweep", "k8s", none, "--image", "i", "--claim", "c"},
+		"k8s bad memory":       {"sweep", "k8s", none, "--image", "i", "--claim", "c", "--mem", "lots"},
+		"k8s negative retries": {"sweep", "k8s", none, "--image", "i", "--claim", "c", "--retries", "-1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runMargo(args...)
+			if code == 0 {
+				t.Fatal("exit 0")
+			}
+			oneLineErr(t, stderr)
+		})
+	}
+	if _, err := os.Stat(none); err == nil {
+		t.Errorf("%s was created", none)
 	}
 }
 
