@@ -9,8 +9,9 @@
 #     depends on them equals `margo reproduce` (every file byte for byte but
 #     the timings in manifest.json and the .done.json files);
 #  2. resubmitting the finished sweep changes no file;
-#  3. `scontrol requeue` of a running task: it resumes and ends identical to
-#     an uninterrupted run;
+#  3. `scontrol requeue` of a running task, and SIGUSR1 (the time-limit
+#     warning) to another, on which margo requeues the job itself: both
+#     resume and end identical to uninterrupted runs;
 #  4. a failing index (corrupt checkpoint) exits 1, is listed by
 #     `status --todo` and, once fixed, resubmitted with `slurm --only`;
 #  5. an array index beyond the plan exits 2.
@@ -175,39 +176,54 @@ after=$(cd "$T/sw" && find . -path ./slurm -prune -o -path ./.locks -prune -o -t
 [ "$before" = "$after" ] || fail "resubmission changed files"
 echo "no file changed"
 
-step "3. scontrol requeue of a running task; 4. a failing index"
+step "3. scontrol requeue and USR1 of running tasks; 4. a failing index"
 R=(fig1 --quick --seeds 1 --steps 20000 --d 16) # a checkpoint every 2000 steps
 "$M" sweep plan "${R[@]}" --per-task 1 --out "$T/rq"
 "$M" sweep plan "${R[@]}" --per-task 1 --out "$T/rqref" >/dev/null
 "$M" sweep run --plan "$T/rqref" --index 0 2>/dev/null
+"$M" sweep run --plan "$T/rqref" --index 2 2>/dev/null
 : >"$T/rq/runs/sd_a0.1_s1.jsonl" # task 1: a corrupt checkpoint
 echo "not a checkpoint" >"$T/rq/runs/sd_a0.1_s1.ckpt.npz"
-s=$("$M" sweep slurm "$T/rq" --cpus 1 --only 0-1)
+s=$("$M" sweep slurm "$T/rq" --cpus 1 --only 0-2)
 j=$(submit "$s")
+# running RUN TASK: the task runs and its run has a checkpoint.
+running() { [ -f "$T/rq/runs/$1.ckpt.npz" ] && [ "$(squeue -h -j "${j}_$2" -o %T)" = RUNNING ]; }
 for i in $(seq 600); do
-	[ -f "$T/rq/runs/gd_a0.1_s1.ckpt.npz" ] && [ "$(squeue -h -j "${j}_0" -o %T)" = RUNNING ] && break
+	running gd_a0.1_s1 0 && break
 	[ "$i" = 600 ] && fail "task 0 never ran with a checkpoint"
 	sleep 0.1
 done
 scontrol requeue "${j}_0"
 echo "requeued ${j}_0"
+# 3b. the time-limit warning (what --signal=B:USR1@120 sends): margo
+# requeues the task itself.
+for i in $(seq 600); do
+	running cd_a0.1_s1 2 && break
+	[ "$i" = 600 ] && fail "task 2 never ran with a checkpoint"
+	sleep 0.1
+done
+scancel --batch --signal=USR1 "${j}_2"
+echo "sent USR1 to ${j}_2"
 waitjobs "$j"
 grep -q "SIGTERM in run gd_a0.1_s1, resumes from" "$T"/rq/slurm/"${j}"_0.log || { cat "$T"/rq/slurm/"${j}"_0.log; fail "no signal line in the requeued task's log"; }
-[ "$(grep -c 'task 0 of 9' "$T"/rq/slurm/"${j}"_0.log)" -ge 2 ] || fail "task 0 did not run twice"
-for ext in jsonl npz; do
-	cmp "$T/rqref/runs/gd_a0.1_s1.$ext" "$T/rq/runs/gd_a0.1_s1.$ext" || fail "requeued run's .$ext differs"
+grep -q "SIGUSR1 in run cd_a0.1_s1, resumes from .*; requeued Slurm job" "$T"/rq/slurm/"${j}"_2.log || { cat "$T"/rq/slurm/"${j}"_2.log; fail "USR1 did not requeue task 2"; }
+for k in 0 2; do
+	[ "$(grep -c "task $k of 9" "$T"/rq/slurm/"${j}"_$k.log)" -ge 2 ] || fail "task $k did not run twice"
 done
-echo "requeued task identical to the uninterrupted run"
+for f in gd_a0.1_s1.jsonl gd_a0.1_s1.npz cd_a0.1_s1.jsonl cd_a0.1_s1.npz; do
+	cmp "$T/rqref/runs/$f" "$T/rq/runs/$f" || fail "requeued $f differs"
+done
+echo "requeued tasks identical to the uninterrupted runs"
 grep "ArrayJobId=$j ArrayTaskId=1 " "$T/jobcomp.txt" | grep -q "ExitCode=1:0" || fail "the corrupt-checkpoint task did not exit 1"
 todo=$("$M" sweep status "$T/rq" --todo || true)
-[ "$todo" = "1-8" ] || fail "status --todo: '$todo', want 1-8 (tasks 2-8 were never submitted)"
+[ "$todo" = "1,3-8" ] || fail "status --todo: '$todo', want 1,3-8 (tasks 3-8 were never submitted)"
 st=$("$M" sweep status "$T/rq" || true)
 grep -q "^task 1: failed (sd_a0.1_s1 failed)" <<<"$st" || fail "status does not show task 1 failed: $st"
 rm "$T/rq/runs/sd_a0.1_s1.ckpt.npz" # the fix; then resubmit the failed index only
-j=$(submit "$("$M" sweep slurm "$T/rq" --cpus 1 --only "${todo%%-*}")")
+j=$(submit "$("$M" sweep slurm "$T/rq" --cpus 1 --only "${todo%%,*}")")
 waitjobs "$j"
 todo=$("$M" sweep status "$T/rq" --todo || true)
-[ "$todo" = "2-8" ] || fail "status --todo after resubmitting 1: '$todo', want 2-8"
+[ "$todo" = "3-8" ] || fail "status --todo after resubmitting 1: '$todo', want 3-8"
 echo "failed index 1 listed by status --todo, resubmitted with --only 1, done"
 
 step "5. an index beyond the plan exits 2"

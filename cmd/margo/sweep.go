@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -355,6 +356,7 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	start := time.Now()
 	// SIGTERM and SIGUSR1 are the schedulers' warnings before a kill. The
 	// trainer cannot yet be stopped inside a run, so the handler logs and
 	// exits at once: the run resumes from its last periodic checkpoint
@@ -381,14 +383,17 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 					where += ", no checkpoint yet: restarts"
 				}
 			}
-			fmt.Fprintf(stderr, "margo sweep run: task %d (from %s): %s %s; run the task again to continue\n", idx, src, sigName(s), where)
+			next := "run the task again to continue"
+			if job := slurmJob(os.Getenv); s == sweepTimeLimitSignal && job != "" {
+				next = slurmRequeue(job, progressSince(runsDir, p, idx, start))
+			}
+			fmt.Fprintf(stderr, "margo sweep run: task %d (from %s): %s %s; %s\n", idx, src, sigName(s), where, next)
 			sweepExit(exitFailure)
 		case <-quit:
 		}
 	}()
 
 	fmt.Fprintf(stderr, "margo sweep run: task %d of %d (from %s), %s\n", idx, p.Tasks, src, versionString())
-	start := time.Now()
 	var failed []string
 	ran := 0
 	for i, r := range exp.Runs {
@@ -428,6 +433,48 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "task %d: %d of %d runs done in %s\n", idx, ran, ran, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// progressSince reports whether task idx wrote a checkpoint or finished a
+// run since start (the modification times of its runs' files).
+func progressSince(runsDir string, p *sweepPlan, idx int, start time.Time) bool {
+	for _, r := range p.Runs {
+		if r.Task != idx {
+			continue
+		}
+		for _, ext := range []string{".ckpt.npz", ".done.json"} {
+			if fi, err := os.Stat(filepath.Join(runsDir, r.Name+ext)); err == nil && fi.ModTime().After(start) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// slurmJob names this Slurm job for scontrol: ARRAYJOB_TASK for an array
+// task (SLURM_JOB_ID alone can name the whole array), else SLURM_JOB_ID; ""
+// outside Slurm.
+func slurmJob(getenv func(string) string) string {
+	if a, t := getenv("SLURM_ARRAY_JOB_ID"), getenv("SLURM_ARRAY_TASK_ID"); a != "" && t != "" {
+		return a + "_" + t
+	}
+	return getenv("SLURM_JOB_ID")
+}
+
+// slurmRequeue puts the Slurm job back in the queue on the time-limit
+// warning (sbatch --signal=B:USR1@120), so that the task continues from its
+// checkpoints without a resubmission; not when this attempt made no
+// progress (it would only loop until the time limit again). It returns
+// what it did, for the log line.
+func slurmRequeue(job string, progressed bool) string {
+	if !progressed {
+		return "no checkpoint since the task started, so not requeued: give it a longer --time"
+	}
+	out, err := exec.Command("scontrol", "requeue", job).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("scontrol requeue %s failed (%v: %s): resubmit the task", job, err, oneLine(string(out)))
+	}
+	return "requeued Slurm job " + job
 }
 
 // trainLocked trains r under the run's lock file: a second copy of the task

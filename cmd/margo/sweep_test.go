@@ -700,3 +700,46 @@ func TestSweepK8sGolden(t *testing.T) {
 		oneLineErr(t, errs)
 	}
 }
+
+// TestSweepSlurmRequeueGuard: the job named for scontrol, and the progress
+// test that keeps a task without a checkpoint since its start from being
+// requeued for ever.
+func TestSweepSlurmRequeueGuard(t *testing.T) {
+	env := map[string]string{"SLURM_JOB_ID": "41", "SLURM_ARRAY_JOB_ID": "38", "SLURM_ARRAY_TASK_ID": "2"}
+	if got := slurmJob(func(k string) string { return env[k] }); got != "38_2" {
+		t.Errorf("array task: %q, want 38_2", got)
+	}
+	delete(env, "SLURM_ARRAY_TASK_ID")
+	if got := slurmJob(func(k string) string { return env[k] }); got != "41" {
+		t.Errorf("plain job: %q, want 41", got)
+	}
+	if got := slurmJob(func(string) string { return "" }); got != "" {
+		t.Errorf("outside Slurm: %q", got)
+	}
+	if msg := slurmRequeue("1_1", false); !strings.Contains(msg, "not requeued") {
+		t.Errorf("no progress: %q", msg)
+	}
+
+	dir := t.TempDir()
+	planSweep(t, dir, "--per-task", "2")
+	p, err := readPlan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	ck := filepath.Join(runs, "cd_a0.1_s1.ckpt.npz") // task 1
+	os.WriteFile(ck, []byte("x"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(ck, old, old)
+	start := time.Now().Add(-time.Minute)
+	if progressSince(runs, p, 1, start) {
+		t.Error("a checkpoint older than the task counts as progress")
+	}
+	os.Chtimes(ck, time.Now(), time.Now())
+	if !progressSince(runs, p, 1, start) {
+		t.Error("a fresh checkpoint does not count as progress")
+	}
+	if progressSince(runs, p, 0, start) {
+		t.Error("another task's checkpoint counts as progress")
+	}
+}

@@ -40,3 +40,7 @@ func sigName(s os.Signal) string {
 	}
 	return s.String()
 }
+
+// sweepTimeLimitSignal is the signal of sbatch --signal=B:USR1@120, sent
+// before the time limit: sweep run requeues the Slurm job on it.
+var sweepTimeLimitSignal os.Signal = syscall.SIGUSR1

@@ -13,3 +13,6 @@ func lockFile(path string) (func(), error) { return func() {}, nil }
 var sweepSignals = []os.Signal{os.Interrupt}
 
 func sigName(s os.Signal) string { return s.String() }
+
+// sweepTimeLimitSignal: no Slurm time-limit signal here.
+var sweepTimeLimitSignal os.Signal
