@@ -360,10 +360,10 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 	// SIGTERM and SIGUSR1 are the schedulers' warnings before a kill. The
 	// trainer cannot yet be stopped inside a run, so the handler logs and
 	// exits at once: the run resumes from its last periodic checkpoint
-	// (every max(steps/10, 100) steps) when the task runs again. Between
-	// runs the flag stops the task before the next run starts.
+	// (every max(steps/10, 100) steps) when the task runs again. Once the
+	// trainer takes a context, the handler cancels it instead and the
+	// trainer checkpoints at the step boundary before trainRun returns.
 	var current atomic.Pointer[string]
-	var stopping atomic.Bool
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, sweepSignals...)
 	defer signal.Stop(sigs)
@@ -372,7 +372,6 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 	go func() {
 		select {
 		case s := <-sigs:
-			stopping.Store(true)
 			where := "between runs"
 			if n := current.Load(); n != nil {
 				where = "in run " + *n
@@ -399,9 +398,6 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 	for i, r := range exp.Runs {
 		if p.Runs[i].Task != idx {
 			continue
-		}
-		if stopping.Load() {
-			break
 		}
 		name := r.Name
 		current.Store(&name)
