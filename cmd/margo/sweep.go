@@ -96,7 +96,7 @@ const sweepUsage = `usage:
   margo sweep status DIR [--todo] [--json]
   margo sweep merge DIR [--partial]
   margo sweep slurm DIR [--cpus C] [--mem M] [--time T] [--partition P] [--max-running N] [--max-array-size M] [--only LIST] [--margo PATH]
-  margo sweep k8s DIR --image IMG --claim PVC [--mount /sweep] [--parallelism N] [--retries R] [--cpus C]
+  margo sweep k8s DIR --image IMG --claim PVC [--mount /sweep] [--parallelism N] [--retries R] [--cpus C] [--mem M]
 see docs/scale-out.md`
 
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
@@ -323,7 +323,7 @@ func cmdSweepRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep run")
 	fs.StringVar(&dir, "plan", "", "sweep directory with sweep.json (required)")
 	fs.IntVar(&idxFlag, "index", 0, "task index (default: $JOB_COMPLETION_INDEX, else $SLURM_ARRAY_TASK_ID + $MARGO_SWEEP_OFFSET)")
-	fs.IntVar(&threads, "threads", threads, "GEMM threads (default GOMAXPROCS; results do not depend on it)")
+	fs.IntVar(&threads, "threads", threads, "GEMM threads (results do not depend on it)")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
