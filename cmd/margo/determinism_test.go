@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/margo-lab/margo/steepest/train"
 	"github.com/margo-lab/margo/tensor"
@@ -55,17 +54,8 @@ func startUntil(t *testing.T, cmd *exec.Cmd, path string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return cmd
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("%s did not appear", path)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitFile(t, cmd, path)
+	return cmd
 }
 
 // TestResumeAfterKill kills a real margo process (SIGKILL) once a checkpoint

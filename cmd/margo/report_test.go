@@ -17,7 +17,7 @@ import (
 	"github.com/margo-lab/margo/steepest/train"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/ (report and sweep tests)")
 
 // syntheticFig2 is a fig2-shaped experiment with hand-made final values and
 // curves: γ1 of "Adam ε=1e-08 β=(0.9,0.99)" peaks at step 10 and falls.

@@ -416,6 +416,12 @@ func sameOptions(a, b trainOptions) bool {
 
 // writeManifest records the flags, defaults, choices and every run.
 func writeManifest(ro reproduceOptions, exp *experiment, res map[string]*runResult, wall time.Duration) error {
+	return writeManifestWith(ro, exp, res, wall, nil)
+}
+
+// writeManifestWith is writeManifest with extra top-level entries (margo
+// sweep merge adds its "sweep" block).
+func writeManifestWith(ro reproduceOptions, exp *experiment, res map[string]*runResult, wall time.Duration, extra map[string]any) error {
 	var runs []map[string]any
 	for _, r := range exp.Runs {
 		rr := res[r.Name]
@@ -430,6 +436,9 @@ func writeManifest(ro reproduceOptions, exp *experiment, res map[string]*runResu
 		"experiment": exp.Name, "flags": ro, "version": versionString(), "simd": asm.Active().String(),
 		"goarch": runtime.GOARCH, "choices": exp.Choices, "runs": runs, "wall_seconds": wall.Seconds(),
 		"metrics_format": "JSONL, one record per line; Inf/NaN written as null; see docs/reproduce.md",
+	}
+	for k, v := range extra {
+		m[k] = v
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
