@@ -205,10 +205,8 @@ func gemmRate(m, k, n int, ta, tb tensor.Op, threads, repeats int) (float64, err
 	a := tensor.DenseOf(ar, ac, randVec(ar*ac, 3))
 	b := tensor.DenseOf(br, bc, randVec(br*bc, 4))
 	c := tensor.NewDense(m, n)
-	old := tensor.Threads()
-	tensor.SetThreads(threads)
-	defer tensor.SetThreads(old)
-	sec := medianTime(func() { tensor.Gemm(ta, tb, 1, a, b, 0, c) }, 20*time.Millisecond, repeats)
+	pool := tensor.NewPool(threads)
+	sec := medianTime(func() { pool.Gemm(ta, tb, 1, a, b, 0, c) }, 20*time.Millisecond, repeats)
 	return 2 * float64(m) * float64(n) * float64(k) / sec / 1e9, nil
 }
 
