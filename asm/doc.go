@@ -67,4 +67,15 @@
 // norms), ArgMaxAbs, ReLU, ReLUMask and Scal agree exactly.
 // Every level sums in a fixed order that does not depend on anything but the
 // length, so each level is deterministic.
+//
+// # Hand-encoded arm64 instructions
+//
+// Go's arm64 assembler has no vector FADD, FMUL, FMAX, FABS, FCMGT and their
+// kin on .2D, so the NEON kernels write them as
+//
+//	WORD $0xHHHHHHHH // INSTRUCTION
+//
+// with the instruction in GNU as syntax alone in the comment. The test
+// TestARM64Encodings (run by .ci/asm-check.sh) assembles every such comment
+// with aarch64-linux-gnu-as and fails where the word differs.
 package asm
