@@ -12,16 +12,7 @@ import (
 	"github.com/margo-lab/margo/asm/_gen/vec"
 )
 
-func main() {
-	ConstraintExpr("!purego")
-	for _, s := range vec.Both {
-		axpy(s).Emit()
-	}
-	for _, s := range vec.Both {
-		scal(s).Emit()
-	}
-	Generate()
-}
+func main() { vec.Write(axpy, scal) }
 
 // axpy: 32 elements per main-loop iteration on both widths (8 ymm, 4 zmm).
 func axpy(s vec.ISA) vec.Kernel {

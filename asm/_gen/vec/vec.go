@@ -7,6 +7,7 @@ package vec
 import (
 	"fmt"
 
+	"github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -101,14 +102,8 @@ type Loop struct {
 // DX and AX.
 func (l Loop) Emit() {
 	s := l.ISA
-	step := l.Unroll * s.Lanes
-	main := fmt.Sprintf("loop%d", step)
-	vecLabel := fmt.Sprintf("vec%d", s.Lanes)
-	one := fmt.Sprintf("loop%d", s.Lanes)
-	tail := "scalar"
-	if s.Masked {
-		tail = "tail"
-	}
+	lb := newLabels(s, l.Unroll)
+	step, main, vecLabel, offs := lb.step, lb.main, lb.vec, lb.offs
 	XORQ(reg.RBX, reg.RBX)
 	MOVQ(reg.RCX, reg.RDX)
 	ANDQ(I32(-step), reg.RDX)
@@ -116,10 +111,6 @@ func (l Loop) Emit() {
 	Label(main)
 	CMPQ(reg.RBX, reg.RDX)
 	JAE(LabelRef(vecLabel))
-	offs := make([]int, l.Unroll)
-	for j := range offs {
-		offs[j] = j * s.Bytes()
-	}
 	l.Body(offs)
 	ADDQ(I32(step), reg.RBX)
 	JMP(LabelRef(main))
@@ -128,24 +119,31 @@ func (l Loop) Emit() {
 	MOVQ(reg.RCX, reg.RDX)
 	ANDQ(I32(-s.Lanes), reg.RDX)
 
-	Label(one)
-	CMPQ(reg.RBX, reg.RDX)
-	JAE(LabelRef(tail))
-	l.Body([]int{0})
-	ADDQ(I32(s.Lanes), reg.RBX)
-	JMP(LabelRef(one))
+	emitOneAndTail(s, lb, func() { l.Body([]int{0}) }, l.Scalar, l.Masked)
+}
 
-	Label(tail)
+// emitOneAndTail writes the one-vector loop (up to the bound in DX), the
+// tail (a scalar loop up to n = CX, or one masked vector), VZEROUPPER and
+// RET.
+func emitOneAndTail(s ISA, lb labels, body, scalar, masked func()) {
+	Label(lb.one)
+	CMPQ(reg.RBX, reg.RDX)
+	JAE(LabelRef(lb.tail))
+	body()
+	ADDQ(I32(s.Lanes), reg.RBX)
+	JMP(LabelRef(lb.one))
+
+	Label(lb.tail)
 	if s.Masked {
 		MaskTail()
-		l.Masked()
+		masked()
 		VZEROUPPER()
 		RET()
 		return
 	}
 	CMPQ(reg.RBX, reg.RCX)
 	JAE(LabelRef("done"))
-	l.Scalar()
+	scalar()
 	INCQ(reg.RBX)
 	JMP(LabelRef("scalar"))
 
@@ -154,14 +152,48 @@ func (l Loop) Emit() {
 	RET()
 }
 
+// labels are the names of a loop's blocks and the byte offsets of the
+// vectors of one main-loop iteration.
+type labels struct {
+	step                 int // elements per main-loop iteration
+	main, vec, one, tail string
+	offs                 []int
+}
+
+func newLabels(s ISA, unroll int) labels {
+	l := labels{step: unroll * s.Lanes, vec: fmt.Sprintf("vec%d", s.Lanes),
+		one: fmt.Sprintf("loop%d", s.Lanes), tail: "scalar"}
+	l.main = fmt.Sprintf("loop%d", l.step)
+	if s.Masked {
+		l.tail = "tail"
+	}
+	for j := 0; j < unroll; j++ {
+		l.offs = append(l.offs, j*s.Bytes())
+	}
+	return l
+}
+
+// MapBody is the Stream body of a kernel dst = op(x) with x's base in src:
+// load the vectors, apply op to each (vector j is ISA.V(j)), store them.
+func MapBody(s ISA, src reg.Register, op func(v reg.VecPhysical, j int)) func(offs []int, store func(reg.VecPhysical, int)) {
+	return func(offs []int, store func(reg.VecPhysical, int)) {
+		for j, o := range offs {
+			VMOVUPD(At(src, o), s.V(j))
+		}
+		for j := range offs {
+			op(s.V(j), j)
+		}
+		for j, o := range offs {
+			store(s.V(j), o)
+		}
+	}
+}
+
 // MaskTail sets K1 to the low n−i bits, n = CX, i = BX (0 ≤ n−i < 8):
 // CX ← n−i, AX ← 2^(n−i) − 1.
 func MaskTail() {
 	SUBQ(reg.RBX, reg.RCX)
-	MOVQ(I32(1), reg.RAX)
-	SHLQ(reg.CL, reg.RAX)
-	DECQ(reg.RAX)
-	KMOVW(reg.EAX, reg.K1)
+	maskCL()
 }
 
 // Slice is a slice argument of a kernel and the register holding its base.
@@ -170,10 +202,33 @@ type Slice struct {
 	Reg   reg.Register
 }
 
+// Looper is a loop skeleton: Doc describes it for the comment at the top
+// of the TEXT block, Emit writes it with VZEROUPPER and RET.
+type Looper interface {
+	Width() ISA
+	Doc() []string
+	Emit()
+}
+
+// Width is the vector width of the loop.
+func (l Loop) Width() ISA { return l.ISA }
+
+// Doc describes the loop.
+func (l Loop) Doc() []string {
+	s := l.ISA
+	d := []string{fmt.Sprintf("Loops: %d vectors (%d elements) per iteration, then one vector,", l.Unroll, l.Unroll*s.Lanes)}
+	if s.Masked {
+		return append(d, "then the last n mod 8 elements as one vector under mask K1",
+			"(zero-masked loads, masked stores: nothing outside the slices is touched).")
+	}
+	return append(d, "then a scalar loop over the last n mod 4 elements (in X registers).")
+}
+
 // Kernel is an elementwise kernel on one width: its signature, the Go loop
 // it implements and its register roles (written as comments at the top of
 // the TEXT block), the scalar argument broadcast into ISA.Const(), the
-// slices whose bases are loaded (the first one's length is n), and its loop.
+// slices whose bases are loaded (the first one named in Len gives n), any
+// further setup, and its loop.
 type Kernel struct {
 	Name      string // without the width suffix
 	Signature string
@@ -181,13 +236,19 @@ type Kernel struct {
 	Regs      []string // register roles beyond the common ones
 	Broadcast string   // scalar argument put in ISA.Const(), "" for none
 	Slices    []Slice
-	Loop      Loop
+	Len       string // the slice whose length is n (default: the first)
+	Setup     func() // after the arguments are loaded; may be nil
+	Loop      Looper
 }
 
 // Emit writes the TEXT block of k.
 func (k Kernel) Emit() {
-	s, u := k.Loop.ISA, k.Loop.Unroll
+	s := k.Loop.Width()
 	TEXT(k.Name+s.Name, NOSPLIT, k.Signature)
+	n := k.Len
+	if n == "" {
+		n = k.Slices[0].Param
+	}
 	lines := []string{"Go loop: " + k.GoLoop, "Registers:"}
 	if k.Broadcast != "" {
 		lines = append(lines, fmt.Sprintf("  %s = %s (broadcast)", s.Const().Asm(), k.Broadcast))
@@ -195,27 +256,34 @@ func (k Kernel) Emit() {
 	for _, a := range k.Slices {
 		lines = append(lines, fmt.Sprintf("  %s = &%s[0]", a.Reg.Asm(), a.Param))
 	}
-	lines = append(lines,
-		fmt.Sprintf("  CX = n = len(%s), BX = i, DX = loop bound", k.Slices[0].Param))
+	lines = append(lines, fmt.Sprintf("  CX = n = len(%s), BX = i, DX = loop bound", n))
 	for _, r := range k.Regs {
 		lines = append(lines, "  "+r)
 	}
-	lines = append(lines, fmt.Sprintf("Loops: %d vectors (%d elements) per iteration, then one vector,", u, u*s.Lanes))
-	if s.Masked {
-		lines = append(lines, "then the last n mod 8 elements as one vector under mask K1",
-			"(zero-masked loads, masked stores: nothing outside the slices is touched).")
-	} else {
-		lines = append(lines, "then a scalar loop over the last n mod 4 elements (in X0, with X15 = X part of Y15).")
-	}
-	Comment(lines...)
+	Comment(append(lines, k.Loop.Doc()...)...)
 	if k.Broadcast != "" {
 		VBROADCASTSD(Addr(k.Broadcast), s.Const())
 	}
-	for i, a := range k.Slices {
+	for _, a := range k.Slices {
 		Load(Param(a.Param).Base(), a.Reg)
-		if i == 0 {
+		if a.Param == n {
 			Load(Param(a.Param).Len(), reg.RCX)
 		}
 	}
+	if k.Setup != nil {
+		k.Setup()
+	}
 	k.Loop.Emit()
+}
+
+// Write writes a generated file of Go assembly (build tag !purego):
+// each kernel family in order, at both widths, AVX2 first.
+func Write(families ...func(ISA) Kernel) {
+	ConstraintExpr("!purego")
+	for _, f := range families {
+		for _, s := range Both {
+			f(s).Emit()
+		}
+	}
+	build.Generate()
 }
