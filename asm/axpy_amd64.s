@@ -15,7 +15,7 @@ TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
 	//   CX = n = len(x), BX = i, DX = loop bound
 	//   Y0..Y7 = y, then y+a·x
 	// Loops: 8 vectors (32 elements) per iteration, then one vector,
-	// then a scalar loop over the last n mod 4 elements (in X0, with X15 = X part of Y15).
+	// then a scalar loop over the last n mod 4 elements (in X registers).
 	VBROADCASTSD a+0(FP), Y15
 	MOVQ         x_base+8(FP), SI
 	MOVQ         x_len+16(FP), CX
@@ -155,7 +155,7 @@ TEXT ·scalAVX2(SB), NOSPLIT, $0-32
 	//   CX = n = len(x), BX = i, DX = loop bound
 	//   Y0..Y3 = products
 	// Loops: 4 vectors (16 elements) per iteration, then one vector,
-	// then a scalar loop over the last n mod 4 elements (in X0, with X15 = X part of Y15).
+	// then a scalar loop over the last n mod 4 elements (in X registers).
 	VBROADCASTSD a+0(FP), Y15
 	MOVQ         x_base+8(FP), SI
 	MOVQ         x_len+16(FP), CX
