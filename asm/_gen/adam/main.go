@@ -22,8 +22,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -141,7 +139,6 @@ func at(r reg.Register, off int) Mem { return vec.At(r, off) }
 
 func adam(s vec.ISA) {
 	TEXT("adam"+s.Name, NOSPLIT, signature)
-	lanes := s.Lanes
 	lines := []string{
 		"Go loop: adamGeneric (asm/adam.go) with m and v first scaled by r1 and r2;",
 		"the update per vector is in asm/_gen/adam/main.go's package comment.",
@@ -184,12 +181,7 @@ func adam(s vec.ISA) {
 	Load(Param("g").Base(), reg.R11)
 	if s.Masked {
 		VMOVSD(one, reg.X0)
-		VSUBSD(vec.Addr("beta1"), reg.X0, reg.X1)
-		VSUBSD(vec.Addr("beta2"), reg.X0, reg.X2)
-		VBROADCASTSD(vec.Addr("beta1"), c.beta1)
-		VBROADCASTSD(reg.X1, c.c1)
-		VBROADCASTSD(vec.Addr("beta2"), c.beta2)
-		VBROADCASTSD(reg.X2, c.c2)
+		betas(c)
 		VBROADCASTSD(vec.Addr("stepSize"), c.step)
 		VDIVSD(vec.Addr("sqrtBC2"), reg.X0, reg.X3)
 		VBROADCASTSD(reg.X3, c.invBC)
@@ -218,21 +210,12 @@ func adam(s vec.ISA) {
 		VMOVUPD(reg.Y3, c.eps)
 		VXORPD(reg.Y3, reg.Y3, reg.Y3)
 		VMOVUPD(reg.Y3, c.zero)
-		VSUBSD(vec.Addr("beta1"), reg.X0, reg.X1)
-		VSUBSD(vec.Addr("beta2"), reg.X0, reg.X2)
-		VBROADCASTSD(vec.Addr("beta1"), c.beta1)
-		VBROADCASTSD(reg.X1, c.c1)
-		VBROADCASTSD(vec.Addr("beta2"), c.beta2)
-		VBROADCASTSD(reg.X2, c.c2)
+		betas(c)
 		for _, m := range []reg.VecPhysical{c.maxM, c.maxV, c.maxT} {
 			VXORPD(m, m, m)
 		}
 		VBROADCASTSD(absmask, c.abs)
 	}
-	XORQ(reg.RBX, reg.RBX)
-	MOVQ(reg.RCX, reg.RDX)
-	ANDQ(I32(-2*lanes), reg.RDX)
-
 	maxima := []reg.VecPhysical{c.maxM, c.maxV, c.maxT}
 	movupd := func(r reg.VecPhysical, m Mem) { VMOVUPD(r, m) }
 	loadupd := func(m Mem, r reg.VecPhysical) { VMOVUPD(m, r) }
@@ -253,26 +236,14 @@ func adam(s vec.ISA) {
 		}
 		k.emit()
 	}
-	mainL, vecL := fmt.Sprintf("loop%d", 2*lanes), fmt.Sprintf("vec%d", lanes)
 	after := "reduce"
 	if s.Masked {
 		after = "tail"
 	}
-	Label(mainL)
-	CMPQ(reg.RBX, reg.RDX)
-	JAE(LabelRef(vecL))
-	body(0, 0)
-	body(1, s.Bytes())
-	ADDQ(I32(2*lanes), reg.RBX)
-	JMP(LabelRef(mainL))
-
-	Label(vecL)
-	MOVQ(reg.RCX, reg.RDX)
-	ANDQ(I32(-lanes), reg.RDX)
-	CMPQ(reg.RBX, reg.RDX)
-	JAE(LabelRef(after))
-	body(0, 0)
-	ADDQ(I32(lanes), reg.RBX)
+	vec.PairLoop(s, "", after, func() {
+		body(0, 0)
+		body(1, s.Bytes())
+	}, func() { body(0, 0) })
 
 	if s.Masked {
 		Label("tail")
@@ -294,7 +265,7 @@ func adam(s vec.ISA) {
 
 		Label("reduce")
 		for i, name := range []string{"maxM", "maxV", "maxTheta"} {
-			reduce512(maxima[i])
+			vec.ReduceMax512(maxima[i], reg.Z0, reg.Z1)
 			VMOVSD(reg.X0, NewParamAddr(name, 152+8*i))
 		}
 		VZEROUPPER()
@@ -304,7 +275,7 @@ func adam(s vec.ISA) {
 	Label("reduce")
 	gps := []reg.Register{reg.R12, reg.R13, reg.R8}
 	for i, x := range []reg.VecPhysical{reg.X12, reg.X13, reg.X14} {
-		reduce256(maxima[i], x, gps[i])
+		vec.ReduceMax256(maxima[i], x, gps[i])
 	}
 	MOVQ(U64(0x7fffffffffffffff), reg.RSI)
 
@@ -334,6 +305,16 @@ func adam(s vec.ISA) {
 	RET()
 }
 
+// betas broadcasts β1, 1−β1, β2, 1−β2 (X0 = 1.0; X1, X2 scratch).
+func betas(c consts) {
+	VSUBSD(vec.Addr("beta1"), reg.X0, reg.X1)
+	VSUBSD(vec.Addr("beta2"), reg.X0, reg.X2)
+	VBROADCASTSD(vec.Addr("beta1"), c.beta1)
+	VBROADCASTSD(reg.X1, c.c1)
+	VBROADCASTSD(vec.Addr("beta2"), c.beta2)
+	VBROADCASTSD(reg.X2, c.c2)
+}
+
 // max256 folds |x| into acc (bits) by compare and blend; a, m scratch.
 func max256(c consts, x, acc, a, m reg.VecPhysical) {
 	VANDPD(c.abs, x, a)
@@ -354,27 +335,4 @@ func scalarMax(x reg.VecPhysical, acc reg.Register) {
 	ANDQ(reg.RSI, reg.RAX)
 	CMPQ(reg.RAX, acc)
 	CMOVQGT(reg.RAX, acc)
-}
-
-// reduce256 reduces the four lanes of the running maximum y (x: its low
-// half) into the general register gp (X1, X2 scratch).
-func reduce256(y, x reg.VecPhysical, gp reg.Register) {
-	VEXTRACTF128(U8(1), y, reg.X1)
-	VPCMPGTQ(x, reg.X1, reg.X2)
-	VBLENDVPD(reg.X2, reg.X1, x, x)
-	VPERMILPD(U8(1), x, reg.X1)
-	VPCMPGTQ(x, reg.X1, reg.X2)
-	VBLENDVPD(reg.X2, reg.X1, x, x)
-	VMOVQ(x, gp)
-}
-
-// reduce512 reduces the eight lanes of the running maximum z into lane 0
-// of Z0 (Z1 scratch).
-func reduce512(z reg.VecPhysical) {
-	VSHUFI64X2(U8(0x4e), z, z, reg.Z1)
-	VPMAXSQ(reg.Z1, z, reg.Z0)
-	VSHUFI64X2(U8(0xb1), reg.Z0, reg.Z0, reg.Z1)
-	VPMAXSQ(reg.Z1, reg.Z0, reg.Z0)
-	VPSHUFD(U8(0x4e), reg.Z0, reg.Z1)
-	VPMAXSQ(reg.Z1, reg.Z0, reg.Z0)
 }

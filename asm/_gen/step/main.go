@@ -142,46 +142,32 @@ func step(g regs, sign bool) {
 	if sign {
 		VBROADCASTSD(signbit, g.sign)
 		VBROADCASTSD(one, g.one)
-		vzero(s, g.zero)
+		s.Zero(g.zero)
 	}
-	vzero(s, g.maxG)
-	vzero(s, g.maxT)
+	s.Zero(g.maxG)
+	s.Zero(g.maxT)
 	if s.Masked {
 		KXNORW(reg.K3, reg.K3, reg.K3)
 	}
-	XORQ(reg.RBX, reg.RBX)
-	MOVQ(reg.RCX, reg.RDX)
-	ANDQ(I32(-2*lanes), reg.RDX)
-
-	mainL, vecL := fmt.Sprintf("%sloop%d", p, 2*lanes), fmt.Sprintf("%svec%d", p, lanes)
 	after := p + "reduce"
 	if s.Masked {
 		after = p + "tail"
 	}
-	Label(mainL)
-	CMPQ(reg.RBX, reg.RDX)
-	JAE(LabelRef(vecL))
-	VMOVUPD(vec.At(reg.RSI, 0), g.r[0])
-	VMOVUPD(vec.At(reg.RSI, s.Bytes()), g.r[1])
-	VMOVUPD(vec.At(reg.RDI, 0), g.t[0])
-	VMOVUPD(vec.At(reg.RDI, s.Bytes()), g.t[1])
-	g.op(sign, 0, reg.K3)
-	g.op(sign, 1, reg.K3)
-	VMOVUPD(g.t[0], vec.At(reg.RDI, 0))
-	VMOVUPD(g.t[1], vec.At(reg.RDI, s.Bytes()))
-	ADDQ(I32(2*lanes), reg.RBX)
-	JMP(LabelRef(mainL))
-
-	Label(vecL)
-	MOVQ(reg.RCX, reg.RDX)
-	ANDQ(I32(-lanes), reg.RDX)
-	CMPQ(reg.RBX, reg.RDX)
-	JAE(LabelRef(after))
-	VMOVUPD(vec.At(reg.RSI, 0), g.r[0])
-	VMOVUPD(vec.At(reg.RDI, 0), g.t[0])
-	g.op(sign, 0, reg.K3)
-	VMOVUPD(g.t[0], vec.At(reg.RDI, 0))
-	ADDQ(I32(lanes), reg.RBX)
+	vec.PairLoop(s, p, after, func() {
+		VMOVUPD(vec.At(reg.RSI, 0), g.r[0])
+		VMOVUPD(vec.At(reg.RSI, s.Bytes()), g.r[1])
+		VMOVUPD(vec.At(reg.RDI, 0), g.t[0])
+		VMOVUPD(vec.At(reg.RDI, s.Bytes()), g.t[1])
+		g.op(sign, 0, reg.K3)
+		g.op(sign, 1, reg.K3)
+		VMOVUPD(g.t[0], vec.At(reg.RDI, 0))
+		VMOVUPD(g.t[1], vec.At(reg.RDI, s.Bytes()))
+	}, func() {
+		VMOVUPD(vec.At(reg.RSI, 0), g.r[0])
+		VMOVUPD(vec.At(reg.RDI, 0), g.t[0])
+		g.op(sign, 0, reg.K3)
+		VMOVUPD(g.t[0], vec.At(reg.RDI, 0))
+	})
 
 	if s.Masked {
 		Label(after)
@@ -190,17 +176,17 @@ func step(g regs, sign bool) {
 		VMOVUPD_Z(vec.At(reg.RDI, 0), reg.K1, g.t[0])
 		g.op(sign, 0, reg.K1)
 		VMOVUPD(g.t[0], reg.K1, vec.At(reg.RDI, 0))
-		reduce512(g.maxG)
+		vec.ReduceMax512(g.maxG, reg.Z0, reg.Z1)
 		VMOVSD(reg.X0, NewParamAddr("maxG", 56))
-		reduce512(g.maxT)
+		vec.ReduceMax512(g.maxT, reg.Z0, reg.Z1)
 		VMOVSD(reg.X0, NewParamAddr("maxTheta", 64))
 		VZEROUPPER()
 		RET()
 		return
 	}
 	Label(after)
-	reduce256(reg.Y8, reg.X8, reg.RDX)
-	reduce256(reg.Y9, reg.X9, reg.R8)
+	vec.ReduceMax256(reg.Y8, reg.X8, reg.RDX)
+	vec.ReduceMax256(reg.Y9, reg.X9, reg.R8)
 	MOVQ(U64(0x7fffffffffffffff), reg.R9)
 
 	Label(p + "scalar")
@@ -227,37 +213,6 @@ func step(g regs, sign bool) {
 	MOVQ(reg.RDX, NewParamAddr("maxG", 56))
 	MOVQ(reg.R8, NewParamAddr("maxTheta", 64))
 	RET()
-}
-
-func vzero(s vec.ISA, v reg.VecPhysical) {
-	if s.Masked {
-		VPXORQ(v, v, v)
-	} else {
-		VXORPD(v, v, v)
-	}
-}
-
-// reduce256 reduces the four lanes of the running maximum y (x: its low
-// half) into the general register gp (X1, X2 scratch).
-func reduce256(y, x reg.VecPhysical, gp reg.Register) {
-	VEXTRACTF128(U8(1), y, reg.X1)
-	VPCMPGTQ(x, reg.X1, reg.X2)
-	VBLENDVPD(reg.X2, reg.X1, x, x)
-	VPERMILPD(U8(1), x, reg.X1)
-	VPCMPGTQ(x, reg.X1, reg.X2)
-	VBLENDVPD(reg.X2, reg.X1, x, x)
-	VMOVQ(x, gp)
-}
-
-// reduce512 reduces the eight lanes of the running maximum z into lane 0
-// of Z0 (Z1 scratch).
-func reduce512(z reg.VecPhysical) {
-	VSHUFI64X2(U8(0x4e), z, z, reg.Z1)
-	VPMAXSQ(reg.Z1, z, reg.Z0)
-	VSHUFI64X2(U8(0xb1), reg.Z0, reg.Z0, reg.Z1)
-	VPMAXSQ(reg.Z1, reg.Z0, reg.Z0)
-	VPSHUFD(U8(0x4e), reg.Z0, reg.Z1)
-	VPMAXSQ(reg.Z1, reg.Z0, reg.Z0)
 }
 
 // scalarMax folds the |x| of the bits in src (clobbered) into the
