@@ -93,10 +93,11 @@
 // far: axpy_amd64.s (Axpy, Scal), sign_amd64.s (Sign), relu_amd64.s (ReLU,
 // ReLUMask), dot_amd64.s (Dot), step_amd64.s (SignStep, AxpyStep),
 // adam_amd64.s (Adam, AdamStep), dotnorms_amd64.s (DotNorms's one pass),
-// peak_amd64.s (PeakFMA's loops).
+// peak_amd64.s (PeakFMA's loops), norms_amd64.s (AbsSum, Nrm2's sum of
+// squares, MaxAbs).
 //
 // Still hand-written, with the reason:
-//   - gemm_amd64.s and norms_amd64.s:
+//   - gemm_amd64.s and argmaxabs_amd64.s (ArgMaxAbs):
 //     not yet moved to a generator (issue 19 moves them family by family;
 //     what in them avo cannot express is not yet known).
 //   - every _arm64.s: avo emits amd64 only. The NEON kernels stay hand-written

@@ -11,10 +11,10 @@ TEXT ·dotAVX2(SB), NOSPLIT, $0-56
 	// Registers:
 	//   SI = &x[0], DI = &y[0], CX = n = len(x), BX = i, DX = loop bound
 	//   Y0..Y3 = four accumulators, Y4..Y7 = loaded x
-	// Loops: 4 vectors (16 elements) per iteration with VFMADD231PD into the four
+	// Loops: 4 vectors (16 elements) per iteration, VFMADD231PD into the four
 	// accumulators, then one vector (4 elements) into Y0;
 	// then (Y0+Y1)+(Y2+Y3), a horizontal sum into X0, and the scalar tail
-	// (n mod 4 elements) added with VFMADD231SD.
+	// (n mod 4 elements) added in order.
 	MOVQ   x_base+0(FP), SI
 	MOVQ   x_len+8(FP), CX
 	MOVQ   y_base+24(FP), DI
@@ -81,7 +81,7 @@ TEXT ·dotAVX512(SB), NOSPLIT, $0-56
 	// Registers:
 	//   SI = &x[0], DI = &y[0], CX = n = len(x), BX = i, DX = loop bound
 	//   Z0..Z3 = four accumulators, Z4..Z7 = loaded x
-	// Loops: 4 vectors (32 elements) per iteration with VFMADD231PD into the four
+	// Loops: 4 vectors (32 elements) per iteration, VFMADD231PD into the four
 	// accumulators, then one vector (8 elements) into Z0;
 	// the masked tail (the last n mod 8 elements, zero-masked loads under
 	// K1 = 2^(n mod 8)−1, AX scratch) into Z1; then (Z0+Z1)+(Z2+Z3) and a
