@@ -94,12 +94,13 @@
 // ReLUMask), dot_amd64.s (Dot), step_amd64.s (SignStep, AxpyStep),
 // adam_amd64.s (Adam, AdamStep), dotnorms_amd64.s (DotNorms's one pass),
 // peak_amd64.s (PeakFMA's loops), norms_amd64.s (AbsSum, Nrm2's sum of
-// squares, MaxAbs).
+// squares, MaxAbs, ArgMaxAbs).
 //
 // Still hand-written, with the reason:
-//   - gemm_amd64.s and argmaxabs_amd64.s (ArgMaxAbs):
-//     not yet moved to a generator (issue 19 moves them family by family;
-//     what in them avo cannot express is not yet known).
+//   - gemm_amd64.s (the GEMM micro-kernels, strip loops, packing and peak
+//     loops): not yet moved to a generator (issue 19 moves the families one
+//     by one and GEMM comes last); what in it avo cannot express is not yet
+//     known.
 //   - every _arm64.s: avo emits amd64 only. The NEON kernels stay hand-written
 //     with the encodings checked as described above.
 package asm

@@ -441,3 +441,346 @@ tail:
 	VZEROUPPER
 	VMOVSD     X0, ret+24(FP)
 	RET
+
+DATA nankey<>+0(SB)/8, $0x7ff0000000000001
+GLOBL nankey<>(SB), RODATA|NOPTR, $8
+
+DATA iota<>+0(SB)/8, $0x0000000000000000
+DATA iota<>+8(SB)/8, $0x0000000000000001
+DATA iota<>+16(SB)/8, $0x0000000000000002
+DATA iota<>+24(SB)/8, $0x0000000000000003
+DATA iota<>+32(SB)/8, $0x0000000000000004
+DATA iota<>+40(SB)/8, $0x0000000000000005
+DATA iota<>+48(SB)/8, $0x0000000000000006
+DATA iota<>+56(SB)/8, $0x0000000000000007
+GLOBL iota<>(SB), RODATA|NOPTR, $64
+
+DATA step4<>+0(SB)/8, $0x0000000000000004
+DATA step4<>+8(SB)/8, $0x0000000000000004
+DATA step4<>+16(SB)/8, $0x0000000000000004
+DATA step4<>+24(SB)/8, $0x0000000000000004
+GLOBL step4<>(SB), RODATA|NOPTR, $32
+
+DATA step16<>+0(SB)/8, $0x0000000000000010
+DATA step16<>+8(SB)/8, $0x0000000000000010
+DATA step16<>+16(SB)/8, $0x0000000000000010
+DATA step16<>+24(SB)/8, $0x0000000000000010
+GLOBL step16<>(SB), RODATA|NOPTR, $32
+
+// func argMaxAbsAVX2(x []float64) int
+// Requires: AVX, AVX2, CMOV
+TEXT ·argMaxAbsAVX2(SB), NOSPLIT, $0-32
+	// Go loop: argMaxAbsGeneric (asm/norms.go) in one pass: the first index of the largest
+	// |x_i|, NaN above everything (first NaN wins), −1 for n = 0. Each lane keeps the
+	// largest key it has seen and the counter of the step that first reached it; the
+	// lanes are then merged by (larger key, then smaller index), which is the first
+	// index of the maximum overall.
+	// Registers:
+	//   SI = &x[0], CX = n = len(x), BX = i, DX = loop bound, AX = the result
+	//   Y0..Y3 = running maximum keys (start at −1 so that any key wins), Y4..Y7 =
+	//   counters where they were reached (element index = counter + lane + 4·j),
+	//   Y8..Y11 = keys, Y12 = counter (= BX in every lane)
+	//   Y13 scratch, Y14 = nankey, Y15 = absmask; in the merge Y11 = lane + 4·j offsets
+	//   and Y8..Y10 scratch; DX = the best key and R8..R10 in the scalar tail
+	// Loops: 4 vectors (16 elements) per iteration (counter += 16), then one vector
+	// (counter += 4) into Y0/Y4; counters turned into indices and the accumulators
+	// merged (pick), then across the 128-bit halves and the two lanes; the scalar tail
+	// (0..3 elements) with a strict greater-than (its indices come after all others).
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	MOVQ         $-1, AX
+	TESTQ        CX, CX
+	JZ           ret
+	VBROADCASTSD absmask<>+0(SB), Y15
+	VBROADCASTSD nankey<>+0(SB), Y14
+	VPCMPEQQ     Y0, Y0, Y0
+	VPCMPEQQ     Y1, Y1, Y1
+	VPCMPEQQ     Y2, Y2, Y2
+	VPCMPEQQ     Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y12, Y12, Y12
+	XORQ         BX, BX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+
+loop16:
+	CMPQ      BX, DX
+	JAE       vec4
+	VANDPD    (SI)(BX*8), Y15, Y8
+	VPCMPGTQ  Y14, Y8, Y13
+	VBLENDVPD Y13, Y14, Y8, Y8
+	VPCMPGTQ  Y0, Y8, Y13
+	VBLENDVPD Y13, Y8, Y0, Y0
+	VBLENDVPD Y13, Y12, Y4, Y4
+	VANDPD    32(SI)(BX*8), Y15, Y9
+	VPCMPGTQ  Y14, Y9, Y13
+	VBLENDVPD Y13, Y14, Y9, Y9
+	VPCMPGTQ  Y1, Y9, Y13
+	VBLENDVPD Y13, Y9, Y1, Y1
+	VBLENDVPD Y13, Y12, Y5, Y5
+	VANDPD    64(SI)(BX*8), Y15, Y10
+	VPCMPGTQ  Y14, Y10, Y13
+	VBLENDVPD Y13, Y14, Y10, Y10
+	VPCMPGTQ  Y2, Y10, Y13
+	VBLENDVPD Y13, Y10, Y2, Y2
+	VBLENDVPD Y13, Y12, Y6, Y6
+	VANDPD    96(SI)(BX*8), Y15, Y11
+	VPCMPGTQ  Y14, Y11, Y13
+	VBLENDVPD Y13, Y14, Y11, Y11
+	VPCMPGTQ  Y3, Y11, Y13
+	VBLENDVPD Y13, Y11, Y3, Y3
+	VBLENDVPD Y13, Y12, Y7, Y7
+	VPADDQ    step16<>+0(SB), Y12, Y12
+	ADDQ      $+16, BX
+	JMP       loop16
+
+vec4:
+	MOVQ CX, DX
+	ANDQ $-4, DX
+
+loop4:
+	CMPQ      BX, DX
+	JAE       reduce
+	VANDPD    (SI)(BX*8), Y15, Y8
+	VPCMPGTQ  Y14, Y8, Y13
+	VBLENDVPD Y13, Y14, Y8, Y8
+	VPCMPGTQ  Y0, Y8, Y13
+	VBLENDVPD Y13, Y8, Y0, Y0
+	VBLENDVPD Y13, Y12, Y4, Y4
+	VPADDQ    step4<>+0(SB), Y12, Y12
+	ADDQ      $+4, BX
+	JMP       loop4
+
+reduce:
+	// Counters to indices: accumulator j adds lane + 4·j.
+	VMOVDQU    iota<>+0(SB), Y11
+	VPADDQ     Y11, Y4, Y4
+	VPADDQ     step4<>+0(SB), Y11, Y11
+	VPADDQ     Y11, Y5, Y5
+	VPADDQ     step4<>+0(SB), Y11, Y11
+	VPADDQ     Y11, Y6, Y6
+	VPADDQ     step4<>+0(SB), Y11, Y11
+	VPADDQ     Y11, Y7, Y7
+	VPCMPGTQ   Y0, Y1, Y8
+	VPCMPEQQ   Y0, Y1, Y9
+	VPCMPGTQ   Y5, Y4, Y10
+	VPAND      Y10, Y9, Y9
+	VPOR       Y9, Y8, Y8
+	VBLENDVPD  Y8, Y1, Y0, Y0
+	VBLENDVPD  Y8, Y5, Y4, Y4
+	VPCMPGTQ   Y2, Y3, Y8
+	VPCMPEQQ   Y2, Y3, Y9
+	VPCMPGTQ   Y7, Y6, Y10
+	VPAND      Y10, Y9, Y9
+	VPOR       Y9, Y8, Y8
+	VBLENDVPD  Y8, Y3, Y2, Y2
+	VBLENDVPD  Y8, Y7, Y6, Y6
+	VPCMPGTQ   Y0, Y2, Y8
+	VPCMPEQQ   Y0, Y2, Y9
+	VPCMPGTQ   Y6, Y4, Y10
+	VPAND      Y10, Y9, Y9
+	VPOR       Y9, Y8, Y8
+	VBLENDVPD  Y8, Y2, Y0, Y0
+	VBLENDVPD  Y8, Y6, Y4, Y4
+	VPERM2I128 $0x01, Y0, Y0, Y1
+	VPERM2I128 $0x01, Y4, Y4, Y5
+	VPCMPGTQ   Y0, Y1, Y8
+	VPCMPEQQ   Y0, Y1, Y9
+	VPCMPGTQ   Y5, Y4, Y10
+	VPAND      Y10, Y9, Y9
+	VPOR       Y9, Y8, Y8
+	VBLENDVPD  Y8, Y1, Y0, Y0
+	VBLENDVPD  Y8, Y5, Y4, Y4
+	VPSHUFD    $0x4e, Y0, Y1
+	VPSHUFD    $0x4e, Y4, Y5
+	VPCMPGTQ   Y0, Y1, Y8
+	VPCMPEQQ   Y0, Y1, Y9
+	VPCMPGTQ   Y5, Y4, Y10
+	VPAND      Y10, Y9, Y9
+	VPOR       Y9, Y8, Y8
+	VBLENDVPD  Y8, Y1, Y0, Y0
+	VBLENDVPD  Y8, Y5, Y4, Y4
+	VMOVQ      X0, DX
+	VMOVQ      X4, AX
+	MOVQ       $0x7fffffffffffffff, R8
+	MOVQ       $0x7ff0000000000001, R9
+
+scalar:
+	CMPQ    BX, CX
+	JAE     done
+	MOVQ    (SI)(BX*8), R10
+	ANDQ    R8, R10
+	CMPQ    R10, R9
+	CMOVQGT R9, R10
+	CMPQ    R10, DX
+	CMOVQGT R10, DX
+	CMOVQGT BX, AX
+	INCQ    BX
+	JMP     scalar
+
+done:
+	VZEROUPPER
+
+ret:
+	MOVQ AX, ret+24(FP)
+	RET
+
+// func argMaxAbsAVX512(x []float64) int
+// Requires: AVX, AVX512F
+TEXT ·argMaxAbsAVX512(SB), NOSPLIT, $0-32
+	// Go loop: argMaxAbsGeneric (asm/norms.go) in one pass: the first index of the largest
+	// |x_i|, NaN above everything (first NaN wins), −1 for n = 0. Each lane keeps the
+	// largest key it has seen and the counter of the step that first reached it; the
+	// lanes are then merged by (larger key, then smaller index), which is the first
+	// index of the maximum overall.
+	// Registers:
+	//   SI = &x[0], CX = n = len(x), BX = i, DX = loop bound, AX = the result
+	//   Z0..Z3 = running maximum keys (start at −1 so that any key wins), Z4..Z7 =
+	//   counters where they were reached (element index = counter + lane + 8·j),
+	//   Z8..Z11 = keys, Z12 = counter (= BX in every lane)
+	//   K2..K5 = masks of new maxima, Z27 = 8, Z28 = 32, Z30 = nankey, Z31 = absmask,
+	//   K1 = tail mask; in the merge Z11 = lane + 8·j offsets and K2..K4 scratch
+	// Loops: 4 vectors (32 elements) per iteration (counter += 32), then one vector
+	// (counter += 8) into Z0/Z4, the masked tail (n mod 8, zero-masked load, compare
+	// under K1) into Z0/Z4; counters turned into indices, the accumulators merged
+	// (pick), then across lanes with VSHUFI64X2/VPSHUFD (AVX-512VL is not assumed).
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	MOVQ         $-1, AX
+	TESTQ        CX, CX
+	JZ           ret
+	VBROADCASTSD absmask<>+0(SB), Z31
+	VBROADCASTSD nankey<>+0(SB), Z30
+	MOVQ         $+32, AX
+	VPBROADCASTQ AX, Z28
+	MOVQ         $+8, AX
+	VPBROADCASTQ AX, Z27
+	VPTERNLOGQ   $0xff, Z0, Z0, Z0
+	VMOVDQA64    Z0, Z1
+	VMOVDQA64    Z0, Z2
+	VMOVDQA64    Z0, Z3
+	VPXORQ       Z4, Z4, Z4
+	VPXORQ       Z5, Z5, Z5
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z12, Z12, Z12
+	XORQ         BX, BX
+	MOVQ         CX, DX
+	ANDQ         $-32, DX
+
+loop32:
+	CMPQ      BX, DX
+	JAE       vec8
+	VPANDQ    (SI)(BX*8), Z31, Z8
+	VPMINSQ   Z30, Z8, Z8
+	VPCMPQ    $0x06, Z0, Z8, K2
+	VPMAXSQ   Z8, Z0, Z0
+	VMOVDQA64 Z12, K2, Z4
+	VPANDQ    64(SI)(BX*8), Z31, Z9
+	VPMINSQ   Z30, Z9, Z9
+	VPCMPQ    $0x06, Z1, Z9, K3
+	VPMAXSQ   Z9, Z1, Z1
+	VMOVDQA64 Z12, K3, Z5
+	VPANDQ    128(SI)(BX*8), Z31, Z10
+	VPMINSQ   Z30, Z10, Z10
+	VPCMPQ    $0x06, Z2, Z10, K4
+	VPMAXSQ   Z10, Z2, Z2
+	VMOVDQA64 Z12, K4, Z6
+	VPANDQ    192(SI)(BX*8), Z31, Z11
+	VPMINSQ   Z30, Z11, Z11
+	VPCMPQ    $0x06, Z3, Z11, K5
+	VPMAXSQ   Z11, Z3, Z3
+	VMOVDQA64 Z12, K5, Z7
+	VPADDQ    Z28, Z12, Z12
+	ADDQ      $+32, BX
+	JMP       loop32
+
+vec8:
+	MOVQ CX, DX
+	ANDQ $-8, DX
+
+loop8:
+	CMPQ      BX, DX
+	JAE       tail
+	VPANDQ    (SI)(BX*8), Z31, Z8
+	VPMINSQ   Z30, Z8, Z8
+	VPCMPQ    $0x06, Z0, Z8, K2
+	VPMAXSQ   Z8, Z0, Z0
+	VMOVDQA64 Z12, K2, Z4
+	VPADDQ    Z27, Z12, Z12
+	ADDQ      $+8, BX
+	JMP       loop8
+
+tail:
+	SUBQ      BX, CX
+	MOVQ      $+1, AX
+	SHLQ      CL, AX
+	DECQ      AX
+	KMOVW     AX, K1
+	VMOVUPD.Z (SI)(BX*8), K1, Z8
+	VPANDQ    Z8, Z31, Z8
+	VPMINSQ   Z30, Z8, Z8
+	VPCMPQ    $0x06, Z0, Z8, K1, K2
+	VMOVDQA64 Z8, K2, Z0
+	VMOVDQA64 Z12, K2, Z4
+
+	// Counters to indices: accumulator j adds lane + 8·j.
+	VMOVDQU64  iota<>+0(SB), Z11
+	VPADDQ     Z11, Z4, Z4
+	VPADDQ     Z27, Z11, Z11
+	VPADDQ     Z11, Z5, Z5
+	VPADDQ     Z27, Z11, Z11
+	VPADDQ     Z11, Z6, Z6
+	VPADDQ     Z27, Z11, Z11
+	VPADDQ     Z11, Z7, Z7
+	VPCMPQ     $0x06, Z0, Z1, K2
+	VPCMPQ     $0x00, Z0, Z1, K3
+	VPCMPQ     $0x01, Z4, Z5, K3, K4
+	KORW       K4, K2, K2
+	VMOVDQA64  Z1, K2, Z0
+	VMOVDQA64  Z5, K2, Z4
+	VPCMPQ     $0x06, Z2, Z3, K2
+	VPCMPQ     $0x00, Z2, Z3, K3
+	VPCMPQ     $0x01, Z6, Z7, K3, K4
+	KORW       K4, K2, K2
+	VMOVDQA64  Z3, K2, Z2
+	VMOVDQA64  Z7, K2, Z6
+	VPCMPQ     $0x06, Z0, Z2, K2
+	VPCMPQ     $0x00, Z0, Z2, K3
+	VPCMPQ     $0x01, Z4, Z6, K3, K4
+	KORW       K4, K2, K2
+	VMOVDQA64  Z2, K2, Z0
+	VMOVDQA64  Z6, K2, Z4
+	VSHUFI64X2 $0x4e, Z0, Z0, Z1
+	VSHUFI64X2 $0x4e, Z4, Z4, Z5
+	VPCMPQ     $0x06, Z0, Z1, K2
+	VPCMPQ     $0x00, Z0, Z1, K3
+	VPCMPQ     $0x01, Z4, Z5, K3, K4
+	KORW       K4, K2, K2
+	VMOVDQA64  Z1, K2, Z0
+	VMOVDQA64  Z5, K2, Z4
+	VSHUFI64X2 $0xb1, Z0, Z0, Z1
+	VSHUFI64X2 $0xb1, Z4, Z4, Z5
+	VPCMPQ     $0x06, Z0, Z1, K2
+	VPCMPQ     $0x00, Z0, Z1, K3
+	VPCMPQ     $0x01, Z4, Z5, K3, K4
+	KORW       K4, K2, K2
+	VMOVDQA64  Z1, K2, Z0
+	VMOVDQA64  Z5, K2, Z4
+	VPSHUFD    $0x4e, Z0, Z1
+	VPSHUFD    $0x4e, Z4, Z5
+	VPCMPQ     $0x06, Z0, Z1, K2
+	VPCMPQ     $0x00, Z0, Z1, K3
+	VPCMPQ     $0x01, Z4, Z5, K3, K4
+	KORW       K4, K2, K2
+	VMOVDQA64  Z1, K2, Z0
+	VMOVDQA64  Z5, K2, Z4
+	VMOVQ      X4, AX
+	VZEROUPPER
+
+ret:
+	MOVQ AX, ret+24(FP)
+	RET

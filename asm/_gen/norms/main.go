@@ -1,6 +1,7 @@
 // Command norms generates asm/norms_amd64.s: AbsSum (Σ|x_i|), the plain
 // sum of squares behind Nrm2's fast path (Σ x_i², see nrm2AVX2) and MaxAbs
-// (max |x_i|), for AVX2 and AVX-512, as vec.Sum reductions.
+// (max |x_i|), for AVX2 and AVX-512, as vec.Sum reductions, and ArgMaxAbs
+// (argmax.go).
 package main
 
 import (
@@ -27,6 +28,10 @@ func main() {
 	}
 	for _, s := range vec.Both {
 		maxAbs(s)
+	}
+	argMaxData()
+	for _, s := range vec.Both {
+		argMaxAbs(s)
 	}
 	Generate()
 }
