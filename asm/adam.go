@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./adam -out ../adam_amd64.s
+
 import "math"
 
 // Adam applies one fused torch.optim.Adam update to θ in place, for

@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./axpy -out ../axpy_amd64.s
+
 // Axpy computes y_i += a·x_i for i < len(x). SIMD levels fuse the multiply
 // and add (one rounding instead of two).
 func Axpy(a float64, x, y []float64) {

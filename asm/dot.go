@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./dot -out ../dot_amd64.s
+
 // Dot returns Σ x_i·y_i over i < len(x).
 func Dot(x, y []float64) float64 {
 	return active.dot(x, y[:len(x)])

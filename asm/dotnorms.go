@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./dotnorms -out ../dotnorms_amd64.s
+
 import "math"
 
 // Norms holds the ℓ1, ℓ2 and ℓ∞ norms of one vector.

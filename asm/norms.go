@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./norms -out ../norms_amd64.s
+
 import "math"
 
 // AbsSum returns the ℓ1 norm Σ|x_i|.

@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./peak -out ../peak_amd64.s
+
 // PeakFMA runs n iterations of a loop of independent fused multiply-adds on
 // level l (the floating-point throughput ceiling of one core, for quoting
 // a kernel's GFLOP/s as a fraction of peak) and returns the number of

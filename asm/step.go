@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./step -out ../step_amd64.s
+
 import "math"
 
 // The fused optimizer steps: one pass that reads the gradient once, reads
