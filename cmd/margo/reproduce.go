@@ -93,20 +93,11 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 		return usagef("want exactly one experiment: fig1, fig2, fig3, fig4, fig5 or switch")
 	}
 	ro.Figure = pos[0]
-	switch {
-	case ro.Seeds < 0:
-		return usagef("--seeds must be positive, got %d", ro.Seeds)
-	case ro.Jobs < 1:
-		return usagef("--jobs must be at least 1, got %d", ro.Jobs)
-	case ro.Threads < 0:
-		return usagef("--threads must be at least 1, got %d", ro.Threads)
-	case ro.D < 4:
+	if ro.D < 4 {
 		return usagef("--d must be at least 4, got %d", ro.D)
-	case ro.Steps < 0:
-		return usagef("--steps must be positive, got %d", ro.Steps)
 	}
-	if ro.Threads == 0 {
-		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
+	if err := checkRunOptions(&ro); err != nil {
+		return err
 	}
 	exp, err := buildExperiment(&ro)
 	if err != nil {
@@ -143,6 +134,25 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %d runs (%d not finished) in %s; outputs in %s\n", exp.Name, len(exp.Runs), bad, time.Since(start).Round(time.Second), ro.Out)
 	if bad == len(exp.Runs) {
 		return errors.New("every run failed")
+	}
+	return nil
+}
+
+// checkRunOptions validates the flags that reproduce and study share and
+// sets the default --threads (cores/jobs).
+func checkRunOptions(ro *reproduceOptions) error {
+	switch {
+	case ro.Seeds < 0:
+		return usagef("--seeds must be positive, got %d", ro.Seeds)
+	case ro.Jobs < 1:
+		return usagef("--jobs must be at least 1, got %d", ro.Jobs)
+	case ro.Threads < 0:
+		return usagef("--threads must be at least 1, got %d", ro.Threads)
+	case ro.Steps < 0:
+		return usagef("--steps must be positive, got %d", ro.Steps)
+	}
+	if ro.Threads == 0 {
+		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
 	}
 	return nil
 }
