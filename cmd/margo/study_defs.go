@@ -35,6 +35,7 @@ type studyCell struct {
 // studySource is a data set of a study with its base options.
 type studySource struct {
 	Name string // in run names and figure files
+	Tag  string // prefix of the settings, in studies with two sources
 	Base func(seed uint64) trainOptions
 	Data func(seed uint64) func() (*nn.Dataset, *nn.Dataset, error)
 }
@@ -63,7 +64,7 @@ func buildStudy(ro *reproduceOptions) (*study, error) {
 	case "batch":
 		return batchStudy(ro, nSeeds, steps(5000, 1000), steps(20000, 2000))
 	case "adam-late":
-		return adamLateStudy(ro, nSeeds, steps(100000, 4000))
+		return adamLateStudy(ro, nSeeds, steps(100000, 15000))
 	case "depth":
 		return depthStudy(ro, nSeeds, steps(5000, 1000))
 	case "bias":
@@ -150,9 +151,9 @@ func cellRuns(st *study, src studySource, algs []studyAlg, cells []studyCell, nS
 					c.Set(&o)
 				}
 				name := fmt.Sprintf("%s_c%d_%s_s%d", src.Name, ci, slug(a.Label), seed)
-				group := a.Label + " " + c.Setting
-				st.exp.Runs = append(st.exp.Runs, runSpec{Name: name, Group: group, Alg: a.Alg, Seed: seed, Opts: o, data: src.Data(seed)})
-				st.meta[name] = studyMeta{Label: a.Label, Setting: c.Setting, X: c.X}
+				setting := src.Tag + c.Setting
+				st.exp.Runs = append(st.exp.Runs, runSpec{Name: name, Group: a.Label + " " + setting, Alg: a.Alg, Seed: seed, Opts: o, data: src.Data(seed)})
+				st.meta[name] = studyMeta{Label: a.Label, Setting: setting, X: c.X}
 			}
 		}
 	}
@@ -355,6 +356,7 @@ func batchStudy(ro *reproduceOptions, nSeeds, mnistSteps, teacherSteps int) (*st
 		return nil, err
 	}
 	tsrc, tch := teacherSource(ro)
+	src.Tag, tsrc.Tag = "MNIST ", "teacher "
 	st := newStudy("batch", map[string]any{
 		"question":      "with B of the n training points per step, does each algorithm still grow its own margin, and does the ordering of claim 2 survive?",
 		"batch_sizes":   "n, n/2, n/10, 1 (MNIST n = 100: 100, 50, 10, 1; teacher n = 64: 64, 32, 6, 1)",
@@ -482,6 +484,7 @@ func biasStudy(ro *reproduceOptions, nSeeds, mnistSteps, teacherSteps int) (*stu
 		return nil, err
 	}
 	tsrc, tch := teacherSource(ro)
+	src.Tag, tsrc.Tag = "MNIST ", "teacher "
 	st := newStudy("bias", map[string]any{
 		"question":      "with hidden biases, which margin (if any) does each algorithm grow, beside the bias-free runs?",
 		"homogeneity":   "depth 2 with first-layer biases is still 2-homogeneous (the bias acts as a weight on a constant input); at depth 3 the second hidden layer's biases break homogeneity, and the margins (same formulas, L = depth) are not covered by the theory",
