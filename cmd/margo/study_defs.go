@@ -299,10 +299,10 @@ func stepsizeStudy(ro *reproduceOptions, nSeeds, steps int) (*study, error) {
 // stepsizeChart draws the statistics of the stepsize study against η.
 func stepsizeChart(out string, stats []runStats) error {
 	panels := []plots.Panel{
-		{Title: "fraction of steps after t0 where the own soft margin decreases", XLabel: "η", YLabel: "fraction", LogX: true},
-		{Title: "largest relative drop of the own soft margin", XLabel: "η", YLabel: "drop / margin", LogX: true, LogY: true},
+		{Title: "fraction of steps after t0 with a decrease", XLabel: "η", YLabel: "fraction", LogX: true},
+		{Title: "largest relative drop", XLabel: "η", YLabel: "drop / margin", LogX: true, LogY: true},
 		{Title: "final own soft margin", XLabel: "η", YLabel: "margin", LogX: true, LogY: true},
-		{Title: "log10 L where monotonicity first fails", XLabel: "η", YLabel: "log10 L", LogX: true},
+		{Title: "log10 L at the first decrease", XLabel: "η", YLabel: "log10 L", LogX: true},
 	}
 	var labels []string
 	for _, s := range stats {
