@@ -153,6 +153,10 @@ type runStats struct {
 	Pairs        int    `json:"pairs_after_separation"`
 	Decreases    int    `json:"decreases"`
 	FracDecrease jfloat `json:"fraction_decreasing"`
+	// Alternations counts consecutive pairs of pairs whose changes of the
+	// soft margin have opposite signs (a period-2 oscillation flips at every
+	// step); out of Pairs−1.
+	Alternations int `json:"sign_alternations"`
 	// LargestDrop is the largest decrease of the soft margin between
 	// consecutive records (0: none), RelDrop that decrease over the
 	// margin before it.
@@ -240,6 +244,9 @@ func marginStats(rows []train.Row, soft, hard string, logT0 float64) runStats {
 		}
 		prev, cur := rows[i-1][soft], rows[i][soft]
 		s.Pairs++
+		if i > sep+1 && (cur < prev) != (prev < rows[i-2][soft]) {
+			s.Alternations++
+		}
 		if !(cur < prev) {
 			continue
 		}
@@ -357,14 +364,14 @@ func writeStudySummary(path string, st *study, stats []runStats) error {
 
 // printStudyStats prints one line of statistics per run.
 func printStudyStats(w io.Writer, stats []runStats) {
-	fmt.Fprintf(w, "%-44s %7s %6s %7s %9s %9s %10s %10s %10s %5s %9s\n", "own soft margin from t0 (Thm 1)",
-		"t0", "pairs", "frac↓", "rel.drop", "1st↓ lgL", "at t0", "final", "final hard", "grew", "final lgL")
+	fmt.Fprintf(w, "%-44s %7s %6s %6s %7s %9s %9s %10s %10s %10s %5s %9s\n", "own soft margin from t0 (Thm 1)",
+		"t0", "pairs", "flips", "frac↓", "rel.drop", "1st↓ lgL", "at t0", "final", "final hard", "grew", "final lgL")
 	for _, s := range stats {
 		name := s.Label + " " + s.Setting
 		if s.Seed > 1 {
 			name += fmt.Sprintf(" s%d", s.Seed)
 		}
-		fmt.Fprintf(w, "%-44s %7s %6d %7s %9s %9s %10s %10s %10s %5v %9s\n", name, fmtG(s.T0Step, "%.0f"), s.Pairs,
+		fmt.Fprintf(w, "%-44s %7s %6d %6d %7s %9s %9s %10s %10s %10s %5v %9s\n", name, fmtG(s.T0Step, "%.0f"), s.Pairs, s.Alternations,
 			fmtG(s.FracDecrease, "%.3f"), fmtG(s.RelDrop, "%.2g"), fmtG(s.FirstFailLog10Loss, "%.1f"),
 			fmtG(s.AtSep, "%.4g"), fmtG(s.Final, "%.4g"), fmtG(s.FinalHard, "%.4g"), s.Grew, fmtG(s.FinalLog10Loss, "%.4g"))
 	}

@@ -44,6 +44,11 @@ func TestMarginStats(t *testing.T) {
 		t.Errorf("pairs %d decreases %d, want 5 and 2", s.Pairs, s.Decreases)
 	}
 	near("fraction", s.FracDecrease, 0.4)
+	// Changes from t0: +0.5, −0.3, +0.1, 0, −0.05: "decrease or not" flips
+	// at −0.3, +0.1 and −0.05 (an unchanged margin counts as not a decrease).
+	if s.Alternations != 3 {
+		t.Errorf("alternations %d, want 3", s.Alternations)
+	}
 	near("largest drop", s.LargestDrop, 0.3)
 	near("relative drop", s.RelDrop, 0.2)
 	near("first failure step", s.FirstFailStep, 4)
