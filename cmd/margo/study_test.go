@@ -153,8 +153,11 @@ func TestStudyQuickSmoke(t *testing.T) {
 			}
 			var sum struct {
 				Runs []struct {
-					Run  string `json:"run"`
-					Soft string `json:"soft_margin"`
+					Run   string   `json:"run"`
+					Soft  string   `json:"soft_margin"`
+					Hard  string   `json:"hard_margin"`
+					Pairs int      `json:"pairs_after_separation"`
+					Final *float64 `json:"final_log10_loss"`
 				}
 			}
 			b, _ = os.ReadFile(filepath.Join(out, "summary.json"))
@@ -167,6 +170,16 @@ func TestStudyQuickSmoke(t *testing.T) {
 			for _, r := range sum.Runs {
 				if r.Soft == "" {
 					t.Errorf("run %s: no own margin", r.Run)
+					continue
+				}
+				// The saved statistics are those of the run's own metrics file.
+				rows, err := train.ReadMetrics(filepath.Join(out, "runs", r.Run+".jsonl"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := marginStats(rows, r.Soft, r.Hard, math.Inf(1))
+				if r.Final == nil || *r.Final != float64(want.FinalLog10Loss) || r.Pairs > len(rows)-1 {
+					t.Errorf("run %s: summary final log10 L %v, pairs %d; metrics give %v and %d records", r.Run, r.Final, r.Pairs, want.FinalLog10Loss, len(rows))
 				}
 			}
 		})
