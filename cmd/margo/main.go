@@ -39,6 +39,7 @@ usage:
   margo train --data FILE.npz [flags]       train one network, write metrics JSONL
   margo reproduce fig1|fig2|fig3|fig4|fig5|switch [--quick] [--seeds N] [--out DIR]
   margo sweep plan|run|status|merge|slurm|k8s ...  an experiment as indexed tasks (docs/scale-out.md)
+  margo study stepsize|batch|adam-late|depth|bias [--quick] [--out DIR]   docs/studies.md
   margo plot FILES.jsonl... --out DIR       redraw figures from metrics files
   margo verify [--cases N] [--seed S] [--check NAME] [--short] [--replay FILE.json]
   margo bench [gemm --m M --k K --n N [--trans NN|NT|TN] [--threads T] [--json] | train ...]
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = cmdReproduce(args[1:], stdout, stderr)
 	case "sweep":
 		err = cmdSweep(args[1:], stdout, stderr)
+	case "study":
+		err = cmdStudy(args[1:], stdout, stderr)
 	case "plot":
 		err = cmdPlot(args[1:], stdout, stderr)
 	case "bench":
@@ -88,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		err = usagef("unknown command %q (want train, reproduce, sweep, plot, verify, bench or version)", args[0])
+		err = usagef("unknown command %q (want train, reproduce, sweep, study, plot, verify, bench or version)", args[0])
 	}
 	if err == nil {
 		return exitOK

@@ -36,8 +36,11 @@ type trainOptions struct {
 	Schedule   string  `json:"schedule"`
 	LogEvery   int     `json:"log-every"`
 	StopLoss   float64 `json:"stop-loss,omitempty"`
-	Metrics    string  `json:"metrics,omitempty"`
-	Save       string  `json:"save,omitempty"`
+	// StopLogLoss stops once log L is below it (0: never); no flag: set by
+	// `margo study adam-late`, whose losses go below the smallest float64.
+	StopLogLoss float64 `json:"stop-log-loss,omitempty"`
+	Metrics     string  `json:"metrics,omitempty"`
+	Save        string  `json:"save,omitempty"`
 
 	// Run control: not part of the experiment (a resumed run may change them).
 	Checkpoint      string `json:"-"`

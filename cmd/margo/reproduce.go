@@ -115,9 +115,6 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := ro.validate(); err != nil {
 		return err
 	}
-	if ro.Threads == 0 {
-		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
-	}
 	exp, err := buildExperiment(&ro)
 	if err != nil {
 		return err
@@ -175,8 +172,18 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 }
 
 // validate checks the options of an experiment (the flags of reproduce,
-// or a manifest's), before anything is built.
+// or a manifest's), before anything is built, and sets the default
+// --threads.
 func (ro *reproduceOptions) validate() error {
+	if ro.D < 4 {
+		return usagef("--d must be at least 4, got %d", ro.D)
+	}
+	return checkRunOptions(ro)
+}
+
+// checkRunOptions validates the flags that reproduce and study share and
+// sets the default --threads (cores/jobs).
+func checkRunOptions(ro *reproduceOptions) error {
 	switch {
 	case ro.Seeds > maxSeeds:
 		return usagef("--seeds must be at most %d, got %d", maxSeeds, ro.Seeds)
@@ -186,10 +193,11 @@ func (ro *reproduceOptions) validate() error {
 		return usagef("--jobs must be at least 1, got %d", ro.Jobs)
 	case ro.Threads < 0:
 		return usagef("--threads must be at least 1, got %d", ro.Threads)
-	case ro.D < 4:
-		return usagef("--d must be at least 4, got %d", ro.D)
 	case ro.Steps < 0:
 		return usagef("--steps must be positive, got %d", ro.Steps)
+	}
+	if ro.Threads == 0 {
+		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
 	}
 	return nil
 }

@@ -191,7 +191,7 @@ func newRunConfig(o trainOptions, trainSet, test *nn.Dataset, init *paramState) 
 	cfg = train.Config{
 		Model: model, Theta: theta, Train: trainSet, Test: test,
 		Objective: nn.Objective{Loss: map[string]nn.Loss{"exp": nn.Exp, "logistic": nn.Logistic}[o.Loss]},
-		Optimizer: opt, Schedule: sched, Steps: o.Steps, RecordEvery: o.LogEvery, StopLoss: o.StopLoss,
+		Optimizer: opt, Schedule: sched, Steps: o.Steps, RecordEvery: o.LogEvery, StopLoss: o.StopLoss, StopLogLoss: o.StopLogLoss,
 		Batch: o.Batch, BatchSeed: o.Seed ^ batchStream,
 		Spectral: o.Alg == "spectral" || o.Alg == "shampoo" || o.FreezeLast,
 		Metrics:  o.Metrics, Save: o.Save,

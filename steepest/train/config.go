@@ -48,6 +48,11 @@ type Config struct {
 	// training point classified correctly).
 	StopLoss      float64
 	StopSeparated bool
+	// StopLogLoss, if not 0, ends the run at the first step whose log
+	// training loss is below it: the stop for losses below the smallest
+	// float64 (log L < −745), which StopLoss cannot name. Its Status is
+	// StoppedLoss too.
+	StopLogLoss float64
 	// StepOffset is added to the step numbers of the records (a run that
 	// continues another one's trajectory, as the switching experiment's
 	// second phase).
@@ -100,7 +105,8 @@ type Status int
 const (
 	// Finished: all Steps were taken.
 	Finished Status = iota
-	// StoppedLoss: the training loss fell below StopLoss.
+	// StoppedLoss: the training loss fell below StopLoss (or its log below
+	// StopLogLoss).
 	StoppedLoss
 	// Separated: q_min > 0 with StopSeparated.
 	Separated
@@ -187,6 +193,8 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("train: RecordEvery = %d, want ≥ 0", cfg.RecordEvery)
 	case !(cfg.StopLoss >= 0) || math.IsInf(cfg.StopLoss, 0):
 		return fmt.Errorf("train: StopLoss = %v, want finite and ≥ 0", cfg.StopLoss)
+	case math.IsNaN(cfg.StopLogLoss) || math.IsInf(cfg.StopLogLoss, 0):
+		return fmt.Errorf("train: StopLogLoss = %v, want finite (0: never)", cfg.StopLogLoss)
 	case cfg.Checkpoint.Every < 0:
 		return fmt.Errorf("train: Checkpoint.Every = %d, want ≥ 0", cfg.Checkpoint.Every)
 	case (cfg.Checkpoint.Every > 0 || cfg.Checkpoint.Resume) && cfg.Checkpoint.Path == "":

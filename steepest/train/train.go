@@ -216,7 +216,7 @@ func (tr *Trainer) Run(ctx context.Context) (res Result, err error) {
 			if bad := nonFinite(ev); bad != "" {
 				return res, tr.diverged(t, bad)
 			}
-			stopLoss = cfg.StopLoss > 0 && ev.LogLoss < logStop
+			stopLoss = (cfg.StopLoss > 0 && ev.LogLoss < logStop) || (cfg.StopLogLoss != 0 && ev.LogLoss < cfg.StopLogLoss)
 			stopSep = cfg.StopSeparated && ev.QMin() > 0
 		}
 		last := t >= cfg.Steps || stopLoss || stopSep

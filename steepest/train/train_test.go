@@ -526,3 +526,47 @@ func FuzzParseMetrics(f *testing.F) {
 		}
 	})
 }
+
+// TestStopLogLoss: a run with StopLogLoss stops at the first step whose
+// log-loss is below it, as StopLoss does for exp of the same value, and
+// a threshold below every log-loss of the run never stops it.
+func TestStopLogLoss(t *testing.T) {
+	dir := t.TempDir()
+	full, _, _ := runFiles(t, dir, "full", "sd", nil, context.Background(), func(c *Config) { c.RecordEvery = 1 })
+	rows, err := ReadMetrics(filepath.Join(dir, "full.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A threshold between the log-losses of two steps in the middle.
+	mid := len(rows) / 2
+	thr := (rows[mid-1]["log_loss"] + rows[mid]["log_loss"]) / 2
+	if !(rows[mid]["log_loss"] < rows[mid-1]["log_loss"]) {
+		t.Fatalf("loss did not decrease at step %d: cannot place a threshold", mid)
+	}
+	want := -1
+	for i, r := range rows {
+		if r["log_loss"] < thr {
+			want = i
+			break
+		}
+	}
+	res, _, _ := runFiles(t, dir, "stop", "sd", nil, context.Background(), func(c *Config) { c.RecordEvery = 1; c.StopLogLoss = thr })
+	if res.Status != StoppedLoss || res.LastStep != int(rows[want]["step"]) {
+		t.Fatalf("StopLogLoss %g: status %v at step %d, want stopped-loss at step %v", thr, res.Status, res.LastStep, rows[want]["step"])
+	}
+	viaLoss, _, _ := runFiles(t, dir, "vialoss", "sd", nil, context.Background(), func(c *Config) { c.RecordEvery = 1; c.StopLoss = math.Exp(thr) })
+	if viaLoss.LastStep != res.LastStep {
+		t.Errorf("StopLoss exp(%g) stops at %d, StopLogLoss at %d", thr, viaLoss.LastStep, res.LastStep)
+	}
+	never, _, _ := runFiles(t, dir, "never", "sd", nil, context.Background(), func(c *Config) { c.StopLogLoss = -1e4 })
+	if never.Status != Finished || never.LastStep != full.LastStep {
+		t.Errorf("StopLogLoss −1e4: status %v at step %d, want finished at %d", never.Status, never.LastStep, full.LastStep)
+	}
+	s := newSetup(t, 10, 3, 4, 1)
+	for _, bad := range []float64{math.NaN(), math.Inf(-1)} {
+		_, err := New(Config{Model: s.model, Theta: s.theta, Train: s.data, Optimizer: optimizer(t, "gd", s), Steps: 1, StopLogLoss: bad})
+		if err == nil {
+			t.Errorf("StopLogLoss %v accepted", bad)
+		}
+	}
+}
