@@ -502,15 +502,24 @@ func writeReport(outDir, runsDir string, exp *experiment, res map[string]*runRes
 			}
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(outDir, exp.Name+".svg"))
-	if err != nil {
-		return err
+	// The experiment's figure first, then any other figure it drew (a
+	// study's statistics chart, its second data source).
+	svgs, _ := filepath.Glob(filepath.Join(outDir, "*.svg"))
+	sort.SliceStable(svgs, func(i, j int) bool { return filepath.Base(svgs[i]) == exp.Name+".svg" && filepath.Base(svgs[j]) != exp.Name+".svg" })
+	if len(svgs) == 0 {
+		return fmt.Errorf("no figure in %s", outDir)
 	}
-	svg, err := inlineSVG(b)
-	if err != nil {
-		return fmt.Errorf("%s.svg: %w", exp.Name, err)
+	for _, f := range svgs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		svg, err := inlineSVG(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(f), err)
+		}
+		page.Figures = append(page.Figures, reportFigure{Name: strings.TrimSuffix(filepath.Base(f), ".svg"), SVG: svg})
 	}
-	page.Figures = []reportFigure{{Name: exp.Name, SVG: svg}}
 	for k, v := range exp.Choices {
 		page.Settings = append(page.Settings, reportSetting{k, settingValue(v)})
 	}

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/margo-lab/margo/steepest/train"
@@ -68,6 +65,12 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	if ro.Out == "" {
 		ro.Out = filepath.Join("results", "study-"+ro.Figure)
 	}
+	ro.Jobs = min(ro.Jobs, len(st.exp.Runs))
+	if st.exp.D > 0 {
+		if err := checkExperimentMemory(st.exp, ro.Jobs); err != nil {
+			return err
+		}
+	}
 	return runStudy(st, ro, stdout, stderr)
 }
 
@@ -85,7 +88,7 @@ func runStudy(st *study, ro reproduceOptions, stdout, stderr io.Writer) error {
 		}
 	}
 	start := time.Now()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := signalContext()
 	defer stop()
 	res := runAll(ctx, st.exp, runsDir, ro, stderr)
 	if err := writeManifest(ro, st.exp, res, time.Since(start)); err != nil {
@@ -109,6 +112,9 @@ func runStudy(st *study, ro reproduceOptions, stdout, stderr io.Writer) error {
 		if err := st.chart(ro.Out, stats); err != nil {
 			return fmt.Errorf("chart: %w", err)
 		}
+	}
+	if err := writeReport(ro.Out, runsDir, st.exp, res); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	printSummary(stdout, st.exp, res)
 	fmt.Fprintln(stdout)
