@@ -505,7 +505,9 @@ func writeReport(outDir, runsDir string, exp *experiment, res map[string]*runRes
 	// The experiment's figure first, then any other figure it drew (a
 	// study's statistics chart, its second data source).
 	svgs, _ := filepath.Glob(filepath.Join(outDir, "*.svg"))
-	sort.SliceStable(svgs, func(i, j int) bool { return filepath.Base(svgs[i]) == exp.Name+".svg" && filepath.Base(svgs[j]) != exp.Name+".svg" })
+	sort.SliceStable(svgs, func(i, j int) bool {
+		return filepath.Base(svgs[i]) == exp.Name+".svg" && filepath.Base(svgs[j]) != exp.Name+".svg"
+	})
 	if len(svgs) == 0 {
 		return fmt.Errorf("no figure in %s", outDir)
 	}
