@@ -94,13 +94,14 @@
 // ReLUMask), dot_amd64.s (Dot), step_amd64.s (SignStep, AxpyStep),
 // adam_amd64.s (Adam, AdamStep), dotnorms_amd64.s (DotNorms's one pass),
 // peak_amd64.s (PeakFMA's loops), norms_amd64.s (AbsSum, Nrm2's sum of
-// squares, MaxAbs, ArgMaxAbs).
+// squares, MaxAbs, ArgMaxAbs), gemm_amd64.s (the GEMM micro-kernels 8×24,
+// 8×16, 8×8 on AVX-512 and 4×12 on AVX2 from one tile description, the
+// strip loops, the C prefetch, the transposing and the plain packs, the
+// GEMM peak loops).
 //
 // Still hand-written, with the reason:
-//   - gemm_amd64.s (the GEMM micro-kernels, strip loops, packing and peak
-//     loops): not yet moved to a generator (issue 19 moves the families one
-//     by one and GEMM comes last); what in it avo cannot express is not yet
-//     known.
 //   - every _arm64.s: avo emits amd64 only. The NEON kernels stay hand-written
 //     with the encodings checked as described above.
+//
+// No amd64 kernel is left hand-written: avo expresses all of them.
 package asm

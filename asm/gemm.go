@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go -C _gen run ./gemm -out ../gemm_amd64.s
+
 import (
 	"fmt"
 	"math"

@@ -43,17 +43,5 @@ func peak(s vec.ISA, one Mem) {
 			VXORPD(s.V(j), s.V(j), s.V(j))
 		}
 	}
-	TESTQ(reg.RCX, reg.RCX)
-	JLE(LabelRef("done"))
-
-	Label("loop")
-	for j := 0; j < chains; j++ {
-		VFMADD231PD(c, c, s.V(j))
-	}
-	DECQ(reg.RCX)
-	JNZ(LabelRef("loop"))
-
-	Label("done")
-	VZEROUPPER()
-	RET()
+	vec.FMALoop(s, chains, c, c)
 }

@@ -76,3 +76,22 @@ func PairLoop(s ISA, prefix, after string, pair, single func()) {
 	single()
 	ADDQ(I32(lanes), reg.RBX)
 }
+
+// FMALoop writes the body of an FMA throughput loop: CX = n iterations of
+// V(j) += x·y for j < chains (one VFMADD231PD each, independent chains),
+// then VZEROUPPER and RET. n ≤ 0 runs no iteration.
+func FMALoop(s ISA, chains int, x, y reg.VecPhysical) {
+	TESTQ(reg.RCX, reg.RCX)
+	JLE(LabelRef("done"))
+
+	Label("loop")
+	for j := 0; j < chains; j++ {
+		VFMADD231PD(x, y, s.V(j))
+	}
+	DECQ(reg.RCX)
+	JNZ(LabelRef("loop"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
