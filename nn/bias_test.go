@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
@@ -191,10 +192,10 @@ func TestEulerWithBiases(t *testing.T) {
 
 // eulerWithBiases returns ⟨g, θ⟩ + Σ_l (l−1)⟨g_{b_l}, b_l⟩.
 func eulerWithBiases(m *MLP, theta, g []float64) float64 {
-	s := tensor.Dot(g, theta)
+	s := asm.Dot(g, theta)
 	lay := m.Layout()
 	for l := 0; l < lay.Biases(); l++ {
-		s += float64(l) * tensor.Dot(lay.Bias(g, l), lay.Bias(theta, l))
+		s += float64(l) * asm.Dot(lay.Bias(g, l), lay.Bias(theta, l))
 	}
 	return s
 }
@@ -235,7 +236,7 @@ func TestBiasBreaksHomogeneity(t *testing.T) {
 	for i, q := range ev.Q {
 		want -= L * ev.Weights[i] * q
 	}
-	plain, full := tensor.Dot(ev.Grad, theta), eulerWithBiases(m, theta, ev.Grad)
+	plain, full := asm.Dot(ev.Grad, theta), eulerWithBiases(m, theta, ev.Grad)
 	if math.Abs(full-want) > 1e-12*math.Abs(want) || math.Abs(plain-want) < 1e-3*math.Abs(want) {
 		t.Errorf("⟨Grad, θ⟩ = %v, with the bias term %v; −L Σ w q = %v: want the first far off, the second equal", plain, full, want)
 	}

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -128,7 +129,7 @@ func (m *MLP) forward(ws *Workspace, theta []float64, x *tensor.Dense, out []flo
 // activate applies σ in place.
 func (m *MLP) activate(z []float64) {
 	if m.slope == 0 {
-		tensor.ReLU(z, z)
+		asm.ReLU(z, z)
 		return
 	}
 	for i, v := range z {
@@ -142,7 +143,7 @@ func (m *MLP) activate(z []float64) {
 // activation h = σ(z): h > 0 exactly where z > 0, for ReLU and leaky ReLU.
 func (m *MLP) activateBack(g, h []float64) {
 	if m.slope == 0 {
-		tensor.ReLUMask(g, g, h)
+		asm.ReLUMask(g, g, h)
 		return
 	}
 	for i, v := range h {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -34,8 +35,8 @@ func Example() {
 	// Sign descent needs only the direction: its step is the same however
 	// small exp(ev.LogScale) is.
 	step := make([]float64, len(theta))
-	tensor.Sign(step, ev.Grad)
-	tensor.Axpy(-0.01, step, theta)
+	asm.Sign(step, ev.Grad)
+	asm.Axpy(-0.01, step, theta)
 
 	before := ev.LogLoss
 	m.Evaluate(ws, theta, data, nn.Objective{Loss: nn.Exp}, ev, false)
@@ -82,8 +83,8 @@ func ExampleBatcher() {
 		for _, i := range bt.Indices() {
 			seen[i]++
 		}
-		tensor.Sign(step, ev.Grad)
-		tensor.Axpy(-0.01, step, theta)
+		asm.Sign(step, ev.Grad)
+		asm.Axpy(-0.01, step, theta)
 	}
 	m.Evaluate(ws, theta, data, nn.Objective{Loss: nn.Exp}, ev, false) // the record
 	fmt.Println("batches per epoch:", bt.PerEpoch(), "points seen once each:", len(seen) == 6 && seen[0] == 1 && seen[5] == 1)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
@@ -138,7 +139,7 @@ func TestEuler(t *testing.T) {
 			want -= L * ev.Weights[i] * q
 			scale += L * ev.Weights[i] * fabs
 		}
-		got := tensor.Dot(ev.Grad, theta)
+		got := asm.Dot(ev.Grad, theta)
 		if math.Abs(got-want) > 10*roundBound*scale+tiny*(1+L) {
 			t.Fatalf("⟨Grad, θ⟩ = %v, −L Σ w q = %v (scale %v)", got, want, scale)
 		}
@@ -158,7 +159,7 @@ func fdMismatch(m *MLP, theta []float64, x *tensor.Dense, c, grad []float64, h f
 	out := make([]float64, n)
 	F := func(th []float64) float64 {
 		m.Forward(ws, th, x, out)
-		return tensor.Dot(c, out)
+		return asm.Dot(c, out)
 	}
 	var S float64
 	for i := 0; i < n; i++ {

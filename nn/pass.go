@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/margo-lab/margo/tensor"
+import (
+	"github.com/margo-lab/margo/asm"
+	"github.com/margo-lab/margo/tensor"
+)
 
 // The passes of forward and backward outside the GEMMs — σ, the output
 // layer's dot products, its weight gradient Σ_i c_i·a_i, the outer product
@@ -83,7 +86,7 @@ func (p *rowPass) StepRange(_, lo, hi int) {
 		p.m.activateBack(p.x[lo:hi], p.y[lo:hi])
 	case passOutput:
 		for i := ceilDiv(lo, p.k); i < ceilDiv(hi, p.k); i++ {
-			p.out[i] = tensor.Dot(p.a.Row(i), p.w)
+			p.out[i] = asm.Dot(p.a.Row(i), p.w)
 		}
 	case passBiasActivate:
 		for e := lo; e < hi; {
@@ -114,7 +117,7 @@ func (p *rowPass) StepRange(_, lo, hi int) {
 		dw := p.dw[j0:j1]
 		clear(dw)
 		for i, ci := range p.c[:p.n] {
-			tensor.Axpy(ci, p.a.Row(i)[j0:j1], dw)
+			asm.Axpy(ci, p.a.Row(i)[j0:j1], dw)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -14,7 +15,7 @@ import (
 //	θ ← θ − (η/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)
 //
 // with the true gradient g = ∇L (ε outside the square root; the update is
-// the fused tensor.AdamStep kernel, one pass over θ, M, V and g). Where
+// the fused asm.AdamStep kernel, one pass over θ, M, V and g). Where
 // √v̂ + ε is exactly 0 the coordinate does not move (torch would write
 // NaN).
 //
@@ -121,7 +122,7 @@ func (a *Adam) Update(theta, grad []float64, logScale float64) error {
 	if grad == nil {
 		grad = make([]float64, len(theta))
 	}
-	maxM, maxV, maxTheta := tensor.AdamStep(theta, a.M, a.V, grad, sc.r1, sc.r2, a.Beta1, a.Beta2, sc.stepSize, sc.sqrtBC2, sc.eps)
+	maxM, maxV, maxTheta := asm.AdamStep(theta, a.M, a.V, grad, sc.r1, sc.r2, a.Beta1, a.Beta2, sc.stepSize, sc.sqrtBC2, sc.eps)
 	return a.finish(grad, maxM, maxV, maxTheta)
 }
 
@@ -136,7 +137,7 @@ func (a *Adam) checkUpdate(theta, grad []float64, logScale float64) error {
 	return nil
 }
 
-// adamScalars are the per-step constants of tensor.AdamStep.
+// adamScalars are the per-step constants of asm.AdamStep.
 type adamScalars struct {
 	r1, r2, stepSize, sqrtBC2, eps float64
 }
@@ -171,7 +172,7 @@ func (a *Adam) advance(logScale float64) adamScalars {
 func (a *Adam) finish(grad []float64, maxM, maxV, maxTheta float64) error {
 	if bad(maxM) || bad(maxV) {
 		// A NaN or Inf in g reaches m (1−β1 > 0); otherwise a moment overflowed.
-		if err := checkGradMax(a, tensor.MaxAbs(grad)); err != nil {
+		if err := checkGradMax(a, asm.MaxAbs(grad)); err != nil {
 			return err
 		}
 		return errorf("%s: moments overflow in the new gradient scale (max |m_i| = %v, max v_i = %v)", a.Name(), maxM, maxV)

@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -100,12 +101,12 @@ const (
 func (r *elementRanges) StepRange(c, lo, hi int) {
 	switch r.kind {
 	case axpyRanges:
-		r.maxG[c], r.maxTheta[c] = tensor.AxpyStep(r.a, r.grad[lo:hi], r.theta[lo:hi])
+		r.maxG[c], r.maxTheta[c] = asm.AxpyStep(r.a, r.grad[lo:hi], r.theta[lo:hi])
 	case signRanges:
-		r.maxG[c], r.maxTheta[c] = tensor.SignStep(r.a, r.grad[lo:hi], r.theta[lo:hi])
+		r.maxG[c], r.maxTheta[c] = asm.SignStep(r.a, r.grad[lo:hi], r.theta[lo:hi])
 	default:
 		r.argmax[c] = -1
-		if k := tensor.ArgMaxAbs(r.grad[lo:hi]); k >= 0 {
+		if k := asm.ArgMaxAbs(r.grad[lo:hi]); k >= 0 {
 			r.argmax[c] = lo + k
 		}
 	}
@@ -172,10 +173,10 @@ func (s *Steepest) endRanges() error {
 	}
 	// The maxima are ≥ 0 or NaN: MaxAbs of them is the maximum over the
 	// whole vector with MaxAbs's NaN rule.
-	if err := checkGradMax(s, tensor.MaxAbs(r.maxG)); err != nil {
+	if err := checkGradMax(s, asm.MaxAbs(r.maxG)); err != nil {
 		return err
 	}
-	s.set(tensor.MaxAbs(r.maxTheta))
+	s.set(asm.MaxAbs(r.maxTheta))
 	return nil
 }
 
@@ -190,7 +191,7 @@ type adamRanges struct {
 // StepRange steps elements [lo, hi) (tensor.ChunkStep).
 func (r *adamRanges) StepRange(c, lo, hi int) {
 	a, sc := r.a, &r.sc
-	r.maxM[c], r.maxV[c], r.maxTheta[c] = tensor.AdamStep(r.theta[lo:hi], a.M[lo:hi], a.V[lo:hi], r.grad[lo:hi],
+	r.maxM[c], r.maxV[c], r.maxTheta[c] = asm.AdamStep(r.theta[lo:hi], a.M[lo:hi], a.V[lo:hi], r.grad[lo:hi],
 		sc.r1, sc.r2, a.Beta1, a.Beta2, sc.stepSize, sc.sqrtBC2, sc.eps)
 }
 
@@ -216,7 +217,7 @@ func (a *Adam) endRanges() error {
 	r := &a.ranges
 	grad := r.grad
 	r.theta, r.grad = nil, nil
-	return a.finish(grad, tensor.MaxAbs(r.maxM), tensor.MaxAbs(r.maxV), tensor.MaxAbs(r.maxTheta))
+	return a.finish(grad, asm.MaxAbs(r.maxM), asm.MaxAbs(r.maxV), asm.MaxAbs(r.maxTheta))
 }
 
 // rangeMaxima returns buf resized to k per-range maxima, reusing its

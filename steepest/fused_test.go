@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
@@ -143,8 +144,8 @@ func TestMeasureStep(t *testing.T) {
 			if ka != kb || ka && !sameValue(ma, mb) {
 				t.Fatalf("%s: ParamMaxAbs %v, %v after MeasureStep; %v, %v after Step", name, mb, kb, ma, ka)
 			}
-			if ka && !sameValue(ma, tensor.MaxAbs(thA)) {
-				t.Fatalf("%s: ParamMaxAbs %v, ‖θ‖∞ %v", name, ma, tensor.MaxAbs(thA))
+			if ka && !sameValue(ma, asm.MaxAbs(thA)) {
+				t.Fatalf("%s: ParamMaxAbs %v, ‖θ‖∞ %v", name, ma, asm.MaxAbs(thA))
 			}
 		}
 	})
@@ -211,7 +212,7 @@ func TestUpdateRanges(t *testing.T) {
 		var wantErr bool
 		var pieces []Optimizer
 		if name == "cd" || name == "cd-unnormalized" {
-			k := tensor.ArgMaxAbs(grad)
+			k := asm.ArgMaxAbs(grad)
 			switch g := grad[k]; {
 			case g != g || math.IsInf(g, 0):
 				wantErr = true
@@ -240,7 +241,7 @@ func TestUpdateRanges(t *testing.T) {
 		}
 		for i := range got {
 			if !sameValue(got[i], want[i]) {
-				t.Fatalf("%s: θ_%d = %v in ranges, %v in pieces (CD: ArgMaxAbs %d)", name, i, got[i], want[i], tensor.ArgMaxAbs(grad))
+				t.Fatalf("%s: θ_%d = %v in ranges, %v in pieces (CD: ArgMaxAbs %d)", name, i, got[i], want[i], asm.ArgMaxAbs(grad))
 			}
 		}
 		if a, ok := whole.(*Adam); ok {
@@ -255,8 +256,8 @@ func TestUpdateRanges(t *testing.T) {
 			}
 		}
 		if pm, ok := whole.(ParamMaxAbser); ok {
-			if m, known := pm.ParamMaxAbs(); known && !sameValue(m, tensor.MaxAbs(got)) {
-				t.Fatalf("%s: ParamMaxAbs %v, ‖θ‖∞ %v", name, m, tensor.MaxAbs(got))
+			if m, known := pm.ParamMaxAbs(); known && !sameValue(m, asm.MaxAbs(got)) {
+				t.Fatalf("%s: ParamMaxAbs %v, ‖θ‖∞ %v", name, m, asm.MaxAbs(got))
 			}
 		}
 	})

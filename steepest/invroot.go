@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -51,7 +52,7 @@ func newInvRootWork(n int) *invRootWork {
 // and the error says so.
 func (w *invRootWork) invRoot(dst, a *tensor.Dense, p int) error {
 	n := a.Rows
-	f := tensor.Nrm2(a.Data)
+	f := asm.Nrm2(a.Data)
 	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		return errorf("inverse root: ‖A‖_F = %v", f)
 	}
@@ -59,7 +60,7 @@ func (w *invRootWork) invRoot(dst, a *tensor.Dense, p int) error {
 	z := (pf + 1) / (2 * f)
 	m, h, k := w.m, w.h, w.k
 	copy(m.Data, a.Data)
-	tensor.Scal(z, m.Data)
+	asm.Scal(z, m.Data)
 	clear(h.Data)
 	h0 := math.Pow(z, 1/pf)
 	for i := range n {
@@ -72,7 +73,7 @@ func (w *invRootWork) invRoot(dst, a *tensor.Dense, p int) error {
 		w.iters++
 		// K = ((p+1)/p)·I − M/p
 		copy(k.Data, m.Data)
-		tensor.Scal(-1/pf, k.Data)
+		asm.Scal(-1/pf, k.Data)
 		for i := range n {
 			k.Data[i*n+i] += (pf + 1) / pf
 		}
@@ -89,7 +90,7 @@ func (w *invRootWork) invRoot(dst, a *tensor.Dense, p int) error {
 		for i := range n {
 			m.Data[i*n+i]--
 		}
-		e = tensor.Nrm2(m.Data)
+		e = asm.Nrm2(m.Data)
 		for i := range n {
 			m.Data[i*n+i]++
 		}

@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -20,7 +21,7 @@ func symEig(a, vecs *tensor.Dense) {
 	for i := range n {
 		vecs.Set(i, i, 1)
 	}
-	total := tensor.Nrm2(a.Data)
+	total := asm.Nrm2(a.Data)
 	if total == 0 || math.IsNaN(total) || math.IsInf(total, 0) {
 		return
 	}

@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
-	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
 
@@ -67,7 +67,7 @@ func softMarginStep(t *rapid.T, m stepModel, nrm Norm, opt Optimizer, theta []fl
 		wdq += w[i] * dq
 		maxdq = math.Max(maxdq, math.Abs(dq))
 	}
-	r := wdq + tensor.Dot(grad, delta)
+	r := wdq + asm.Dot(grad, delta)
 	N2 := nrm.Value(next)
 	R := math.Pow(N+h, L) - math.Pow(N, L) - L*h*math.Pow(N, L-1)
 	allowed = a*R/(math.Pow(N, L)*math.Pow(N+h, L)) + (math.Abs(r)+0.5*maxdq*maxdq)/math.Pow(N2, L)
@@ -185,7 +185,7 @@ func TestSoftMarginCheckCatchesAscent(t *testing.T) {
 				D = math.Max(D, math.Copysign(1, x)*signOf(grad[i]))
 			}
 		}
-		predicted := 0.005 * N * (tensor.AbsSum(grad)/a + L*D/N)
+		predicted := 0.005 * N * (asm.AbsSum(grad)/a + L*D/N)
 		opt := ascent{mustOpt(NewSD(1, true)).(*Steepest)}
 		drop, allowed, gamma := softMarginStep(t, m, LInf{}, opt, theta, 0.005)
 		if !(predicted > 2*allowed/gamma) {

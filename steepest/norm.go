@@ -3,7 +3,7 @@ package steepest
 import (
 	"math"
 
-	"github.com/margo-lab/margo/tensor"
+	"github.com/margo-lab/margo/asm"
 )
 
 // Norm is a norm ‖·‖ on the flat parameter vector θ together with what
@@ -35,16 +35,16 @@ type L2 struct{}
 func (L2) Name() string { return "l2" }
 
 // Value returns ‖x‖₂.
-func (L2) Value(x []float64) float64 { return tensor.Nrm2(x) }
+func (L2) Value(x []float64) float64 { return asm.Nrm2(x) }
 
 // Dual returns ‖g‖₂.
-func (L2) Dual(g []float64) float64 { return tensor.Nrm2(g) }
+func (L2) Dual(g []float64) float64 { return asm.Nrm2(g) }
 
 // Direction writes −g/‖g‖₂.
-func (L2) Direction(dst, g []float64) { scaledCopy(dst, g, -1, tensor.Nrm2(g)) }
+func (L2) Direction(dst, g []float64) { scaledCopy(dst, g, -1, asm.Nrm2(g)) }
 
 // Subgradient writes x/‖x‖₂.
-func (L2) Subgradient(dst, x []float64) { scaledCopy(dst, x, 1, tensor.Nrm2(x)) }
+func (L2) Subgradient(dst, x []float64) { scaledCopy(dst, x, 1, asm.Nrm2(x)) }
 
 // scaledCopy writes dst = s·x/n, or 0 when n is 0.
 func scaledCopy(dst, x []float64, s, n float64) {
@@ -55,7 +55,7 @@ func scaledCopy(dst, x []float64, s, n float64) {
 	}
 	if f := s / n; !math.IsInf(f, 0) {
 		copy(dst, x)
-		tensor.Scal(f, dst)
+		asm.Scal(f, dst)
 		return
 	}
 	for i, v := range x { // n is subnormal: 1/n overflows
@@ -71,16 +71,16 @@ type LInf struct{}
 func (LInf) Name() string { return "linf" }
 
 // Value returns ‖x‖∞.
-func (LInf) Value(x []float64) float64 { return tensor.MaxAbs(x) }
+func (LInf) Value(x []float64) float64 { return asm.MaxAbs(x) }
 
 // Dual returns ‖g‖₁.
-func (LInf) Dual(g []float64) float64 { return tensor.AbsSum(g) }
+func (LInf) Dual(g []float64) float64 { return asm.AbsSum(g) }
 
 // Direction writes −sign(g) (sign(0) = 0).
 func (LInf) Direction(dst, g []float64) {
 	dst = dst[:len(g)]
-	tensor.Sign(dst, g)
-	tensor.Scal(-1, dst)
+	asm.Sign(dst, g)
+	asm.Scal(-1, dst)
 }
 
 // Subgradient writes sign(x_k)·e_k at the first k with |x_k| = ‖x‖∞.
@@ -90,7 +90,7 @@ func (LInf) Subgradient(dst, x []float64) { unitAtMax(dst, x, 1) }
 func unitAtMax(dst, x []float64, s float64) {
 	dst = dst[:len(x)]
 	clear(dst)
-	if k := tensor.ArgMaxAbs(x); k >= 0 && x[k] != 0 {
+	if k := asm.ArgMaxAbs(x); k >= 0 && x[k] != 0 {
 		dst[k] = s * math.Copysign(1, x[k])
 	}
 }
@@ -104,16 +104,16 @@ type L1 struct{}
 func (L1) Name() string { return "l1" }
 
 // Value returns ‖x‖₁.
-func (L1) Value(x []float64) float64 { return tensor.AbsSum(x) }
+func (L1) Value(x []float64) float64 { return asm.AbsSum(x) }
 
 // Dual returns ‖g‖∞.
-func (L1) Dual(g []float64) float64 { return tensor.MaxAbs(g) }
+func (L1) Dual(g []float64) float64 { return asm.MaxAbs(g) }
 
 // Direction writes −sign(g_k)·e_k at the first k of max|g_i|.
 func (L1) Direction(dst, g []float64) { unitAtMax(dst, g, -1) }
 
 // Subgradient writes sign(x) (0 on zero coordinates, a valid choice in [−1, 1]).
-func (L1) Subgradient(dst, x []float64) { tensor.Sign(dst[:len(x)], x) }
+func (L1) Subgradient(dst, x []float64) { asm.Sign(dst[:len(x)], x) }
 
 // Lp is the norm ‖x‖_p = (Σ|x_i|^p)^{1/p} for 1 < P < ∞; its dual is ℓq
 // with 1/p + 1/q = 1. Construct it with NewLp. Values are computed after
@@ -159,7 +159,7 @@ func (n Lp) Subgradient(dst, x []float64) { dualMap(dst, x, n.P, 1) }
 
 // pnorm returns ‖x‖_r for 1 < r < ∞, scaled by max|x_i| first.
 func pnorm(x []float64, r float64) float64 {
-	m := tensor.MaxAbs(x)
+	m := asm.MaxAbs(x)
 	if m == 0 || math.IsInf(m, 0) || math.IsNaN(m) {
 		return m
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
@@ -89,13 +90,13 @@ func TestNormDirection(t *testing.T) {
 		u := make([]float64, n)
 		nrm.Direction(u, g)
 		d := nrm.Dual(g)
-		if tensor.MaxAbs(g) == 0 {
-			if tensor.MaxAbs(u) != 0 || d != 0 {
+		if asm.MaxAbs(g) == 0 {
+			if asm.MaxAbs(u) != 0 || d != 0 {
 				t.Fatalf("g = 0: direction %v, dual %v", u, d)
 			}
 			return
 		}
-		if ip := tensor.Dot(u, g); math.Abs(ip+d) > tol*d {
+		if ip := asm.Dot(u, g); math.Abs(ip+d) > tol*d {
 			t.Fatalf("⟨u,g⟩ = %v, −‖g‖_⋆ = %v", ip, -d)
 		}
 		if v := nrm.Value(u); math.Abs(v-1) > tol {
@@ -113,7 +114,7 @@ func TestNormHolder(t *testing.T) {
 		for i := range x {
 			abs += math.Abs(x[i] * y[i])
 		}
-		lhs, rhs := tensor.Dot(x, y), nrm.Value(x)*nrm.Dual(y)
+		lhs, rhs := asm.Dot(x, y), nrm.Value(x)*nrm.Dual(y)
 		if lhs > rhs*(1+2*tol)+1e-13*abs {
 			t.Fatalf("⟨x,y⟩ = %v > ‖x‖‖y‖_⋆ = %v", lhs, rhs)
 		}
@@ -135,7 +136,7 @@ func TestNormSubgradientDualOfDual(t *testing.T) {
 		if d := nrm.Dual(v); d > 1+tol {
 			t.Fatalf("‖v‖_⋆ = %v > 1", d)
 		}
-		if ip := tensor.Dot(v, x); math.Abs(ip-val) > tol*val {
+		if ip := asm.Dot(v, x); math.Abs(ip-val) > tol*val {
 			t.Fatalf("⟨v,x⟩ = %v, ‖x‖ = %v", ip, val)
 		}
 	})
@@ -156,7 +157,7 @@ func TestUnnormalizedStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := nrm.Dual(g)
-		if ip := tensor.Dot(g, delta); math.Abs(ip+d*d) > 2*tol*d*d {
+		if ip := asm.Dot(g, delta); math.Abs(ip+d*d) > 2*tol*d*d {
 			t.Fatalf("⟨g,Δ⟩ = %v, −‖g‖_⋆² = %v", ip, -d*d)
 		}
 		if v := nrm.Value(delta); math.Abs(v-d) > 2*tol*d {
@@ -192,7 +193,7 @@ func TestSpectralMatchesSVD(t *testing.T) {
 		}
 		// The nuclear norm from the polar factor: exact except for singular
 		// values under 1e−10‖G‖_F, each contributing < 1e−10‖G‖_F.
-		if d := s.Dual(x); math.Abs(d-nucRef) > 1e-12*nucRef+float64(l.Size())*1e-10*tensor.Nrm2(x) {
+		if d := s.Dual(x); math.Abs(d-nucRef) > 1e-12*nucRef+float64(l.Size())*1e-10*asm.Nrm2(x) {
 			t.Fatalf("dual %v, SVD nuclear norm %v", d, nucRef)
 		}
 	})
@@ -207,7 +208,7 @@ func TestPolarMatchesSVD(t *testing.T) {
 		m, n := rapid.IntRange(1, 9).Draw(t, "m"), rapid.IntRange(1, 9).Draw(t, "n")
 		g := tensor.DenseOf(m, n, drawVec(t, m*n, "g"))
 		_, sv, _ := jacobiSVD(g)
-		f := tensor.Nrm2(g.Data)
+		f := asm.Nrm2(g.Data)
 		if f == 0 || sv[len(sv)-1] < 1e-6*f {
 			return
 		}
@@ -243,7 +244,7 @@ func TestPolarRankDeficient(t *testing.T) {
 		a := tensor.DenseOf(m, r, ints(m*r, "a"))
 		b := tensor.DenseOf(r, n, ints(r*n, "b"))
 		g := naiveMul(a, b) // exact: small integers
-		f := tensor.Nrm2(g.Data)
+		f := asm.Nrm2(g.Data)
 		_, sv, _ := jacobiSVD(g)
 		k := 0
 		for k < len(sv) && sv[k] > 1e-9*f {
@@ -280,8 +281,8 @@ func FuzzNormDirection(f *testing.F) {
 		g := drawVec(t, n, "g")
 		u := make([]float64, n)
 		nrm.Direction(u, g)
-		if d := nrm.Dual(g); math.Abs(tensor.Dot(u, g)+d) > c.tol*d {
-			t.Fatalf("%s: ⟨u,g⟩ = %v, −‖g‖⋆ = %v", c.name, tensor.Dot(u, g), -d)
+		if d := nrm.Dual(g); math.Abs(asm.Dot(u, g)+d) > c.tol*d {
+			t.Fatalf("%s: ⟨u,g⟩ = %v, −‖g‖⋆ = %v", c.name, asm.Dot(u, g), -d)
 		}
 	}))
 }

@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -75,7 +76,7 @@ func checkStep(o interface{ Name() string }, theta, grad []float64, logScale flo
 	if err := checkArgs(o, theta, grad, logScale); err != nil {
 		return err
 	}
-	return checkGradMax(o, tensor.MaxAbs(grad))
+	return checkGradMax(o, asm.MaxAbs(grad))
 }
 
 // checkArgs validates the lengths and the log-scale.
@@ -139,8 +140,8 @@ func setState(name string, dst, src [][]float64) error {
 // exp(log η + logScale + log‖grad‖_⋆), and slows down as the loss vanishes,
 // as the algorithm does.
 //
-// GD and sign descent run as one fused pass over g and θ (tensor.AxpyStep,
-// tensor.SignStep) that checks the gradient on the way (see Optimizer)
+// GD and sign descent run as one fused pass over g and θ (asm.AxpyStep,
+// asm.SignStep) that checks the gradient on the way (see Optimizer)
 // and reports ‖θ‖∞ (ParamMaxAbs); their θ is bitwise the θ of the
 // separate Direction and Axpy. CD finds its coordinate and checks the
 // gradient in one pass (ArgMaxAbs) before θ is touched.
@@ -252,18 +253,18 @@ func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
 	if _, ok := s.Norm.(LInf); ok && !s.Normalized {
 		// θ −= η·e^{logScale}·‖g‖₁·sign(g). ‖g‖₁ is finite only for a finite
 		// g, so here the gradient is checked before θ is touched.
-		d := tensor.AbsSum(grad)
+		d := asm.AbsSum(grad)
 		if math.IsNaN(d) || math.IsInf(d, 0) {
-			if err := checkGradMax(s, tensor.MaxAbs(grad)); err != nil {
+			if err := checkGradMax(s, asm.MaxAbs(grad)); err != nil {
 				return err
 			}
 		}
 		if d == 0 {
 			return nil
 		}
-		return s.fused(tensor.SignStep, -scaledRate(s.logLR, logScale, d), grad, theta)
+		return s.fused(asm.SignStep, -scaledRate(s.logLR, logScale, d), grad, theta)
 	}
-	if err := checkGradMax(s, tensor.MaxAbs(grad)); err != nil {
+	if err := checkGradMax(s, asm.MaxAbs(grad)); err != nil {
 		return err
 	}
 	if len(s.dir) != len(grad) {
@@ -279,13 +280,13 @@ func (s *Steepest) Update(theta, grad []float64, logScale float64) error {
 		}
 	}
 	if s.Normalized {
-		tensor.Axpy(lr, s.dir, theta)
+		asm.Axpy(lr, s.dir, theta)
 		return nil
 	}
 	if d == 0 {
 		return nil
 	}
-	tensor.Axpy(scaledRate(s.logLR, logScale, d), s.dir, theta)
+	asm.Axpy(scaledRate(s.logLR, logScale, d), s.dir, theta)
 	return nil
 }
 

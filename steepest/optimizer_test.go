@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
-	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
 )
 
@@ -213,7 +213,7 @@ func TestAdamScale(t *testing.T) {
 		if err := a.Update(th, g, -700); err != nil {
 			t.Fatal(err)
 		}
-		move := tensor.MaxAbs(th)
+		move := asm.MaxAbs(th)
 		if eps == 0 && math.Abs(move-0.1) > 1e-15 {
 			t.Errorf("ε = 0: moved %v, want 0.1", move)
 		}
@@ -310,12 +310,12 @@ func TestSpectralStepMatchesSVD(t *testing.T) {
 		for i := range l.Layers() {
 			gl := l.View(g, i)
 			_, sv, _ := jacobiSVD(gl)
-			f := tensor.Nrm2(gl.Data)
+			f := asm.Nrm2(gl.Data)
 			if f == 0 || sv[len(sv)-1] < 1e-6*f {
 				continue
 			}
 			ref, _ := refPolar(gl, 0)
-			tensor.Scal(-1, ref.Data)
+			asm.Scal(-1, ref.Data)
 			diff, size := frobDiff(l.View(delta, i).Data, ref.Data)
 			sh := l.Shape(i)
 			if diff > 1e-13*(f/sv[len(sv)-1])*size*float64(sh.Out+sh.In) {
@@ -413,8 +413,8 @@ func TestParamMaxAbs(t *testing.T) {
 				if known != want[o] {
 					rt.Fatalf("%s step %d: ‖θ‖∞ known = %v, want %v", o.Name(), step, known, want[o])
 				}
-				if known && m != tensor.MaxAbs(th) {
-					rt.Fatalf("%s step %d: ParamMaxAbs = %v, MaxAbs(θ) = %v", o.Name(), step, m, tensor.MaxAbs(th))
+				if known && m != asm.MaxAbs(th) {
+					rt.Fatalf("%s step %d: ParamMaxAbs = %v, MaxAbs(θ) = %v", o.Name(), step, m, asm.MaxAbs(th))
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/tensor"
 )
 
@@ -56,7 +57,7 @@ func newPolarWork(m, n int) *polarWork {
 // polar writes the polar factor of g (m×n, contiguous) into dst (len m·n)
 // and returns ⟨polar(g), g⟩ = ‖g‖_nuclear (up to the cut-off above).
 func (w *polarWork) polar(dst, g []float64) float64 {
-	f := tensor.Nrm2(g)
+	f := asm.Nrm2(g)
 	w.iters = 0
 	if f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
 		clear(dst)
@@ -81,10 +82,10 @@ func (w *polarWork) polar(dst, g []float64) float64 {
 			w.pool.Gemm(tensor.Trans, tensor.NoTrans, 1, x, x, 0, w.gram)
 			w.pool.Gemm(tensor.NoTrans, tensor.NoTrans, -0.5, x, w.gram, 1.5, xn)
 		}
-		tensor.Axpy(-1, xn.Data, x.Data) // x = x − xn
-		delta := tensor.Nrm2(x.Data)
+		asm.Axpy(-1, xn.Data, x.Data) // x = x − xn
+		delta := asm.Nrm2(x.Data)
 		x, xn = xn, x
-		size := tensor.Nrm2(x.Data)
+		size := asm.Nrm2(x.Data)
 		if delta <= 0x1p-48*size || (delta < 1e-10*size && delta > prev/4) {
 			break
 		}
@@ -92,7 +93,7 @@ func (w *polarWork) polar(dst, g []float64) float64 {
 	}
 	w.x, w.xn = x, xn
 	copy(dst, x.Data)
-	return tensor.Dot(dst, g)
+	return asm.Dot(dst, g)
 }
 
 // powerWork estimates the largest singular value of a matrix by power
@@ -111,7 +112,7 @@ func newPowerWork(m, n int) *powerWork {
 	for i := range p.v {
 		p.v[i] = 1 + 0.5*math.Sin(float64(i)+1)
 	}
-	tensor.Scal(1/tensor.Nrm2(p.v), p.v)
+	asm.Scal(1/asm.Nrm2(p.v), p.v)
 	return p
 }
 
@@ -146,7 +147,7 @@ func (p *powerWork) sigmaMaxCapped(w *tensor.Dense, tol float64, maxIter int) fl
 func (p *powerWork) rescaled(w *tensor.Dense) (*tensor.Dense, float64) {
 	var c float64
 	for i := range w.Rows {
-		c = max(c, tensor.MaxAbs(w.Row(i)))
+		c = max(c, asm.MaxAbs(w.Row(i)))
 	}
 	if c == 0 || math.IsNaN(c) || math.IsInf(c, 0) || (c >= 0x1p-400 && c <= 0x1p400) {
 		return w, 1
@@ -168,16 +169,16 @@ func (p *powerWork) rescaled(w *tensor.Dense) (*tensor.Dense, float64) {
 // iterate runs the power iteration and reports whether it converged.
 func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64, bool) {
 	p.iters = 0
-	if v := tensor.Nrm2(p.v); v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+	if v := asm.Nrm2(p.v); v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		*p = *newPowerWork(w.Rows, w.Cols) // a NaN of an earlier broken θ must not stick
 	}
 	sigma, prevD, prevRho := 0.0, 0.0, 0.0 // last estimate, increment and increment ratio (0: none yet)
 	for p.iters < max(maxIter, 1) {
 		p.iters++
 		for i := range p.u { // u = W v
-			p.u[i] = tensor.Dot(w.Row(i), p.v)
+			p.u[i] = asm.Dot(w.Row(i), p.v)
 		}
-		s := tensor.Nrm2(p.u)
+		s := asm.Nrm2(p.u)
 		if s == 0 {
 			// v ⟂ the row space of W: restart from a nonzero row of W (which
 			// lies in the row space), or report σ_max = 0 for W = 0.
@@ -187,19 +188,19 @@ func (p *powerWork) iterate(w *tensor.Dense, tol float64, maxIter int) (float64,
 				return 0, true
 			}
 			copy(p.v, w.Row(r))
-			tensor.Scal(1/tensor.Nrm2(p.v), p.v)
+			asm.Scal(1/asm.Nrm2(p.v), p.v)
 			continue
 		}
 		if math.IsNaN(s) || math.IsInf(s, 0) {
 			return s, true
 		}
-		tensor.Scal(1/s, p.u)
+		asm.Scal(1/s, p.u)
 		clear(p.v) // v = Wᵀu
 		for i := range p.u {
-			tensor.Axpy(p.u[i], w.Row(i), p.v)
+			asm.Axpy(p.u[i], w.Row(i), p.v)
 		}
-		t := tensor.Nrm2(p.v) // = ‖WᵀWv‖/‖Wv‖ ≥ ‖Wv‖ = s
-		tensor.Scal(1/t, p.v)
+		t := asm.Nrm2(p.v) // = ‖WᵀWv‖/‖Wv‖ ≥ ‖Wv‖ = s
+		asm.Scal(1/t, p.v)
 		if p.iters == 1 {
 			sigma = t // the first estimate: no increment yet
 			continue
@@ -271,22 +272,22 @@ func (p *powerWork) exact(w *tensor.Dense) float64 {
 	if m >= n {
 		copy(p.v, x)
 		for i := range p.u {
-			p.u[i] = tensor.Dot(w.Row(i), p.v)
+			p.u[i] = asm.Dot(w.Row(i), p.v)
 		}
-		s := tensor.Nrm2(p.u)
+		s := asm.Nrm2(p.u)
 		if s > 0 {
-			tensor.Scal(1/s, p.u)
+			asm.Scal(1/s, p.u)
 		}
 		return s
 	}
 	copy(p.u, x)
 	clear(p.v)
 	for i := range p.u {
-		tensor.Axpy(p.u[i], w.Row(i), p.v)
+		asm.Axpy(p.u[i], w.Row(i), p.v)
 	}
-	s := tensor.Nrm2(p.v)
+	s := asm.Nrm2(p.v)
 	if s > 0 {
-		tensor.Scal(1/s, p.v)
+		asm.Scal(1/s, p.v)
 	}
 	return s
 }
@@ -295,7 +296,7 @@ func (p *powerWork) exact(w *tensor.Dense) float64 {
 // entry, or −1.
 func firstNonzeroRow(w *tensor.Dense) int {
 	for i := 0; i < w.Rows; i++ {
-		if tensor.MaxAbs(w.Row(i)) != 0 {
+		if asm.MaxAbs(w.Row(i)) != 0 {
 			return i
 		}
 	}

@@ -3,6 +3,7 @@ package steepest
 import (
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -143,7 +144,7 @@ func (s *Shampoo) Update(theta, grad []float64, logScale float64) error {
 	for i := range s.L {
 		g, gt, upd := s.g[i], s.gt[i], s.upd[i]
 		copy(g.Data, s.layout.View(grad, i).Data)
-		tensor.Scal(scale, g.Data)
+		asm.Scal(scale, g.Data)
 		s.pool.Gemm(tensor.NoTrans, tensor.Trans, 1, g, g, 1, s.L[i])
 		if refresh {
 			if err := s.invRoot(s.LInv[i], s.L[i]); err != nil {
@@ -166,7 +167,7 @@ func (s *Shampoo) Update(theta, grad []float64, logScale float64) error {
 	// θ changes only after every layer's preconditioner succeeded.
 	lr := math.Exp(s.logLR)
 	for i := range s.L {
-		tensor.Axpy(-lr, s.upd[i].Data, s.layout.View(theta, i).Data)
+		asm.Axpy(-lr, s.upd[i].Data, s.layout.View(theta, i).Data)
 	}
 	s.T++
 	return nil

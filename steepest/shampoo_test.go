@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 	"pgregory.net/rapid"
@@ -19,7 +20,7 @@ func drawSPD(t *rapid.T, n int) (*tensor.Dense, float64) {
 	for i := range n {
 		a.Set(i, i, a.At(i, i)+c)
 	}
-	f := tensor.Nrm2(b.Data)
+	f := asm.Nrm2(b.Data)
 	return a, (f*f + c) / c
 }
 
@@ -61,7 +62,7 @@ func TestInvRootMatchesEigLarge(t *testing.T) {
 		for i := range n {
 			a.Set(i, i, a.At(i, i)+c)
 		}
-		f := tensor.Nrm2(b.Data)
+		f := asm.Nrm2(b.Data)
 		kappa := (f*f + c) / c
 		w := newInvRootWork(n)
 		got := tensor.NewDense(n, n)
@@ -164,7 +165,7 @@ func TestShampooMatchesReference(t *testing.T) {
 			}
 			// Errors accumulate over the steps: the bound is the sum of the
 			// per-step bounds, plus θ's own rounding (1e−12).
-			bound += 1e-5 * eta * tensor.Nrm2(upd.Data)
+			bound += 1e-5 * eta * asm.Nrm2(upd.Data)
 			diff, _ := frobDiff(theta, want)
 			if diff > bound+1e-12 {
 				t.Fatalf("step %d: ‖θ − θ_ref‖ = %v, accumulated bound %v", step, diff, bound)
@@ -241,10 +242,10 @@ func TestShampooFirstStepIsSpectral(t *testing.T) {
 			t.Fatal(err)
 		}
 		ref, _ := refPolar(g, 0)
-		tensor.Scal(-1, ref.Data)
-		f := tensor.Nrm2(g.Data)
+		asm.Scal(-1, ref.Data)
+		f := asm.Nrm2(g.Data)
 		kappa := (f*f + eps) / eps
-		bound := (eps/(smin*smin) + 1e-13*kappa*float64(max(m, n))) * tensor.Nrm2(ref.Data)
+		bound := (eps/(smin*smin) + 1e-13*kappa*float64(max(m, n))) * asm.Nrm2(ref.Data)
 		if diff, _ := frobDiff(delta, ref.Data); diff > bound {
 			t.Fatalf("first Shampoo step differs from −UVᵀ by %v (bound %v)", diff, bound)
 		}

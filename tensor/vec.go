@@ -2,27 +2,10 @@ package tensor
 
 import "github.com/margo-lab/margo/asm"
 
-// The vector operations of nn/ and steepest/: thin names over the asm
-// kernels, so that nothing above this package reaches into assembly. Their
-// semantics (lengths, NaN, ±0) are those documented in package asm.
-
-// Dot returns Σ x_i·y_i.
-func Dot(x, y []float64) float64 { return asm.Dot(x, y) }
-
-// Axpy computes y += a·x.
-func Axpy(a float64, x, y []float64) { asm.Axpy(a, x, y) }
-
-// Scal computes x *= a.
-func Scal(a float64, x []float64) { asm.Scal(a, x) }
-
-// AbsSum returns ‖x‖₁.
-func AbsSum(x []float64) float64 { return asm.AbsSum(x) }
-
-// Nrm2 returns ‖x‖₂ without overflow or underflow.
-func Nrm2(x []float64) float64 { return asm.Nrm2(x) }
-
-// MaxAbs returns ‖x‖∞ (NaN if any element is NaN).
-func MaxAbs(x []float64) float64 { return asm.MaxAbs(x) }
+// Long vector reductions and steps on a Pool's threads. The elementwise
+// kernels themselves (Dot, Axpy, Nrm2, Sign, the fused steps, …) are package
+// asm's, called directly: tensor adds what they lack, the threads and the
+// chunking that keeps results independent of the thread count.
 
 // Norms holds the ℓ1, ℓ2 and ℓ∞ norms of one vector (see asm.Norms).
 type Norms = asm.Norms
@@ -99,15 +82,3 @@ func (p *Pool) DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny No
 	}
 	return dotNormsChunked(p, x, y, s)
 }
-
-// ArgMaxAbs returns the first index of the largest |x_i|, −1 if x is empty.
-func ArgMaxAbs(x []float64) int { return asm.ArgMaxAbs(x) }
-
-// Sign writes dst = sign(x) with sign(±0) = 0.
-func Sign(dst, x []float64) { asm.Sign(dst, x) }
-
-// ReLU writes dst = max(x, 0).
-func ReLU(dst, x []float64) { asm.ReLU(dst, x) }
-
-// ReLUMask writes dst_i = g_i where z_i > 0, else 0.
-func ReLUMask(dst, g, z []float64) { asm.ReLUMask(dst, g, z) }

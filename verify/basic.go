@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -77,7 +78,7 @@ func Euler(m Model, theta []float64, d *nn.Dataset) (Result, error) {
 			return Result{}, fmt.Errorf("verify: euler: sample %d: %w", i, err)
 		}
 		m.Evaluate(theta, one, nn.Objective{Loss: nn.Exp}, ev)
-		ip := -d.Y[i] * tensor.Dot(ev.Grad, theta) // ⟨∇f_i, θ⟩
+		ip := -d.Y[i] * asm.Dot(ev.Grad, theta) // ⟨∇f_i, θ⟩
 		r := math.Abs(ip-L*f[i]) / (L * mag[i])
 		if mag[i] == 0 {
 			r = math.Abs(ip - L*f[i])
@@ -114,7 +115,7 @@ func GradientCheck(m Model, theta []float64, d *nn.Dataset, obj nn.Objective, v 
 	n := d.Len()
 	ev := nn.NewEval(n, p)
 	m.Evaluate(theta, d, obj, ev)
-	analytic := math.Exp(ev.LogScale-ev.LogLoss) * tensor.Dot(ev.Grad, v)
+	analytic := math.Exp(ev.LogScale-ev.LogLoss) * asm.Dot(ev.Grad, v)
 	logL := ev.LogLoss
 	var maxQ float64
 	for _, q := range ev.Q {
@@ -126,7 +127,7 @@ func GradientCheck(m Model, theta []float64, d *nn.Dataset, obj nn.Objective, v 
 	for _, x := range mag {
 		maxM = math.Max(maxM, x)
 	}
-	h := 1e-5 * tensor.Nrm2(theta) / tensor.Nrm2(v)
+	h := 1e-5 * asm.Nrm2(theta) / asm.Nrm2(v)
 	if !(h > 0) || math.IsInf(h, 0) {
 		return Result{}, fmt.Errorf("verify: gradient: step h = %v (θ or v zero or not finite)", h)
 	}

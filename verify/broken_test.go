@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
 	"github.com/margo-lab/margo/tensor"
@@ -142,7 +143,7 @@ func TestGradientCheckCatchesFlippedGradient(t *testing.T) {
 		// A layer whose gradient vanishes (dead ReLUs) cannot show a flip.
 		ev := nn.NewEval(d.Len(), len(s.theta))
 		s.model.Evaluate(s.theta, d, nn.Objective{Loss: nn.Exp}, ev)
-		if math.Abs(tensor.Dot(ev.Grad, v)) > 1e-8*tensor.Nrm2(ev.Grad)*tensor.Nrm2(v) {
+		if math.Abs(asm.Dot(ev.Grad, v)) > 1e-8*asm.Nrm2(ev.Grad)*asm.Nrm2(v) {
 			cases++
 			if !res.Pass() {
 				caught++
@@ -220,7 +221,7 @@ func TestMarginMonotoneCatchesShrinkingOptimizer(t *testing.T) {
 		s.model.Magnitude(s.theta, d.X, mag)
 		ev := nn.NewEval(d.Len(), len(s.theta))
 		s.model.Evaluate(s.theta, d, nn.Objective{Loss: nn.Exp}, ev)
-		opt, err := steepest.NewSteepest(norm, 1e-4*norm.Value(s.theta)*ev.QMin()/tensor.MaxAbs(mag), true)
+		opt, err := steepest.NewSteepest(norm, 1e-4*norm.Value(s.theta)*ev.QMin()/asm.MaxAbs(mag), true)
 		if err != nil {
 			rt.Fatal(err)
 		}

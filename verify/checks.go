@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
-	"github.com/margo-lab/margo/tensor"
 )
 
 func genHomogeneity(src Source, _ bool) Case {
@@ -136,7 +136,7 @@ func trainCase(c Case, obj nn.Objective) (*setup, *nn.Dataset, steepest.Norm, Tr
 		// GD moves by η·L·‖∇log L‖: start at the same relative length.
 		ev := nn.NewEval(d.Len(), len(s.theta))
 		s.model.Evaluate(s.theta, d, obj, ev)
-		lr /= math.Exp(ev.LogScale) * tensor.Nrm2(ev.Grad)
+		lr /= math.Exp(ev.LogScale) * asm.Nrm2(ev.Grad)
 	}
 	opt, err := steepest.NewSteepest(norm, lr, c.Normal)
 	if err != nil {

@@ -5,9 +5,9 @@ import (
 	"math"
 	"sort"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
-	"github.com/margo-lab/margo/tensor"
 )
 
 // KKTOptions tunes KKT.
@@ -84,7 +84,7 @@ func KKT(m Model, theta []float64, d *nn.Dataset, norm steepest.Norm, opt KKTOpt
 	if !(G > 0) {
 		return kr, fmt.Errorf("verify: kkt: zero gradient")
 	}
-	kr.Alignment = -tensor.Dot(theta, g) / (N * G)
+	kr.Alignment = -asm.Dot(theta, g) / (N * G)
 	gamma := qmin / math.Pow(N, L)
 	soft0 := opt.SoftT0
 	if soft0 == 0 {
@@ -134,7 +134,7 @@ func KKT(m Model, theta []float64, d *nn.Dataset, norm steepest.Norm, opt KKTOpt
 		diff2 += e * e
 	}
 	for i, c := range cols {
-		scale += kr.Lambda[i] * tensor.Nrm2(c)
+		scale += kr.Lambda[i] * asm.Nrm2(c)
 	}
 	kr.IdentityErr = math.Sqrt(diff2) / scale
 	k := make([]float64, p)
@@ -162,7 +162,7 @@ func KKT(m Model, theta []float64, d *nn.Dataset, norm steepest.Norm, opt KKTOpt
 func combine(cols [][]float64, lam []float64, p int) []float64 {
 	v := make([]float64, p)
 	for i, c := range cols {
-		tensor.Axpy(lam[i], c, v)
+		asm.Axpy(lam[i], c, v)
 	}
 	return v
 }
@@ -183,7 +183,7 @@ func projectSub(norm steepest.Norm, tt, v, k []float64, tie float64) float64 {
 	case steepest.L2:
 		copy(k, tt)
 	case steepest.LInf:
-		M := tensor.MaxAbs(tt)
+		M := asm.MaxAbs(tt)
 		var act []int
 		for j, x := range tt {
 			k[j] = 0
@@ -200,7 +200,7 @@ func projectSub(norm steepest.Norm, tt, v, k []float64, tie float64) float64 {
 			k[j] = math.Copysign(z[i], tt[j])
 		}
 	case steepest.L1:
-		S, M := tensor.AbsSum(tt), tensor.MaxAbs(tt)
+		S, M := asm.AbsSum(tt), asm.MaxAbs(tt)
 		for j, x := range tt {
 			if math.Abs(x) <= tie*M {
 				k[j] = math.Max(-S, math.Min(S, v[j]))
@@ -253,7 +253,7 @@ func projectSimplex(z []float64, r float64) {
 func refit(norm steepest.Norm, cols [][]float64, qt, tt, lam []float64, tie float64) {
 	n, p := len(cols), len(tt)
 	const omega = 1
-	M, S := tensor.MaxAbs(tt), tensor.AbsSum(tt)
+	M, S := asm.MaxAbs(tt), asm.AbsSum(tt)
 	rows := p + 2 // coordinates, δ row, (ℓ∞) sum row
 	target := make([]float64, rows)
 	use := make([]bool, p)
@@ -305,9 +305,9 @@ func refit(norm steepest.Norm, cols [][]float64, qt, tt, lam []float64, tie floa
 	Q := make([]float64, nv*nv)
 	rhs := make([]float64, nv)
 	for i := range nv {
-		rhs[i] = tensor.Dot(all[i], target)
+		rhs[i] = asm.Dot(all[i], target)
 		for j := i; j < nv; j++ {
-			v := tensor.Dot(all[i], all[j])
+			v := asm.Dot(all[i], all[j])
 			Q[i*nv+j], Q[j*nv+i] = v, v
 		}
 	}

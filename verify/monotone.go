@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
 	"github.com/margo-lab/margo/steepest/train"
-	"github.com/margo-lab/margo/tensor"
 )
 
 // Point is one recorded iterate of a trajectory with what Evaluate said
@@ -61,7 +61,7 @@ func Train(m *MLPModel, d *nn.Dataset, obj nn.Objective, opt steepest.Optimizer,
 		if diverged >= 0 || t < len(tr.Points) {
 			return // after a non-finite iterate, or a retried step
 		}
-		if !finite(ev.LogLoss) || !finite(tensor.Nrm2(ev.Grad)) {
+		if !finite(ev.LogLoss) || !finite(asm.Nrm2(ev.Grad)) {
 			diverged = t
 			return
 		}
@@ -189,7 +189,7 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 				quad += math.Exp(logWeight(tr.Loss, p0.Q[i], p0.LogScale) - math.Ln2 + 2*math.Log(math.Abs(dq)) + math.Max(0, -dq))
 			}
 		}
-		r := wdq + tensor.Dot(p0.Grad, delta)
+		r := wdq + asm.Dot(p0.Grad, delta)
 		kappa := 1.0
 		if tr.Loss == nn.Logistic {
 			kappa = math.Exp(p0.LogScale - logOneMinusExpNeg(p0.LogLoss))
@@ -202,7 +202,7 @@ func MarginMonotone(tr Trajectory, norm steepest.Norm) (Result, error) {
 		cur := Result{Residual: (gamma - gamma1) / gamma, Bound: (allowed + round) / gamma,
 			Detail: fmt.Sprintf("step %d (t0 = %d): γ̃ %.12g → %.12g", t, t0, gamma, gamma1)}
 		// The key inequality κ·⟨θ, −g⟩ ≥ L·a (Theorems 1 and 22).
-		key := kappa * (-tensor.Dot(p0.Theta, p0.Grad))
+		key := kappa * (-asm.Dot(p0.Theta, p0.Grad))
 		if !(key >= L*a*(1-1e-12)) {
 			cur = Result{Residual: L * a / key, Bound: 1 + 1e-12,
 				Detail: fmt.Sprintf("step %d: κ⟨θ, −g⟩ = %.12g < L·a = %.12g", t, key, L*a)}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
-	"github.com/margo-lab/margo/tensor"
 )
 
 // Margin returns min_i y_i⟨θ, x_i⟩/‖θ‖ for the linear model f(x) = ⟨θ, x⟩
@@ -15,7 +15,7 @@ import (
 func Margin(d *nn.Dataset, theta []float64, norm steepest.Norm) float64 {
 	qmin := math.Inf(1)
 	for i := range d.Len() {
-		qmin = math.Min(qmin, d.Y[i]*tensor.Dot(d.X.Row(i), theta))
+		qmin = math.Min(qmin, d.Y[i]*asm.Dot(d.X.Row(i), theta))
 	}
 	return qmin / norm.Value(theta)
 }
@@ -184,7 +184,7 @@ func SVM(d *nn.Dataset) ([]float64, SVMStats, error) {
 	alpha := make([]float64, n)
 	sq := make([]float64, n)
 	for i := range n {
-		sq[i] = tensor.Dot(d.X.Row(i), d.X.Row(i))
+		sq[i] = asm.Dot(d.X.Row(i), d.X.Row(i))
 	}
 	var st SVMStats
 	for st.Sweeps = 1; st.Sweeps <= 1_000_000; st.Sweeps++ {
@@ -193,14 +193,14 @@ func SVM(d *nn.Dataset) ([]float64, SVMStats, error) {
 				continue
 			}
 			x := d.X.Row(i)
-			na := math.Max(0, alpha[i]+(1-d.Y[i]*tensor.Dot(w, x))/sq[i])
-			tensor.Axpy((na-alpha[i])*d.Y[i], x, w)
+			na := math.Max(0, alpha[i]+(1-d.Y[i]*asm.Dot(w, x))/sq[i])
+			asm.Axpy((na-alpha[i])*d.Y[i], x, w)
 			alpha[i] = na
 		}
 		if st.Sweeps%16 != 0 {
 			continue
 		}
-		ww := tensor.Dot(w, w)
+		ww := asm.Dot(w, w)
 		var sa float64
 		for _, a := range alpha {
 			sa += a
@@ -208,7 +208,7 @@ func SVM(d *nn.Dataset) ([]float64, SVMStats, error) {
 		dual := sa - ww/2
 		qmin := math.Inf(1)
 		for i := range n {
-			qmin = math.Min(qmin, d.Y[i]*tensor.Dot(w, d.X.Row(i)))
+			qmin = math.Min(qmin, d.Y[i]*asm.Dot(w, d.X.Row(i)))
 		}
 		st.Lower = qmin / math.Sqrt(ww)
 		st.Upper = 1 / math.Sqrt(2*dual)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
 	"github.com/margo-lab/margo/tensor"
@@ -42,7 +43,7 @@ func TestMaxMarginMatchesGridSearch(t *testing.T) {
 		d := drawLinear(rt, 2)
 		var maxX float64
 		for i := range d.Len() {
-			maxX = math.Max(maxX, tensor.AbsSum(d.X.Row(i)))
+			maxX = math.Max(maxX, asm.AbsSum(d.X.Row(i)))
 		}
 		for _, nrm := range []steepest.Norm{steepest.L2{}, steepest.LInf{}, steepest.L1{}} {
 			th, m, err := MaxMargin(d, nrm)
@@ -161,17 +162,17 @@ func TestNNLSMatchesEnumeration(t *testing.T) {
 		}
 		Q, c := make([]float64, n*n), make([]float64, n)
 		for i := range n {
-			c[i] = tensor.Dot(A[i], b)
+			c[i] = asm.Dot(A[i], b)
 			for j := range n {
-				Q[i*n+j] = tensor.Dot(A[i], A[j])
+				Q[i*n+j] = asm.Dot(A[i], A[j])
 			}
 		}
 		obj := func(l []float64) float64 {
 			r := append([]float64(nil), b...)
 			for i := range n {
-				tensor.Axpy(-l[i], A[i], r)
+				asm.Axpy(-l[i], A[i], r)
 			}
-			return tensor.Dot(r, r)
+			return asm.Dot(r, r)
 		}
 		lam := make([]float64, n)
 		nnls(Q, c, n, lam)
@@ -199,7 +200,7 @@ func TestNNLSMatchesEnumeration(t *testing.T) {
 			}
 		}
 		// Normal equations: objective accurate to ≈ cond(Q)·u·‖b‖² ≈ 1e−14.
-		if got := obj(lam); got > best+1e-9*(1+tensor.Dot(b, b)) {
+		if got := obj(lam); got > best+1e-9*(1+asm.Dot(b, b)) {
 			rt.Fatalf("nnls objective %.15g, enumeration %.15g", got, best)
 		}
 	})

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
 	"github.com/margo-lab/margo/steepest/train"
-	"github.com/margo-lab/margo/tensor"
 )
 
 func genOracle(src Source, short bool) Case {
@@ -127,7 +127,7 @@ func linearData(s *setup, n, dim int) (*nn.Dataset, error) {
 	for i := range u {
 		u[i] = s.rng.NormFloat64()
 	}
-	nu := tensor.Nrm2(u)
+	nu := asm.Nrm2(u)
 	y := make([]float64, n)
 	for i := range n {
 		row := s.x.Row(i)
@@ -135,7 +135,7 @@ func linearData(s *setup, n, dim int) (*nn.Dataset, error) {
 			for j := range row {
 				row[j] = s.rng.NormFloat64()
 			}
-			if p := tensor.Dot(u, row); math.Abs(p) >= 0.3*nu {
+			if p := asm.Dot(u, row); math.Abs(p) >= 0.3*nu {
 				y[i] = math.Copysign(1, p)
 				break
 			}

@@ -50,11 +50,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		flops float64
 		fn    func()
 	}{
-		{"dot", 2, func() { tensor.Dot(x, y) }},
-		{"axpy", 2, func() { tensor.Axpy(1e-9, x, y) }},
-		{"nrm2", 2, func() { tensor.Nrm2(x) }},
-		{"abssum", 1, func() { tensor.AbsSum(x) }},
-		{"maxabs", 1, func() { tensor.MaxAbs(x) }},
+		{"dot", 2, func() { asm.Dot(x, y) }},
+		{"axpy", 2, func() { asm.Axpy(1e-9, x, y) }},
+		{"nrm2", 2, func() { asm.Nrm2(x) }},
+		{"abssum", 1, func() { asm.AbsSum(x) }},
+		{"maxabs", 1, func() { asm.MaxAbs(x) }},
 	}
 	for _, k := range kern {
 		sec := medianTime(k.fn, 20*time.Millisecond, 5)

@@ -7,8 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
-	"github.com/margo-lab/margo/tensor"
 )
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -53,9 +53,9 @@ func (p *progress) update(t int, ev *nn.Eval, theta []float64, degree int) {
 		eta = time.Duration(float64(p.total-t) / rate * float64(time.Second)).Round(time.Second).String()
 	}
 	q, L := ev.QMin(), float64(degree)
-	g1 := q / math.Pow(tensor.MaxAbs(theta), L)
-	g2 := q / math.Pow(tensor.Nrm2(theta), L)
-	gi := q / math.Pow(tensor.AbsSum(theta), L)
+	g1 := q / math.Pow(asm.MaxAbs(theta), L)
+	g2 := q / math.Pow(asm.Nrm2(theta), L)
+	gi := q / math.Pow(asm.AbsSum(theta), L)
 	fmt.Fprintf(p.w, "\rstep %d/%d  log L %.4g  γ1 %.3g  γ2 %.3g  γ∞ %.3g  %.1f steps/s  ETA %s   ", t, p.total, ev.LogLoss, g1, g2, gi, rate, eta)
 	p.printed = true
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/steepest"
 	"github.com/margo-lab/margo/tensor"
@@ -514,7 +515,7 @@ func paramsFinite(opt steepest.Optimizer, theta []float64) bool {
 		m, ok = p.ParamMaxAbs()
 	}
 	if !ok {
-		m = tensor.MaxAbs(theta)
+		m = asm.MaxAbs(theta)
 	}
 	return !math.IsNaN(m) && !math.IsInf(m, 0)
 }
