@@ -133,8 +133,11 @@ submit() { sbatch --parsable "$@" | cut -d';' -f1; }
 
 # samefiles REF DIR: every file of REF in DIR, byte-identical but for the
 # timings of manifest.json and the .done.json files (and manifest's flags
-# that name the command, and its sweep block), which jq strips.
+# that name the command, and its sweep block), which jq strips, and the same
+# rows of report.html (flags, wall_seconds, each run's seconds), which sed
+# strips.
 strip='del(.seconds, .wall_seconds, .sweep, .flags.out, .flags.jobs, .flags.threads) | if .runs then .runs |= map(del(.seconds)) else . end'
+htmlstrip='/^<tr><td>(flags|wall_seconds)<\/td>/d; s#^(<tr>(<td>[^<]*</td>){3}<td class="num">[^<]*</td>)<td class="num">[^<]*</td></tr>$#\1</tr>#'
 samefiles() {
 	local n=0 f
 	while IFS= read -r f; do
@@ -142,6 +145,8 @@ samefiles() {
 		case $f in
 		*manifest.json | *.done.json)
 			cmp -s <(jq -S "$strip" "$1/$f") <(jq -S "$strip" "$2/$f") || fail "$f differs beyond its timings" ;;
+		*report.html)
+			cmp -s <(sed -E "$htmlstrip" "$1/$f") <(sed -E "$htmlstrip" "$2/$f") || fail "$f differs beyond its timings" ;;
 		*) cmp -s "$1/$f" "$2/$f" || fail "$f differs" ;;
 		esac
 	done < <(cd "$1" && find . -type f | sort)
