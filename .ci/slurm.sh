@@ -210,8 +210,8 @@ done
 scancel --batch --signal=USR1 "${j}_2"
 echo "sent USR1 to ${j}_2"
 waitjobs "$j"
-grep -q "SIGTERM in run gd_a0.1_s1, resumes from" "$T"/rq/slurm/"${j}"_0.log || { cat "$T"/rq/slurm/"${j}"_0.log; fail "no signal line in the requeued task's log"; }
-grep -q "SIGUSR1 in run cd_a0.1_s1, resumes from .*; requeued Slurm job" "$T"/rq/slurm/"${j}"_2.log || { cat "$T"/rq/slurm/"${j}"_2.log; fail "USR1 did not requeue task 2"; }
+grep -q "SIGTERM in run gd_a0.1_s1 at step [0-9]*, resumes from" "$T"/rq/slurm/"${j}"_0.log || { cat "$T"/rq/slurm/"${j}"_0.log; fail "no signal line in the requeued task's log"; }
+grep -q "SIGUSR1 in run cd_a0.1_s1 at step [0-9]*, resumes from .*; requeued Slurm job" "$T"/rq/slurm/"${j}"_2.log || { cat "$T"/rq/slurm/"${j}"_2.log; fail "USR1 did not requeue task 2"; }
 for k in 0 2; do
 	[ "$(grep -c "task $k of 9" "$T"/rq/slurm/"${j}"_$k.log)" -ge 2 ] || fail "task $k did not run twice"
 done
