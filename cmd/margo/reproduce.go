@@ -32,6 +32,9 @@ type reproduceOptions struct {
 	MNIST   string `json:"mnist,omitempty"`
 	D       int    `json:"d"`
 	Steps   int    `json:"steps,omitempty"`
+	CD      string `json:"cd,omitempty"`    // the CD variant of fig1/fig4/switch (cdVariant)
+	Width   int    `json:"width,omitempty"` // teacher–student student width override
+	Train   int    `json:"train,omitempty"` // teacher–student training points override
 	Quiet   bool   `json:"quiet"`
 	dSet    bool   // --d given (also applies to --quick)
 }
@@ -80,6 +83,9 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ro.MNIST, "mnist", "", "directory with the MNIST IDX .gz files (default: the GoMNIST module)")
 	fs.IntVar(&ro.D, "d", ro.D, "teacher–student input dimension (the paper's 2^32 is a typo; see docs/reproduce.md)")
 	fs.IntVar(&ro.Steps, "steps", 0, "override the number of steps of every run")
+	fs.StringVar(&ro.CD, "cd", defaultCD, "CD variant of fig1/fig4/switch: ALG[:normalized|:unnormalized], ALG = cd | cd-layer | cd-kink | cd-layer-kink")
+	fs.IntVar(&ro.Width, "width", 0, "override the student width of fig1/fig4/switch")
+	fs.IntVar(&ro.Train, "train", 0, "override the number of training points of fig1/fig4/switch")
 	fs.BoolVar(&ro.Quiet, "quiet", false, "no progress output")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
@@ -101,6 +107,13 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 		return usagef("--d must be at least 4, got %d", ro.D)
 	case ro.Steps < 0:
 		return usagef("--steps must be positive, got %d", ro.Steps)
+	case ro.Width < 0:
+		return usagef("--width must be positive, got %d", ro.Width)
+	case ro.Train < 0:
+		return usagef("--train must be positive, got %d", ro.Train)
+	}
+	if _, err := parseCDVariant(ro.CD); err != nil {
+		return err
 	}
 	if ro.Threads == 0 {
 		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
