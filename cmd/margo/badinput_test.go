@@ -130,6 +130,7 @@ func TestOtherCommandsBadInput(t *testing.T) {
 		"unknown cd":         {"reproduce", "fig1", "--cd", "cd-fast"},
 		"bad cd suffix":      {"reproduce", "fig1", "--cd", "cd-kink:half"},
 		"negative width":     {"reproduce", "fig1", "--width", "-3"},
+		"unknown group":      {"reproduce", "fig1", "--groups", "CD,Adam", "--out", filepath.Join(dir, "o3")},
 		"plot no out":        {"plot", "x.jsonl"},
 		"plot missing":       {"plot", filepath.Join(dir, "missing.jsonl"), "--out", dir},
 		"bench bad trans":    {"bench", "gemm", "--trans", "TT"},

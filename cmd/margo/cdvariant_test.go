@@ -97,3 +97,30 @@ func TestTrainCDVariants(t *testing.T) {
 		}
 	}
 }
+
+// --groups keeps the runs of the named groups only, in their order.
+func TestKeepGroups(t *testing.T) {
+	ro := reproduceOptions{Figure: "switch", Quick: true, Seeds: 2, D: 2048, CD: "cd-kink"}
+	exp, err := buildExperiment(&ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(exp.Runs)
+	if err := keepGroups(exp, ""); err != nil || len(exp.Runs) != n {
+		t.Fatalf("empty list: %v, %d of %d runs", err, len(exp.Runs), n)
+	}
+	if err := keepGroups(exp, "CD, GD→CD"); err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Runs) != 12 {
+		t.Errorf("%d runs kept, want 12 (2 groups × 2 seeds × 3 α)", len(exp.Runs))
+	}
+	for _, r := range exp.Runs {
+		if r.Group != "CD" && r.Group != "GD→CD" {
+			t.Errorf("run %s of group %s kept", r.Name, r.Group)
+		}
+	}
+	if err := keepGroups(exp, "CD,SD"); err == nil {
+		t.Error("a group no longer present accepted")
+	}
+}

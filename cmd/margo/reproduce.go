@@ -32,9 +32,10 @@ type reproduceOptions struct {
 	MNIST   string `json:"mnist,omitempty"`
 	D       int    `json:"d"`
 	Steps   int    `json:"steps,omitempty"`
-	CD      string `json:"cd,omitempty"`    // the CD variant of fig1/fig4/switch (cdVariant)
-	Width   int    `json:"width,omitempty"` // teacher–student student width override
-	Train   int    `json:"train,omitempty"` // teacher–student training points override
+	CD      string `json:"cd,omitempty"`     // the CD variant of fig1/fig4/switch (cdVariant)
+	Width   int    `json:"width,omitempty"`  // teacher–student student width override
+	Train   int    `json:"train,omitempty"`  // teacher–student training points override
+	Groups  string `json:"groups,omitempty"` // comma-separated groups to run (all if empty)
 	Quiet   bool   `json:"quiet"`
 	dSet    bool   // --d given (also applies to --quick)
 }
@@ -86,6 +87,7 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ro.CD, "cd", defaultCD, "CD variant of fig1/fig4/switch: ALG[:normalized|:unnormalized], ALG = cd | cd-layer | cd-kink | cd-layer-kink")
 	fs.IntVar(&ro.Width, "width", 0, "override the student width of fig1/fig4/switch")
 	fs.IntVar(&ro.Train, "train", 0, "override the number of training points of fig1/fig4/switch")
+	fs.StringVar(&ro.Groups, "groups", "", "run only these comma-separated groups (legend labels, e.g. CD,GD); runs left out keep their files")
 	fs.BoolVar(&ro.Quiet, "quiet", false, "no progress output")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
@@ -122,6 +124,9 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := keepGroups(exp, ro.Groups); err != nil {
+		return err
+	}
 	if ro.Out == "" {
 		ro.Out = filepath.Join("results", ro.Figure)
 	}
@@ -153,6 +158,31 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if bad == len(exp.Runs) {
 		return errors.New("every run failed")
 	}
+	return nil
+}
+
+// keepGroups keeps the runs of the comma-separated groups list (all when
+// list is empty); a group the experiment does not have is an error.
+func keepGroups(exp *experiment, list string) error {
+	if list == "" {
+		return nil
+	}
+	keep := map[string]bool{}
+	for _, g := range strings.Split(list, ",") {
+		keep[strings.TrimSpace(g)] = true
+	}
+	var runs []runSpec
+	for _, r := range exp.Runs {
+		if keep[r.Group] {
+			runs = append(runs, r)
+		}
+	}
+	for g := range keep {
+		if !slices.ContainsFunc(runs, func(r runSpec) bool { return r.Group == g }) {
+			return usagef("--groups: %s has no group %q (want one of %s)", exp.Name, g, strings.Join(groupOrder(exp.Runs), ", "))
+		}
+	}
+	exp.Runs = runs
 	return nil
 }
 
