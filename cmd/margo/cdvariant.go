@@ -11,10 +11,10 @@ type cdVariant struct {
 }
 
 // defaultCD is the --cd of `margo reproduce` (docs/reproduce.md, "Which CD").
-const defaultCD = "cd"
+const defaultCD = "cd-kink"
 
 // cdVariantWhy records in the manifest why the default is what it is.
-const cdVariantWhy = "flat unnormalized CD (the paper's CD as read in paper.md 2.3); other variants with --cd (docs/reproduce.md, \"Which CD\")"
+const cdVariantWhy = "default cd-kink (normalized flat CD held at kinks, margo's extension): the only variant that separated all 6 fig1 --quick runs and the largest mean final γ∞ there (1.0e−2; cd-layer-kink 6 of 6, 9.4e−3; cd-layer 4 of 6; flat unnormalized cd 2 of 6; 2026-12-04, docs/reproduce.md \"Which CD\"); the paper's own CD is not specified (paper.md 2.3); other variants with --cd"
 
 // cdDefaultNormalized is each variant's normalization when --cd names no
 // suffix: flat CD unnormalized (normalized flat CD 2-cycles and never

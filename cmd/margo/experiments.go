@@ -116,7 +116,7 @@ func teacherExperiment(fig string, ts teacherSetup, cd cdVariant, nSeeds int) *e
 		"cd_steps":           ts.CDSteps,
 		"cd_variant":         cd.String(),
 		"cd_variant_why":     cdVariantWhy,
-		"cd_stalls":          "CD does not separate the data here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); other η and the loss-adaptive schedule do not separate either, unnormalized CD separates 2 of 6 quick runs within 3e5 steps (docs/reproduce.md, \"CD gets stuck\")",
+		"cd_stalls":          "flat CD (cd) does not separate most runs here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); cd-kink holds such a coordinate and separated every quick run (docs/reproduce.md, \"CD gets stuck\" and \"Which CD\")",
 		"seed_streams":       "teacher, training set, test set and initialisation use PCG(seed, 2), (seed, 3), (seed, 4), (seed, 1)",
 		"switch_point":       "the first step with 100% train accuracy under GD",
 		"quick_scaled_down":  fmt.Sprint(ts),
