@@ -14,7 +14,7 @@ type cdVariant struct {
 const defaultCD = "cd-kink"
 
 // cdVariantWhy records in the manifest why the default is what it is.
-const cdVariantWhy = "default cd-kink (normalized flat CD held at kinks, margo's extension): the only variant that separated all 6 fig1 --quick runs and the largest mean final γ∞ there (1.0e−2; cd-layer-kink 6 of 6, 9.4e−3; cd-layer 4 of 6; flat unnormalized cd 2 of 6; 2026-12-04, docs/reproduce.md \"Which CD\"); the paper's own CD is not specified (paper.md 2.3); other variants with --cd"
+const cdVariantWhy = "default cd-kink (normalized flat CD held at kinks, margo's extension): of the two variants that separated all 6 fig1 --quick runs (with cd-layer-kink) the one with the larger mean final γ∞ (1.0e−2 against 9.4e−3; cd-layer 4 of 6; flat unnormalized cd 2 of 6; 2026-12-04, docs/reproduce.md \"Which CD\"); the paper's own CD is not specified (paper.md 2.3); other variants with --cd"
 
 // cdDefaultNormalized is each variant's normalization when --cd names no
 // suffix: flat CD unnormalized (normalized flat CD 2-cycles and never
