@@ -203,7 +203,7 @@ echo "requeued ${j}_0"
 # 3b. the time-limit warning (what --signal=B:USR1@120 sends): margo
 # requeues the task itself.
 for i in $(seq 600); do
-	running cd_a0.1_s1 2 && break
+	running cd-kink_a0.1_s1 2 && break
 	[ "$i" = 600 ] && fail "task 2 never ran with a checkpoint"
 	sleep 0.1
 done
@@ -211,11 +211,11 @@ scancel --batch --signal=USR1 "${j}_2"
 echo "sent USR1 to ${j}_2"
 waitjobs "$j"
 grep -q "SIGTERM in run gd_a0.1_s1 at step [0-9]*, resumes from" "$T"/rq/slurm/"${j}"_0.log || { cat "$T"/rq/slurm/"${j}"_0.log; fail "no signal line in the requeued task's log"; }
-grep -q "SIGUSR1 in run cd_a0.1_s1 at step [0-9]*, resumes from .*; requeued Slurm job" "$T"/rq/slurm/"${j}"_2.log || { cat "$T"/rq/slurm/"${j}"_2.log; fail "USR1 did not requeue task 2"; }
+grep -q "SIGUSR1 in run cd-kink_a0.1_s1 at step [0-9]*, resumes from .*; requeued Slurm job" "$T"/rq/slurm/"${j}"_2.log || { cat "$T"/rq/slurm/"${j}"_2.log; fail "USR1 did not requeue task 2"; }
 for k in 0 2; do
 	[ "$(grep -c "task $k of 9" "$T"/rq/slurm/"${j}"_$k.log)" -ge 2 ] || fail "task $k did not run twice"
 done
-for f in gd_a0.1_s1.jsonl gd_a0.1_s1.npz cd_a0.1_s1.jsonl cd_a0.1_s1.npz; do
+for f in gd_a0.1_s1.jsonl gd_a0.1_s1.npz cd-kink_a0.1_s1.jsonl cd-kink_a0.1_s1.npz; do
 	cmp "$T/rqref/runs/$f" "$T/rq/runs/$f" || fail "requeued $f differs"
 done
 echo "requeued tasks identical to the uninterrupted runs"

@@ -8,12 +8,14 @@ import (
 
 // Config selects an optimizer by name for New (the CLI's flags map onto it).
 type Config struct {
-	// Name is one of gd, sd, cd, lp, spectral, adam, shampoo.
+	// Name is one of gd, sd, cd, lp, spectral, adam, shampoo, or a CD
+	// variant: cd-layer (LayerCD), cd-kink (KinkCD, flat), cd-layer-kink
+	// (KinkCD per layer); see cd.go's table.
 	Name string
 	// LR is the (initial) learning rate η > 0.
 	LR float64
 	// Normalized selects ‖Δθ‖ = η (true) or ‖Δθ‖ = η‖∇L‖⋆ (false) for sd,
-	// cd, lp and spectral. gd is always θ −= η∇L (for a
+	// cd and its variants, lp and spectral. gd is always θ −= η∇L (for a
 	// normalized ℓ2 step use NewSteepest(L2{}, lr, true)).
 	Normalized bool
 	// P is the exponent of lp (1 < P < ∞).
@@ -25,7 +27,7 @@ type Config struct {
 	ShampooEps float64
 	UpdateFreq int
 	// Layout is the model's trainable layout (nn.MLP.Layout), needed by
-	// spectral and shampoo and used for the parameter count of adam.
+	// spectral, shampoo and the CD variants and used for the parameter count of adam.
 	Layout nn.Layout
 }
 
@@ -47,6 +49,12 @@ func New(cfg Config) (Optimizer, error) {
 	switch strings.ToLower(cfg.Name) {
 	case "spectral":
 		return asOptimizer(NewSpectralDescent(cfg.Layout, cfg.LR, cfg.Normalized))
+	case "cd-layer":
+		return asOptimizer(NewLayerCD(cfg.Layout, cfg.LR, cfg.Normalized))
+	case "cd-kink":
+		return asOptimizer(NewKinkCD(cfg.Layout.Size(), cfg.LR, cfg.Normalized))
+	case "cd-layer-kink":
+		return asOptimizer(NewLayerKinkCD(cfg.Layout, cfg.LR, cfg.Normalized))
 	case "adam":
 		return asOptimizer(NewAdam(cfg.Layout.Size(), cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps))
 	case "shampoo":
@@ -63,7 +71,7 @@ func New(cfg Config) (Optimizer, error) {
 		}
 		return s, nil
 	}
-	return nil, errorf("unknown optimizer %q (want gd, sd, cd, lp, spectral, adam, shampoo)", cfg.Name)
+	return nil, errorf("unknown optimizer %q (want gd, sd, cd, cd-layer, cd-kink, cd-layer-kink, lp, spectral, adam, shampoo)", cfg.Name)
 }
 
 // asOptimizer converts a constructor's result, keeping a nil interface (not

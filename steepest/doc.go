@@ -23,6 +23,9 @@
 //	NewGD(lr)                          θ −= η·∇L                   (§2.3, ℓ2)
 //	NewSD(lr, normalized)              θ −= η·sign(∇L)             (§2.3, ℓ∞; the paper's SD is normalized)
 //	NewCD(lr, normalized)              one coordinate, argmax|g_i|  (§2.3, ℓ1)
+//	NewLayerCD(layout, lr, normalized) one coordinate per layer     (max_l ‖W_l‖₁)
+//	NewKinkCD(p, lr, normalized)       CD held at kinks             (margo's extension, §2.2)
+//	NewLayerKinkCD(layout, lr, n)      per-layer CD held at kinks   (margo's extension)
 //	NewLpDescent(p, lr, normalized)    ℓp steepest descent
 //	NewSpectralDescent(layout, lr, n)  W_l −= η·U_l·V_lᵀ           (Eq. 82)
 //	NewSteepest(norm, lr, normalized)  any Norm, e.g. NewModular(layout, …)

@@ -182,7 +182,7 @@ func TestSoftMarginCheckCatchesAscent(t *testing.T) {
 		D := -1.0
 		for i, x := range theta {
 			if math.Abs(x) == N {
-				D = math.Max(D, math.Copysign(1, x)*signOf(grad[i]))
+				D = math.Max(D, math.Copysign(1, x)*sgn(grad[i]))
 			}
 		}
 		predicted := 0.005 * N * (asm.AbsSum(grad)/a + L*D/N)
@@ -200,15 +200,4 @@ func TestSoftMarginCheckCatchesAscent(t *testing.T) {
 	if informative < runs/2 || caught < informative*95/100 {
 		t.Fatalf("the check caught %d of %d informative ascent steps (%d runs)", caught, informative, runs)
 	}
-}
-
-// signOf is sign(x) with sign(0) = 0.
-func signOf(x float64) float64 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
 }

@@ -44,8 +44,18 @@ func buildExperiment(ro *reproduceOptions) (*experiment, error) {
 		if ro.Steps > 0 {
 			ts.Steps, ts.CDSteps = ro.Steps, ro.Steps
 		}
+		if ro.Width > 0 {
+			ts.Width = ro.Width
+		}
+		if ro.Train > 0 {
+			ts.Train = ro.Train
+		}
+		cd, err := parseCDVariant(ro.CD)
+		if err != nil {
+			return nil, err
+		}
 		ro.D, ro.dSet = ts.D, true // the manifest records the d used
-		return teacherExperiment(ro.Figure, ts, seeds(20, 2)), nil
+		return teacherExperiment(ro.Figure, ts, cd, seeds(20, 2)), nil
 	case "fig2", "fig5":
 		a, b := byte(3), byte(6)
 		if ro.Figure == "fig5" {
@@ -94,7 +104,7 @@ func teacherData(ts teacherSetup) func(seed uint64) func() (*nn.Dataset, *nn.Dat
 // teacherExperiment builds the runs of Fig. 1, Fig. 4 and the switching
 // experiment: they share the grid GD/SD/CD × α × seeds (so one output
 // directory can serve all three); switch adds GD→SD and GD→CD.
-func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
+func teacherExperiment(fig string, ts teacherSetup, cd cdVariant, nSeeds int) *experiment {
 	data := teacherData(ts)
 	exp := &experiment{Name: fig, N: ts.Train, NTest: ts.Test, D: ts.D, Choices: map[string]any{
 		"d": ts.D, "teacher_width": ts.K, "teacher_active_inputs": ts.Active, "student_width": ts.Width,
@@ -103,16 +113,18 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 		"teacher_weights":    "each neuron reads 3 distinct inputs drawn uniformly, weights N(0,1); output weights +1 (even j) / −1 (odd j); label sign(f*) with sign(0)=+1",
 		"inputs":             "x ~ N(0, I_d)",
 		"init":               "GD, SD: W1 ~ U[−α/d, α/d], w2 ~ U[−α/K, α/K]; CD: W1 ~ U[−α/K, α/K] too (paper)",
-		"steps_normalized":   "SD θ −= η sign(g); CD (grid) moves the first argmax |g_i| by −η g_i (unnormalized, Eq. 1); GD θ −= η ∇L",
-		"cd_normalized":      "grid CD unnormalized (the paper does not say; normalized CD 2-cycles and never separates here), η as GD and SD; the GD→CD switch runs keep normalized CD",
+		"steps_normalized":   "SD θ −= η sign(g); GD θ −= η ∇L; CD as cd_variant (cd: the first argmax |g_i| over θ; cd-layer: one per layer; cd-kink: held at kinks; :unnormalized moves it by −η g_i, :normalized by −η sign(g_i))",
+		"cd_normalized":      "the paper does not say; flat normalized CD 2-cycles and never separates here; η as GD and SD; the GD→CD switch runs use the same variant",
 		"cd_steps":           ts.CDSteps,
-		"cd_stalls":          "CD does not separate the data here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); other η and the loss-adaptive schedule do not separate either, unnormalized CD separates 2 of 6 quick runs within 3e5 steps (docs/reproduce.md, \"CD gets stuck\")",
+		"cd_variant":         cd.String(),
+		"cd_variant_why":     cdVariantWhy,
+		"cd_stalls":          "flat CD (cd) does not separate most runs here: greedy CD grows one neuron, then 2-cycles by ±η across a ReLU kink of that neuron (also at full size); cd-kink holds such a coordinate and separated every quick run (docs/reproduce.md, \"CD gets stuck\" and \"Which CD\")",
 		"seed_streams":       "teacher, training set, test set and initialisation use PCG(seed, 2), (seed, 3), (seed, 4), (seed, 1)",
 		"switch_point":       "the first step with 100% train accuracy under GD",
 		"quick_scaled_down":  fmt.Sprint(ts),
 		"full_run_estimates": "the full experiment (d=2048, width 1024, 1e5 steps, 20 seeds × 3 α × 3 algorithms = 180 runs) runs at ≈ 60 steps/s on 2 cores (margo bench train, 2026-11-27): ≈ 28 min per run, ≈ 83 h in all",
 	}}
-	algs := []struct{ group, alg, scheme string }{{"GD", "gd", "uniform"}, {"SD", "sd", "uniform"}, {"CD", "cd", "uniform-cd"}}
+	algs := []struct{ group, alg, scheme string }{{"GD", "gd", "uniform"}, {"SD", "sd", "uniform"}, {"CD", cd.Alg, "uniform-cd"}}
 	for s := 0; s < nSeeds; s++ {
 		seed := uint64(s + 1)
 		for _, alpha := range ts.Alphas {
@@ -123,8 +135,8 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 				o.Width, o.Depth, o.Alg, o.InitScheme, o.InitScale = ts.Width, 2, a.alg, a.scheme, alpha
 				o.Seed, o.Loss, o.LR, o.Steps = seed, "exp", ts.LR, ts.Steps
 				o.Normalize = defaultNormalize[a.alg]
-				if a.alg == "cd" {
-					o.Normalize, o.Steps = false, ts.CDSteps
+				if a.group == "CD" {
+					o.Normalize, o.Steps = cd.Normalized, ts.CDSteps
 				}
 				exp.Runs = append(exp.Runs, runSpec{Name: fmt.Sprintf("%s_a%g_s%d", a.alg, alpha, seed), Group: a.group,
 					Alg: a.alg, Alpha: alpha, Seed: seed, Opts: o, data: data(seed)})
@@ -132,14 +144,17 @@ func teacherExperiment(fig string, ts teacherSetup, nSeeds int) *experiment {
 			if fig != "switch" {
 				continue
 			}
-			for _, sw := range []string{"sd", "cd"} {
+			for _, sw := range []string{"sd", cd.Alg} {
 				o := defaultTrainOptions()
 				o.Data = fmt.Sprintf("teacher-student d=%d k=%d active=%d n=%d test=%d seed=%d", ts.D, ts.K, ts.Active, ts.Train, ts.Test, seed)
 				o.Test = "teacher-student test set"
 				o.Width, o.Depth, o.Alg, o.InitScheme, o.InitScale = ts.Width, 2, sw, "uniform", alpha
 				o.Seed, o.Loss, o.LR, o.Steps = seed, "exp", ts.LR, ts.Steps
+				group := "GD→SD"
 				o.Normalize = defaultNormalize[sw]
-				group := "GD→" + map[string]string{"sd": "SD", "cd": "CD"}[sw]
+				if sw == cd.Alg {
+					o.Normalize, group = cd.Normalized, "GD→CD"
+				}
 				exp.Runs = append(exp.Runs, runSpec{Name: fmt.Sprintf("gd2%s_a%g_s%d", sw, alpha, seed), Group: group,
 					Alg: sw, Alpha: alpha, Seed: seed, Switch: sw, Opts: o, data: data(seed)})
 			}

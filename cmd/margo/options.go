@@ -54,6 +54,7 @@ type trainOptions struct {
 // the normalized steps; GD is plain gradient descent).
 var defaultNormalize = map[string]bool{
 	"gd": false, "sd": true, "cd": true, "adam": false, "lp": true, "spectral": true, "shampoo": false,
+	"cd-layer": true, "cd-kink": true, "cd-layer-kink": true, // package steepest's CD variants (cd.go)
 }
 
 func defaultTrainOptions() trainOptions {
@@ -82,7 +83,7 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 	fs.StringVar(&o.InitScheme, "init-scheme", o.InitScheme, "uniform | uniform-cd (first layer U[−α/K, α/K], the paper's CD runs) | gaussian (N(0, α²))")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the initialisation")
 	fs.StringVar(&o.Loss, "loss", o.Loss, "exp | logistic (summed over samples)")
-	fs.StringVar(&o.Alg, "alg", o.Alg, "gd | sd | cd | adam | lp | spectral | shampoo")
+	fs.StringVar(&o.Alg, "alg", o.Alg, "gd | sd | cd | cd-layer | cd-kink | cd-layer-kink | adam | lp | spectral | shampoo (cd-layer: one coordinate per layer; cd-kink: CD held at kinks)")
 	fs.Float64Var(&o.P, "p", 0, "p of the ℓp norm, 1 < P < ∞ (with --alg lp; cd is p = 1, sd p = ∞)")
 	norm := fs.Bool("normalize", false, "normalized steepest step θ −= lr·u, ‖u‖ = 1")
 	noNorm := fs.Bool("no-normalize", false, "unnormalized step θ −= lr·‖g‖⋆·u")
@@ -132,7 +133,7 @@ func (o *trainOptions) validate() error {
 		return usagef("--data FILE.npz is required")
 	}
 	if _, ok := defaultNormalize[o.Alg]; !ok {
-		return usagef("unknown algorithm %q (want gd, sd, cd, adam, lp, spectral or shampoo)", o.Alg)
+		return usagef("unknown algorithm %q (want gd, sd, cd, cd-layer, cd-kink, cd-layer-kink, adam, lp, spectral or shampoo)", o.Alg)
 	}
 	if o.Alg == "lp" && !(o.P > 1 && !math.IsInf(o.P, 0)) {
 		return usagef("--alg lp needs --p P with 1 < P < ∞ (cd is p = 1, sd is p = ∞), got %v", o.P)

@@ -33,6 +33,10 @@ type reproduceOptions struct {
 	MNIST   string `json:"mnist,omitempty"`
 	D       int    `json:"d"`
 	Steps   int    `json:"steps,omitempty"`
+	CD      string `json:"cd,omitempty"`     // the CD variant of fig1/fig4/switch (cdVariant)
+	Width   int    `json:"width,omitempty"`  // teacher–student student width override
+	Train   int    `json:"train,omitempty"`  // teacher–student training points override
+	Groups  string `json:"groups,omitempty"` // comma-separated groups to run (all if empty)
 	Quiet   bool   `json:"quiet"`
 	dSet    bool   // --d given (also applies to --quick)
 }
@@ -102,6 +106,10 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ro.MNIST, "mnist", "", "directory with the MNIST IDX .gz files (default: the GoMNIST module)")
 	fs.IntVar(&ro.D, "d", ro.D, "teacher–student input dimension (the paper's 2^32 is a typo; see docs/reproduce.md)")
 	fs.IntVar(&ro.Steps, "steps", 0, "override the number of steps of every run")
+	fs.StringVar(&ro.CD, "cd", defaultCD, "CD variant of fig1/fig4/switch: ALG[:normalized|:unnormalized], ALG = cd | cd-layer | cd-kink | cd-layer-kink")
+	fs.IntVar(&ro.Width, "width", 0, "override the student width of fig1/fig4/switch")
+	fs.IntVar(&ro.Train, "train", 0, "override the number of training points of fig1/fig4/switch")
+	fs.StringVar(&ro.Groups, "groups", "", "run only these comma-separated groups (legend labels, e.g. CD,GD); runs left out keep their files")
 	fs.BoolVar(&ro.Quiet, "quiet", false, "no progress output")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
@@ -115,8 +123,14 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := ro.validate(); err != nil {
 		return err
 	}
+	if _, err := parseCDVariant(ro.CD); err != nil {
+		return err
+	}
 	exp, err := buildExperiment(&ro)
 	if err != nil {
+		return err
+	}
+	if err := keepGroups(exp, ro.Groups); err != nil {
 		return err
 	}
 	ro.Jobs = min(ro.Jobs, len(exp.Runs)) // no idle workers
@@ -195,10 +209,39 @@ func checkRunOptions(ro *reproduceOptions) error {
 		return usagef("--threads must be at least 1, got %d", ro.Threads)
 	case ro.Steps < 0:
 		return usagef("--steps must be positive, got %d", ro.Steps)
+	case ro.Width < 0:
+		return usagef("--width must be positive, got %d", ro.Width)
+	case ro.Train < 0:
+		return usagef("--train must be positive, got %d", ro.Train)
 	}
 	if ro.Threads == 0 {
 		ro.Threads = max(1, runtime.GOMAXPROCS(0)/ro.Jobs)
 	}
+	return nil
+}
+
+// keepGroups keeps the runs of the comma-separated groups list (all when
+// list is empty); a group the experiment does not have is an error.
+func keepGroups(exp *experiment, list string) error {
+	if list == "" {
+		return nil
+	}
+	keep := map[string]bool{}
+	for _, g := range strings.Split(list, ",") {
+		keep[strings.TrimSpace(g)] = true
+	}
+	var runs []runSpec
+	for _, r := range exp.Runs {
+		if keep[r.Group] {
+			runs = append(runs, r)
+		}
+	}
+	for g := range keep {
+		if !slices.ContainsFunc(runs, func(r runSpec) bool { return r.Group == g }) {
+			return usagef("--groups: %s has no group %q (want one of %s)", exp.Name, g, strings.Join(groupOrder(exp.Runs), ", "))
+		}
+	}
+	exp.Runs = runs
 	return nil
 }
 

@@ -64,6 +64,7 @@ type sweepFlags struct {
 	Steps  int    `json:"steps,omitempty"`
 	D      int    `json:"d,omitempty"` // 0: the experiment's default
 	MNIST  string `json:"mnist,omitempty"`
+	CD     string `json:"cd,omitempty"` // "": the default variant (reproduce's --cd)
 }
 
 // sweepRun is one run of the plan.
@@ -126,7 +127,10 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 // reproduceFlags turns the plan's flags into reproduce's options.
 func (f sweepFlags) reproduceFlags(out string) reproduceOptions {
 	ro := reproduceOptions{Figure: f.Figure, Quick: f.Quick, Seeds: f.Seeds, Steps: f.Steps, MNIST: f.MNIST,
-		D: 2048, Out: out, Jobs: 1, Threads: runtime.GOMAXPROCS(0), Quiet: true}
+		D: 2048, Out: out, Jobs: 1, Threads: runtime.GOMAXPROCS(0), Quiet: true, CD: f.CD}
+	if ro.CD == "" {
+		ro.CD = defaultCD
+	}
 	if f.D > 0 {
 		ro.D, ro.dSet = f.D, true
 	}
@@ -156,6 +160,7 @@ func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.Steps, "steps", 0, "override the number of steps of every run")
 	fs.IntVar(&f.D, "d", 0, "teacher–student input dimension (default: the experiment's)")
 	fs.StringVar(&f.MNIST, "mnist", "", "directory with the MNIST IDX .gz files (default: the GoMNIST module)")
+	fs.StringVar(&f.CD, "cd", "", "CD variant of fig1/fig4/switch, as reproduce's --cd (default: reproduce's)")
 	fs.IntVar(&perTask, "per-task", perTask, "runs per task: task i runs [i·K, (i+1)·K)")
 	fs.StringVar(&out, "out", "", "sweep directory (required; on a filesystem every node shares)")
 	pos, err := parseFlags(fs, args, stderr)
@@ -177,6 +182,11 @@ func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {
 		return usagef("--d must be at least 4, got %d", f.D)
 	case perTask < 1:
 		return usagef("--per-task must be at least 1, got %d", perTask)
+	case f.Seeds > maxSeeds:
+		return usagef("--seeds must be at most %d, got %d", maxSeeds, f.Seeds)
+	}
+	if _, err := parseCDVariant(f.CD); err != nil {
+		return err
 	}
 	ro := f.reproduceFlags(out)
 	exp, err := seam.build(&ro)

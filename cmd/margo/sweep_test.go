@@ -505,7 +505,7 @@ func TestSweepStatusMergePartial(t *testing.T) {
 		t.Errorf("partial manifest: sweep %+v, %d runs", m.Sweep, len(m.Runs))
 	}
 	// Tasks 0 and 2 hold runs 0, 1, 4 and 5 of the plan's order.
-	done := map[string]bool{"gd_a0.1_s1": true, "sd_a0.1_s1": true, "sd_a0.01_s1": true, "cd_a0.01_s1": true}
+	done := map[string]bool{"gd_a0.1_s1": true, "sd_a0.1_s1": true, "sd_a0.01_s1": true, "cd-kink_a0.01_s1": true}
 	for _, r := range m.Runs {
 		if want := map[bool]string{true: "done", false: "missing"}[done[r.Name]]; r.Status != want {
 			t.Errorf("run %s: %s, want %s", r.Name, r.Status, want)
@@ -516,20 +516,20 @@ func TestSweepStatusMergePartial(t *testing.T) {
 	// rerun succeeds.
 	orig := seam.train
 	seam.train = func(ctx context.Context, r runSpec, runsDir string, pool *tensor.Pool) *runResult {
-		if r.Name == "cd_a0.1_s1" {
+		if r.Name == "cd-kink_a0.1_s1" {
 			return &runResult{Name: r.Name, Status: "failed", Error: "injected failure", Options: r.Opts}
 		}
 		return orig(ctx, r, runsDir, pool)
 	}
 	code, _, errs = runMargo("sweep", "run", "--plan", dir, "--index", "1")
 	seam.train = orig
-	if code != exitFailure || !strings.Contains(errs, "cd_a0.1_s1") {
+	if code != exitFailure || !strings.Contains(errs, "cd-kink_a0.1_s1") {
 		t.Errorf("failing task: exit %d, %s", code, errs)
 	}
 	if _, out, _ := runMargo("sweep", "status", dir, "--todo"); out != "1,3-4\n" {
 		t.Errorf("todo after a failure: %q", out)
 	}
-	if _, out, _ := runMargo("sweep", "status", dir); !strings.Contains(out, "task 1: failed (cd_a0.1_s1 failed, gd_a0.01_s1 done)") {
+	if _, out, _ := runMargo("sweep", "status", dir); !strings.Contains(out, "task 1: failed (cd-kink_a0.1_s1 failed, gd_a0.01_s1 done)") {
 		t.Errorf("status does not show the failure:\n%s", out)
 	}
 	for _, i := range []string{"1", "3", "4"} {
@@ -540,7 +540,7 @@ func TestSweepStatusMergePartial(t *testing.T) {
 	if code, out, _ := runMargo("sweep", "status", dir, "--todo"); code != 0 || out != "" {
 		t.Errorf("complete sweep: exit %d, todo %q", code, out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "failed", "cd_a0.1_s1.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "failed", "cd-kink_a0.1_s1.json")); err == nil {
 		t.Error("the failure record outlived the successful rerun")
 	}
 }
@@ -739,7 +739,7 @@ func TestSweepSlurmRequeueGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := filepath.Join(dir, "runs")
-	ck := filepath.Join(runs, "cd_a0.1_s1.ckpt.npz") // task 1
+	ck := filepath.Join(runs, "cd-kink_a0.1_s1.ckpt.npz") // task 1
 	os.WriteFile(ck, []byte("x"), 0o644)
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(ck, old, old)
