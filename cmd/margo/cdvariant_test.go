@@ -55,7 +55,10 @@ func TestReproduceCDVariant(t *testing.T) {
 			t.Errorf("--cd %s: groups %v, want 3 CD and 3 GD→CD runs (1 seed × 3 α)", c.flag, groups)
 		}
 	}
-	for _, bad := range []string{"", "sd", "cd-layer:", "cd:both", "kink"} {
+	if v, err := parseCDVariant(""); err != nil || v.String() != mustCD(t, defaultCD).String() {
+		t.Errorf("an empty --cd (options built without the flag) is %v, %v, want the default %s", v, err, defaultCD)
+	}
+	for _, bad := range []string{"sd", "cd-layer:", "cd:both", "kink"} {
 		if _, err := parseCDVariant(bad); err == nil {
 			t.Errorf("--cd %q accepted", bad)
 		}
@@ -164,4 +167,13 @@ func TestResumeKinkCD(t *testing.T) {
 	if len(before) == 0 || !bytes.Equal(before, after) || !bytes.Equal(params, params2) {
 		t.Error("resuming from the step-90 checkpoint changed the metrics or the parameters")
 	}
+}
+
+func mustCD(t *testing.T, s string) cdVariant {
+	t.Helper()
+	v, err := parseCDVariant(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
