@@ -406,11 +406,22 @@ func replotExperiment(dir, out string, stdout io.Writer) error {
 	}
 	ro := m.Flags
 	ro.dSet = true // the manifest holds the d that was used
-	if err := ro.validate(); err != nil {
+	isStudy := slices.Contains(studyNames, ro.Figure)
+	check := ro.validate
+	if isStudy {
+		check = func() error { return checkRunOptions(&ro) } // studies choose their own d
+	}
+	if err := check(); err != nil {
 		return fmt.Errorf("%s/manifest.json: %w", dir, err)
 	}
-	exp, err := buildExperiment(&ro)
-	if err != nil {
+	var st *study
+	var exp *experiment
+	if isStudy {
+		if st, err = buildStudy(&ro); err != nil {
+			return err
+		}
+		exp = st.exp
+	} else if exp, err = buildExperiment(&ro); err != nil {
 		return err
 	}
 	res := map[string]*runResult{}
@@ -429,6 +440,11 @@ func replotExperiment(dir, out string, stdout io.Writer) error {
 	}
 	if err := exp.Plot(out, filepath.Join(dir, "runs"), exp.Runs, res); err != nil {
 		return err
+	}
+	if st != nil && st.chart != nil { // a study's statistics chart
+		if err := st.chart(out, studyStats(st, filepath.Join(dir, "runs"), res)); err != nil {
+			return err
+		}
 	}
 	if err := writeReport(out, filepath.Join(dir, "runs"), exp, res); err != nil {
 		return err

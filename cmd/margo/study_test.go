@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,6 +131,21 @@ func TestStudyQuickSmoke(t *testing.T) {
 					if fi, err := os.Stat(filepath.Join(out, f+ext)); err != nil || fi.Size() == 0 {
 						t.Errorf("%s%s missing or empty", f, ext)
 					}
+				}
+			}
+			// margo plot DIR redraws a study directory: its figures and
+			// report.html.
+			replot := filepath.Join(t.TempDir(), "replot")
+			if code, _, errs := runMargo("plot", out, "--out", replot); code != 0 {
+				t.Errorf("margo plot %s: exit %d: %s", name, code, errs)
+			}
+			for _, f := range append(slices.Clone(figs[name]), "report") {
+				ext := ".svg"
+				if f == "report" {
+					ext = ".html"
+				}
+				if fi, err := os.Stat(filepath.Join(replot, f+ext)); err != nil || fi.Size() == 0 {
+					t.Errorf("margo plot %s: %s%s missing or empty", name, f, ext)
 				}
 			}
 			var m struct {
