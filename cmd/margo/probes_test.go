@@ -209,10 +209,8 @@ func TestProbeSmall(t *testing.T) {
 	}
 }
 
-// A real process signalled while two trainers' pools are busy still exits
-// through the one-line path (the signal path of cmd/margo, run under
-// -race in CI through steepest/train's concurrent test): here, that a
-// SIGTERM during a reproduce leaves its runs resumable.
+// A reproduce holds its output directory (a second one is refused), and a
+// SIGTERM during it leaves its runs resumable.
 func TestProbeReproduceSignal(t *testing.T) {
 	needBinary(t)
 	dir := t.TempDir()
@@ -221,6 +219,10 @@ func TestProbeReproduceSignal(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	startUntil(t, cmd, filepath.Join(dir, "runs", "gd_a0.1_s1.ckpt.npz"))
+	// A second reproduce on the same --out is refused, naming the first.
+	if code, _, errs := runMargo(args...); code == 0 || !strings.Contains(errs, "in use by another run (pid ") {
+		t.Errorf("a second reproduce on the same --out: exit %d, %q", code, errs)
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err == nil {
 		t.Fatal("reproduce exited 0 after SIGTERM")

@@ -149,6 +149,13 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// One reproduce per output directory: a second one is refused, naming
+	// the first (their runs would also refuse each other, one by one).
+	unlock, err := train.Lock(filepath.Join(ro.Out, "manifest.json"), false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	start := time.Now()
 	ctx, stop := signalContext()
 	defer stop()

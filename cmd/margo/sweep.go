@@ -34,7 +34,7 @@ import (
 //	sweep.json          the plan: flags, version, the ordered runs and their hash
 //	runs/               exactly as `margo reproduce` (metrics, params, .done.json, checkpoints)
 //	failed/NAME.json    the result of a run that failed (removed once it succeeds)
-//	.locks/NAME         one lock per run, so that two copies of a task never train one run at once
+//	.locks/NAME.lock    one lock per run, so that two copies of a task never train one run at once
 //	slurm/              the sbatch scripts of `margo sweep slurm` and Slurm's logs
 //
 // and, after `margo sweep merge`, manifest.json, the figures and the summary.
@@ -484,7 +484,7 @@ func slurmRequeue(job string, progressed bool) string {
 // trainLocked trains r under the run's lock file: a second copy of the task
 // (Kubernetes may start two) waits, then finds the run done and skips it.
 func trainLocked(ctx context.Context, r runSpec, dir string, pool *tensor.Pool) (*runResult, error) {
-	unlock, err := lockFile(filepath.Join(dir, ".locks", r.Name))
+	unlock, err := train.Lock(filepath.Join(dir, ".locks", r.Name), true)
 	if err != nil {
 		return nil, fmt.Errorf("lock run %s: %w", r.Name, err)
 	}

@@ -7,26 +7,6 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive flock on path (created if needed), waiting
-// for another holder, and returns its release.
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
 // sweepSignals are the schedulers' warnings before a kill: SIGTERM
 // (Kubernetes, scancel, preemption) and SIGUSR1 (sbatch --signal=B:USR1@120).
 var sweepSignals = []os.Signal{syscall.SIGTERM, syscall.SIGUSR1}

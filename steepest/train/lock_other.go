@@ -4,8 +4,10 @@ package train
 
 import "os"
 
-// lockFile is a no-op where flock is not available: runs are not guarded
+// Lock is a no-op where flock is not available: runs are not guarded
 // against each other there.
-func lockFile(path string) (*os.File, error) { return nil, nil }
+func Lock(path string, wait bool) (unlock func(), err error) { return func() {}, nil }
+
+func lockFile(path string, wait bool) (*os.File, error) { return nil, nil }
 
 func unlockFile(f *os.File) {}

@@ -11,19 +11,39 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive advisory lock (flock) on path+".lock",
-// creating it, and writes this process's id into it. It fails at once when
-// another process holds the lock, naming that process. The kernel drops the
-// lock when the process dies, so a lock file left by a killed run does not
-// block the next one.
-func lockFile(path string) (*os.File, error) {
+// Lock takes an exclusive advisory lock (flock) on path+".lock", creating
+// the file and writing this process's id into it, for as long as the
+// caller holds it: a run locks its metrics file and checkpoint (New), a
+// command its output directory. With wait it blocks until the lock is
+// free; without, it fails at once, naming the process that holds it. The
+// kernel drops the lock when the process dies, so a lock file left by a
+// killed process blocks no one. unlock removes the file and releases the
+// lock.
+func Lock(path string, wait bool) (unlock func(), err error) {
+	f, err := lockFile(path, wait)
+	if err != nil {
+		return nil, err
+	}
+	return func() { unlockFile(f) }, nil
+}
+
+func lockFile(path string, wait bool) (*os.File, error) {
 	name := path + ".lock"
+	how := syscall.LOCK_EX
+	if !wait {
+		how |= syscall.LOCK_NB
+	}
 	for {
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		for {
+			if err = syscall.Flock(int(f.Fd()), how); !errors.Is(err, syscall.EINTR) {
+				break
+			}
+		}
+		if err != nil {
 			b := make([]byte, 64)
 			n, _ := f.ReadAt(b, 0)
 			f.Close()

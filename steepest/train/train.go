@@ -140,7 +140,7 @@ func (tr *Trainer) lock() error {
 		if p == "" {
 			continue
 		}
-		f, err := lockFile(p)
+		f, err := lockFile(p, false)
 		if err != nil {
 			tr.Close()
 			return err
