@@ -176,7 +176,7 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := writeReport(ro.Out, runsDir, exp, res); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	summarize(exp, res, runsDir).writeText(stdout)
+	printSummary(stdout, exp, res, runsDir)
 	fmt.Fprintf(stdout, "%s: %d runs (%d not finished) in %s; outputs in %s\n", exp.Name, len(exp.Runs), bad, time.Since(start).Round(time.Second), ro.Out)
 	for _, r := range exp.Runs {
 		if rr := res[r.Name]; rr != nil && rr.internal {
@@ -511,9 +511,10 @@ func writeManifestWith(ro reproduceOptions, exp *experiment, res map[string]*run
 // printSummary prints, per group, the mean final values over its finished
 // runs, the numbers behind the paper's claims (paper.md 6), and how many of
 // them ended separated (train accuracy 1): a mean margin over separated and
-// unseparated runs needs that count to be read.
-func printSummary(w io.Writer, exp *experiment, res map[string]*runResult) {
-	summarize(exp, res, "").writeText(w) // report.go; with the runs' metrics in cmdReproduce
+// unseparated runs needs that count to be read. The claims that need the
+// runs' curves read their metrics from runsDir ("": not measured).
+func printSummary(w io.Writer, exp *experiment, res map[string]*runResult, runsDir string) {
+	summarize(exp, res, runsDir).writeText(w) // report.go: the same numbers as report.html
 }
 
 // loadRuns reads the metrics of the finished runs (group → runs → rows).

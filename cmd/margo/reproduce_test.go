@@ -208,7 +208,7 @@ func TestSummaryCountsSeparatedRuns(t *testing.T) {
 		"c": {Status: "done", Final: map[string]float64{"train_acc": 1, "gammaInf": 4e-5}},
 	}
 	var b strings.Builder
-	printSummary(&b, exp, res)
+	printSummary(&b, exp, res, "")
 	lines := strings.Split(b.String(), "\n")
 	want := map[string][2]string{"CD α=0.1": {"2", "1"}, "GD α=0.1": {"1", "1"}}
 	found := 0

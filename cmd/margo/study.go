@@ -116,7 +116,7 @@ func runStudy(st *study, ro reproduceOptions, stdout, stderr io.Writer) error {
 	if err := writeReport(ro.Out, runsDir, st.exp, res); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	printSummary(stdout, st.exp, res)
+	printSummary(stdout, st.exp, res, runsDir)
 	fmt.Fprintln(stdout)
 	printStudyStats(stdout, stats)
 	fmt.Fprintln(stdout)

@@ -49,9 +49,7 @@ type sweepSeam struct {
 	summary  func(w io.Writer, exp *experiment, res map[string]*runResult, runsDir string)
 }
 
-var seam = sweepSeam{build: buildExperiment, train: safeTrainRun, manifest: writeManifestWith, summary: func(w io.Writer, exp *experiment, res map[string]*runResult, runsDir string) {
-	summarize(exp, res, runsDir).writeText(w)
-}}
+var seam = sweepSeam{build: buildExperiment, train: safeTrainRun, manifest: writeManifestWith, summary: printSummary}
 
 const sweepFormat = "margo-sweep/1"
 

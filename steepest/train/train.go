@@ -462,14 +462,12 @@ func (tr *Trainer) recordHead(t int, ev *nn.Eval, logLR float64) Record {
 	return r
 }
 
-// fill copies the meter's metrics into r, keeping the spectral ones only
-// when the record has them.
+// fill sets the meter's part of r (the trainer's own fields are not part
+// of steepest.Metrics), keeping the spectral norms per layer out: they
+// alias the meter's buffer.
 func (r *Record) fill(m steepest.Metrics) {
-	lr, acc, test := r.LR, r.TrainAcc, r.HasTest
-	tacc, tloss := r.TestAcc, r.TestLogLoss
 	r.Metrics = m
-	r.LR, r.TrainAcc, r.HasTest, r.TestAcc, r.TestLogLoss = lr, acc, test, tacc, tloss
-	r.LayerSpectral = nil // aliases the meter's buffer
+	r.LayerSpectral = nil
 }
 
 // accuracy is the fraction of positive margins.
