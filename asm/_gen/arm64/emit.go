@@ -18,13 +18,13 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
-	"os"
 	"strings"
 )
 
 // R is a general-purpose register R0..R30.
 type R int
 
+// String is the register in Go's syntax ("R4").
 func (r R) String() string { return fmt.Sprintf("R%d", int(r)) }
 
 // V is a SIMD&FP register V0..V31.
@@ -312,22 +312,5 @@ func writeBlock(b *bytes.Buffer, ls []line) {
 			pad := strings.Repeat(" ", cw-len([]rune(text[i]))+1)
 			b.WriteString(text[i] + pad + "// " + ls[i].comment + "\n")
 		}
-	}
-}
-
-// Main writes the file to path (stdout for "") or prints the error as one
-// line and exits with status 1.
-func Main(f *File, cmd, path string) {
-	src, err := f.Bytes(cmd)
-	if err == nil {
-		if path == "" {
-			_, err = os.Stdout.Write(src)
-		} else {
-			err = os.WriteFile(path, src, 0o644)
-		}
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "neon:", err)
-		os.Exit(1)
 	}
 }

@@ -13,8 +13,8 @@ import "fmt"
 
 // Inst is one hand-encoded instruction: its word and its ARM syntax.
 type Inst struct {
-	Word uint32
-	Text string
+	Word uint32 // the encoding
+	Text string // ARM syntax, upper case ("FADD V0.2D, V0.2D, V1.2D")
 }
 
 // threeSame encodes "Advanced SIMD three same" with a floating-point opcode:

@@ -155,7 +155,9 @@ func (f *File) Tail(n R, done string, scalar func()) {
 type Kind int
 
 const (
+	// Sum adds (FADD, FADDP).
 	Sum Kind = iota
+	// Max keeps the larger, NaN if either is NaN (FMAX, FMAXP).
 	Max
 )
 

@@ -45,7 +45,18 @@ func main() {
 	}
 	f := &File{}
 	gen(f)
-	Main(f, fmt.Sprintf("go run ./neon -family %s -out %s", *family, *out), *out)
+	src, err := f.Bytes(fmt.Sprintf("go run ./neon -family %s -out %s", *family, *out))
+	if err == nil {
+		if *out == "" {
+			_, err = os.Stdout.Write(src)
+		} else {
+			err = os.WriteFile(*out, src, 0o644)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "neon:", err)
+		os.Exit(1)
+	}
 }
 
 // The registers by role, as the kernels name them.
