@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./adam -out ../adam_amd64.s
+//go:generate go -C _gen run ./neon -family adam -out ../adam_arm64.s
 
 import "math"
 

@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
-// The arm64 kernels write the vector floating-point instructions that Go's
-// assembler lacks as WORD lines. Each one must have the form
+// The arm64 kernels carry the vector floating-point instructions that Go's
+// assembler lacks as WORD lines, which the encoder of asm/_gen/arm64
+// writes (go generate). Each one must have the form
 //
 //	WORD $0xHHHHHHHH // INSTRUCTION
 //

@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./axpy -out ../axpy_amd64.s
+//go:generate go -C _gen run ./neon -family axpy -out ../axpy_arm64.s
 
 // Axpy computes y_i += a·x_i for i < len(x). SIMD levels fuse the multiply
 // and add (one rounding instead of two).

@@ -70,38 +70,53 @@
 //
 // # Hand-encoded arm64 instructions
 //
-// Go's arm64 assembler has no vector FADD, FMUL, FMAX, FABS, FCMGT and their
-// kin on .2D, so the NEON kernels write them as
+// Go's arm64 assembler has no vector FADD, FMUL, FDIV, FMAX, FABS, FSQRT,
+// FCMGT, FCMGE, FCMEQ, FADDP and FMAXP on .2D, so the NEON kernels carry
+// them as
 //
 //	WORD $0xHHHHHHHH // INSTRUCTION
 //
-// with the instruction in GNU as syntax alone in the comment. The test
-// TestARM64Encodings (run by .ci/asm-check.sh) assembles every such comment
-// with aarch64-linux-gnu-as and fails where the word differs.
+// with the instruction in GNU as syntax alone in the comment. Both halves
+// of such a line come from one call of the encoder in asm/_gen/arm64 (one
+// documented function per instruction, the bit layout from the Arm
+// Architecture Reference Manual; its test holds words that
+// aarch64-linux-gnu-as produced). The test TestARM64Encodings (run by
+// .ci/asm-check.sh) assembles every such comment with aarch64-linux-gnu-as
+// and fails where the word differs.
 //
-// # Generated and hand-written assembly
+// # Generated assembly
 //
-// The amd64 files whose first line reads "Code generated … DO NOT EDIT" come
-// from the avo generators in asm/_gen (a module of its own, so that avo
-// never enters margo's go.mod): one generator per kernel family, each
-// emitting the AVX2 and the AVX-512 kernels from one description
-// parameterised by the vector width. Edit the generator and run
+// Every .s file is generated: its first line reads "Code generated …
+// DO NOT EDIT". The generators live in asm/_gen, a module of its own (so
+// that avo never enters margo's go.mod). Edit the generator and run
 //
 //	go generate ./asm/...
 //
-// .ci/asm-check.sh fails when that changes a committed file. Generated so
-// far: axpy_amd64.s (Axpy, Scal), sign_amd64.s (Sign), relu_amd64.s (ReLU,
-// ReLUMask), dot_amd64.s (Dot), step_amd64.s (SignStep, AxpyStep),
-// adam_amd64.s (Adam, AdamStep), dotnorms_amd64.s (DotNorms's one pass),
-// peak_amd64.s (PeakFMA's loops), norms_amd64.s (AbsSum, Nrm2's sum of
-// squares, MaxAbs, ArgMaxAbs), gemm_amd64.s (the GEMM micro-kernels 8×24,
-// 8×16, 8×8 on AVX-512 and 4×12 on AVX2 from one tile description, the
-// strip loops, the C prefetch, the transposing and the plain packs, the
-// GEMM peak loops).
+// .ci/asm-check.sh fails when that changes a committed file, or when a
+// .s file is not generated.
 //
-// Still hand-written, with the reason:
-//   - every _arm64.s: avo emits amd64 only. The NEON kernels stay hand-written
-//     with the encodings checked as described above.
+// amd64: avo generators, one per kernel family, each emitting the AVX2
+// and the AVX-512 kernels from one description parameterised by the
+// vector width: axpy_amd64.s (Axpy, Scal), sign_amd64.s (Sign),
+// relu_amd64.s (ReLU, ReLUMask), dot_amd64.s (Dot), step_amd64.s
+// (SignStep, AxpyStep), adam_amd64.s (Adam, AdamStep), dotnorms_amd64.s
+// (DotNorms's one pass), peak_amd64.s (PeakFMA's loops), norms_amd64.s
+// (AbsSum, Nrm2's sum of squares, MaxAbs, ArgMaxAbs), gemm_amd64.s (the
+// GEMM micro-kernels 8×24, 8×16, 8×8 on AVX-512 and 4×12 on AVX2 from one
+// tile description, the strip loops, the C prefetch, the transposing and
+// the plain packs, the GEMM peak loops).
 //
-// No amd64 kernel is left hand-written: avo expresses all of them.
+// arm64: avo emits amd64 only, so asm/_gen/arm64 is a small emitter of its
+// own (instructions as text in Go's syntax, labels, the TEXT header with
+// the frame size and argument names taken from the Go signature, the
+// encoder above) with the parts the kernels share: the loops over blocks
+// of 8 (or 4) elements and over pairs, the last odd element sent through
+// the same body in lane 0, the loads and stores of a block, the
+// reductions of the accumulators and running maxima. The command
+// asm/_gen/neon writes one family per run (-family FAMILY for FAMILY_arm64.s,
+// run by the //go:generate line in FAMILY.go); the generated files
+// assemble to the same machine code as the hand-written kernels they
+// replaced, every TEXT symbol compared word for word.
+//
+// Still hand-written: none.
 package asm

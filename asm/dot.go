@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./dot -out ../dot_amd64.s
+//go:generate go -C _gen run ./neon -family dot -out ../dot_arm64.s
 
 // Dot returns Σ x_i·y_i over i < len(x).
 func Dot(x, y []float64) float64 {

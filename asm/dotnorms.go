@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./dotnorms -out ../dotnorms_amd64.s
+//go:generate go -C _gen run ./neon -family dotnorms -out ../dotnorms_arm64.s
 
 import "math"
 

@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./gemm -out ../gemm_amd64.s
+//go:generate go -C _gen run ./neon -family gemm -out ../gemm_arm64.s
 
 import (
 	"fmt"

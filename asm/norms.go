@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./norms -out ../norms_amd64.s
+//go:generate go -C _gen run ./neon -family norms -out ../norms_arm64.s
 
 import "math"
 

@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./relu -out ../relu_amd64.s
+//go:generate go -C _gen run ./neon -family relu -out ../relu_arm64.s
 
 // ReLU writes dst_i = max(x_i, 0) for i < len(x), with −0 → +0 and NaN kept.
 // dst may be x.

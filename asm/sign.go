@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./sign -out ../sign_amd64.s
+//go:generate go -C _gen run ./neon -family sign -out ../sign_arm64.s
 
 // Sign writes dst_i = sign(x_i) for i < len(x): −1, +1, +0 for ±0, NaN for
 // NaN. dst may be x.

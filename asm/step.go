@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go -C _gen run ./step -out ../step_amd64.s
+//go:generate go -C _gen run ./neon -family step -out ../step_arm64.s
 
 import "math"
 
