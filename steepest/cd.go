@@ -145,6 +145,11 @@ type KinkCD struct {
 	hold       []float64
 	last       []float64 // per block: index of the last-moved coordinate (−1: none), sign of its derivative then
 	logLR      float64
+	// held lists, per block, the indices i with hold[i] ≠ 0 (in no
+	// particular order): holds are few, so the step scans them instead of
+	// testing every coordinate, and finds j with the SIMD ArgMaxAbs.
+	held  [][]int
+	saved []float64 // the held entries of g during the search
 }
 
 // NewKinkCD returns kink-aware flat CD (one coordinate of θ per step) for
@@ -176,7 +181,7 @@ func newKinkCD(bounds []int, layered bool, lr float64, normalized bool) (*KinkCD
 	}
 	nb := len(bounds) - 1
 	c := &KinkCD{Normalized: normalized, layered: layered, bounds: bounds, logLR: l,
-		hold: make([]float64, bounds[nb]), last: make([]float64, 2*nb)}
+		hold: make([]float64, bounds[nb]), last: make([]float64, 2*nb), held: make([][]int, nb)}
 	for b := range nb {
 		c.last[2*b] = -1
 	}
@@ -222,7 +227,18 @@ func (c *KinkCD) SetState(st [][]float64) error {
 			return errorf("%s: state of block %d is (last %v, sign %v), want (−1, 0) or an index of the block and ±1", c.Name(), b, k, s)
 		}
 	}
-	return setState(c.Name(), c.State(), st)
+	if err := setState(c.Name(), c.State(), st); err != nil {
+		return err
+	}
+	for b := range c.held {
+		c.held[b] = c.held[b][:0]
+		for i := c.bounds[b]; i < c.bounds[b+1]; i++ {
+			if c.hold[i] != 0 {
+				c.held[b] = append(c.held[b], i)
+			}
+		}
+	}
+	return nil
 }
 
 // Step applies one step from ev (see Optimizer).
@@ -242,32 +258,58 @@ func (c *KinkCD) Update(theta, grad []float64, logScale float64) error {
 	return nil
 }
 
-// blockStep is KinkCD's rule on block b: kink test, release, step.
+// blockStep is KinkCD's rule on block b: kink test, release, step. The
+// gradient is finite (checked by Update).
 func (c *KinkCD) blockStep(theta, grad []float64, b int, logScale float64) {
 	lo, hi := c.bounds[b], c.bounds[b+1]
+	held := c.held[b]
 	if k := int(c.last[2*b]); k >= 0 {
 		if s := c.last[2*b+1]; sgn(grad[k]) == -s {
+			if c.hold[k] == 0 {
+				held = append(held, k)
+			}
 			c.hold[k] = s
 		}
 	}
-	j, best, heldNonzero := -1, 0.0, false
-	for i := lo; i < hi; i++ {
-		a := math.Abs(grad[i])
-		if h := c.hold[i]; h != 0 {
-			if sgn(grad[i]) == -h {
-				heldNonzero = true
-				continue
-			}
+	// Release, keeping the holds whose derivative still points back.
+	n := 0
+	for _, i := range held {
+		if sgn(grad[i]) == -c.hold[i] {
+			held[n] = i
+			n++
+		} else {
 			c.hold[i] = 0
 		}
-		if a > best {
-			j, best = i, a
+	}
+	held = held[:n]
+	// The first j of max |g⋆_i|: g with the held entries set to 0 for the
+	// search (and restored), so that the choice is the scan's over the
+	// coordinates not held, ties to the first.
+	saved := c.saved[:0]
+	for _, i := range held {
+		saved = append(saved, grad[i])
+		grad[i] = 0
+	}
+	c.saved = saved
+	j := -1
+	if hi > lo {
+		j = lo + asm.ArgMaxAbs(grad[lo:hi])
+		if grad[j] == 0 {
+			j = -1
 		}
 	}
-	if j < 0 && heldNonzero {
-		clear(c.hold[lo:hi])
+	for q, i := range held {
+		grad[i] = saved[q]
+	}
+	if j < 0 && n > 0 {
+		// Every coordinate with a nonzero derivative is held.
+		for _, i := range held {
+			c.hold[i] = 0
+		}
+		held = held[:0]
 		j = lo + asm.ArgMaxAbs(grad[lo:hi])
 	}
+	c.held[b] = held
 	if j < 0 {
 		c.last[2*b], c.last[2*b+1] = -1, 0
 		return

@@ -2,6 +2,7 @@ package steepest
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/margo-lab/margo/asm"
@@ -562,4 +563,83 @@ func TestNewCDVariantsByName(t *testing.T) {
 	if o.Name() != "cd-layer(unnormalized)" {
 		t.Errorf("unnormalized name %q", o.Name())
 	}
+}
+
+// kinkScanStep is KinkCD's rule on one block written as the direct scan
+// over every coordinate (the reference for the list of holds that KinkCD
+// keeps across steps): kink test of the last-moved k, release, then the
+// first j of max |g_i| over the coordinates not held.
+func kinkScanStep(hold, last []float64, b, lo, hi int, g []float64) (j int) {
+	if k := int(last[2*b]); k >= 0 && sgnRef(g[k]) == -last[2*b+1] {
+		hold[k] = last[2*b+1]
+	}
+	heldNonzero := false
+	for i := lo; i < hi; i++ {
+		if hold[i] != 0 && sgnRef(g[i]) == -hold[i] {
+			heldNonzero = true
+		} else {
+			hold[i] = 0
+		}
+	}
+	j = firstArgMax(g, lo, hi, func(i int) bool { return hold[i] == 0 })
+	if j < 0 && heldNonzero {
+		clear(hold[lo:hi])
+		j = firstArgMax(g, lo, hi, func(int) bool { return true })
+	}
+	last[2*b], last[2*b+1] = -1, 0
+	if j >= 0 {
+		last[2*b], last[2*b+1] = float64(j), sgnRef(g[j])
+	}
+	return j
+}
+
+func sgnRef(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	return math.Copysign(1, x)
+}
+
+// Over a sequence of steps whose gradients flip sign often (entries from
+// a few values of both signs, so that holds are taken, kept and dropped),
+// with a SetState from the reference now and then, KinkCD's θ and state
+// equal the direct scan's at every step.
+func TestKinkCDMatchesScanOverSteps(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		normalized := rapid.Bool().Draw(t, "normalized")
+		c, lay := drawKinkCD(t, normalized)
+		p := lay.Size()
+		hold, last := make([]float64, p), make([]float64, len(c.last))
+		for b := range len(c.bounds) - 1 {
+			last[2*b] = -1
+		}
+		theta := drawVec(t, p, "theta")
+		ref := slices.Clone(theta)
+		eta := math.Exp(c.LogLR())
+		vals := rapid.SampledFrom([]float64{0, 1, -1, 0.5, -0.5, 2, -2})
+		for step := range rapid.IntRange(1, 12).Draw(t, "steps") {
+			if rapid.IntRange(0, 4).Draw(t, "reset") == 0 {
+				if err := c.SetState([][]float64{slices.Clone(hold), slices.Clone(last)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			g := rapid.SliceOfN(vals, p, p).Draw(t, "g")
+			if err := c.Update(theta, g, 0); err != nil {
+				t.Fatal(err)
+			}
+			for b := range len(c.bounds) - 1 {
+				if j := kinkScanStep(hold, last, b, c.bounds[b], c.bounds[b+1], g); j >= 0 {
+					if normalized {
+						ref[j] -= eta * math.Copysign(1, g[j])
+					} else {
+						ref[j] -= eta * g[j]
+					}
+				}
+			}
+			st := c.State()
+			if !slices.Equal(theta, ref) || !slices.Equal(st[0], hold) || !slices.Equal(st[1], last) {
+				t.Fatalf("step %d: θ %v hold %v last %v, scan: θ %v hold %v last %v", step, theta, st[0], st[1], ref, hold, last)
+			}
+		}
+	})
 }
