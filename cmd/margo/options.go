@@ -48,6 +48,7 @@ type trainOptions struct {
 	Resume          bool   `json:"-"`
 	Threads         int    `json:"-"`
 	Quiet           bool   `json:"-"`
+	CPUProfile      string `json:"-"`
 }
 
 // algorithms and their default normalization (paper.md 2.3: SD and CD are
@@ -102,7 +103,9 @@ func parseTrainFlags(args []string, help io.Writer) (trainOptions, error) {
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint (from scratch if there is none yet)")
 	fs.IntVar(&o.Threads, "threads", o.Threads, "GEMM threads (results do not depend on it)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress line")
+	profile := cpuProfileFlag(fs)
 	pos, err := parseFlags(fs, args, help)
+	o.CPUProfile = *profile
 	if err != nil {
 		return o, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,6 +112,7 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&ro.Train, "train", 0, "override the number of training points of fig1/fig4/switch")
 	fs.StringVar(&ro.Groups, "groups", "", "run only these comma-separated groups (legend labels, e.g. CD,GD); runs left out keep their files")
 	fs.BoolVar(&ro.Quiet, "quiet", false, "no progress output")
+	profile := cpuProfileFlag(fs)
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -156,6 +158,11 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer unlock()
+	stopProfile, err := startCPUProfile(*profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	start := time.Now()
 	ctx, stop := signalContext()
 	defer stop()
@@ -278,7 +285,7 @@ func runAll(ctx context.Context, exp *experiment, dir string, ro reproduceOption
 			}
 		}()
 	}
-	for _, r := range exp.Runs {
+	for _, r := range longestFirst(exp.Runs) {
 		jobs <- r
 	}
 	close(jobs)
@@ -287,6 +294,18 @@ func runAll(ctx context.Context, exp *experiment, dir string, ro reproduceOption
 		fmt.Fprintln(stderr)
 	}
 	return res
+}
+
+// longestFirst orders runs by decreasing work (steps × width × depth;
+// the runs of an experiment share the data's shape), ties in the given
+// order: started longest first, the runs keep every worker busy until
+// near the end, where a long run started last would leave the others
+// idle. Which worker trains which run never changes a result.
+func longestFirst(runs []runSpec) []runSpec {
+	work := func(r runSpec) float64 { return float64(r.Opts.Steps) * float64(r.Opts.Width) * float64(r.Opts.Depth) }
+	out := slices.Clone(runs)
+	slices.SortStableFunc(out, func(a, b runSpec) int { return cmp.Compare(work(b), work(a)) })
+	return out
 }
 
 // safeTrainRun is trainRun with a panic (a bug) turned into a failed run

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,5 +226,27 @@ func TestSummaryCountsSeparatedRuns(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], " sep ") || found != 2 {
 		t.Fatalf("summary without the sep column or rows: %q", b.String())
+	}
+}
+
+// longestFirst starts the runs with the most work (steps × width × depth)
+// first and keeps the given order among equals; every run stays.
+func TestLongestFirst(t *testing.T) {
+	mk := func(name string, steps, width, depth int) runSpec {
+		o := defaultTrainOptions()
+		o.Steps, o.Width, o.Depth = steps, width, depth
+		return runSpec{Name: name, Opts: o}
+	}
+	runs := []runSpec{mk("gd1", 1e4, 256, 2), mk("cd1", 1e5, 256, 2), mk("sd1", 1e4, 256, 2), mk("deep", 1e4, 256, 3), mk("cd2", 1e5, 256, 2), mk("wide", 1e4, 512, 2)}
+	var got []string
+	for _, r := range longestFirst(runs) {
+		got = append(got, r.Name)
+	}
+	want := []string{"cd1", "cd2", "wide", "deep", "gd1", "sd1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+	if runs[0].Name != "gd1" {
+		t.Errorf("longestFirst reordered its argument")
 	}
 }

@@ -47,6 +47,7 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ro.MNIST, "mnist", "", "directory with the MNIST IDX .gz files (default: the GoMNIST module)")
 	fs.IntVar(&ro.Steps, "steps", 0, "override the number of steps of every run")
 	fs.BoolVar(&ro.Quiet, "quiet", false, "no progress output")
+	profile := cpuProfileFlag(fs)
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -71,6 +72,11 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	stopProfile, err := startCPUProfile(*profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	return runStudy(st, ro, stdout, stderr)
 }
 

@@ -31,6 +31,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signalContext()
 	defer stop()
 	cfg, err := newRunConfig(o, nil, nil, nil)

@@ -79,3 +79,30 @@ func TestInitFileRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// --cpuprofile writes a pprof profile (gzip-compressed protobuf) of the
+// whole command; a file that cannot be created is one line, exit 1, and
+// no training.
+func TestCPUProfileFlag(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTeacherData(t, dir, "d", 30, 6, 1)
+	prof := filepath.Join(dir, "cpu.pprof")
+	if code, _, errs := runMargo("train", "--data", data, "--steps", "50", "--quiet", "--metrics", filepath.Join(dir, "m.jsonl"), "--cpuprofile", prof); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("profile of %d bytes does not start with the gzip magic", len(b))
+	}
+	m := filepath.Join(dir, "m2.jsonl")
+	code, _, errs := runMargo("train", "--data", data, "--steps", "50", "--quiet", "--metrics", m, "--cpuprofile", filepath.Join(dir, "no", "such", "dir", "p"))
+	if code != exitFailure || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "--cpuprofile") {
+		t.Errorf("bad --cpuprofile path: exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(m); err == nil {
+		t.Errorf("a run with a bad --cpuprofile wrote its metrics")
+	}
+}
