@@ -21,10 +21,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
-	"gonum.org/v1/gonum/mat"
 )
 
 // MaxMemberBytes bounds the uncompressed size of one archive member (4 GiB),
@@ -413,11 +413,19 @@ type Member struct {
 }
 
 // Encode writes the members as an npz archive to w: a zip file whose
-// array members are .npy files encoded by npyio, named Name+".npy", dtype
-// <f8 in C order. The output is deterministic (no timestamps).
+// array members are .npy files (format 2.0, dtype <f8, C order), named
+// Name+".npy". The output is deterministic (no timestamps), and each
+// member's bytes are those npyio's npy.Write produces for the array (a
+// []float64 for 1-D, a *mat.Dense for 2-D; TestEncodeMatchesNpyio).
+//
+// The .npy encoding is written here rather than by npy.Write because
+// npy.Write discovers a slice's dtype by reflection over every element and
+// writes a matrix 8 bytes at a time: checkpoints written that way were 17 %
+// of the CPU time of `margo reproduce fig2` (docs/benchmarks.md).
 func Encode(w io.Writer, members []Member) error {
 	zw := zip.NewWriter(w)
 	seen := map[string]bool{}
+	var buf []byte
 	for _, m := range members {
 		name := m.Name
 		if m.Array != nil {
@@ -437,18 +445,23 @@ func Encode(w io.Writer, members []Member) error {
 			}
 			continue
 		}
-		v, err := npyValue(*m.Array)
-		if err != nil {
+		if buf, err = appendNPY(buf[:0], *m.Array); err != nil {
 			return fmt.Errorf("array %q: %w", m.Name, err)
 		}
-		if err := npy.Write(ew, v); err != nil {
-			return fmt.Errorf("array %q: %w", m.Name, err)
+		if _, err := ew.Write(buf); err != nil {
+			return err
 		}
 	}
 	return zw.Close()
 }
 
-func npyValue(a Array) (any, error) {
+// appendNPY appends the .npy 2.0 encoding of a 1-D or non-empty 2-D
+// array to b: the magic, the version, the header length (uint32, little
+// endian), the header dictionary padded with spaces and ended by a
+// newline, then the values as little-endian float64. The padding is
+// npyio's ((12 + len + 1) mod 16 spaces), so that files keep the bytes
+// margo wrote with npy.Write.
+func appendNPY(b []byte, a Array) ([]byte, error) {
 	n := 1
 	for _, s := range a.Shape {
 		if s < 0 {
@@ -459,14 +472,30 @@ func npyValue(a Array) (any, error) {
 	if n != len(a.Data) {
 		return nil, fmt.Errorf("shape %v holds %d values, have %d", a.Shape, n, len(a.Data))
 	}
+	var shape string
 	switch len(a.Shape) {
 	case 1:
-		return a.Data, nil
+		shape = fmt.Sprintf("(%d,)", a.Shape[0])
 	case 2:
 		if n == 0 {
 			return nil, fmt.Errorf("empty 2-D array %v cannot be written", a.Shape)
 		}
-		return mat.NewDense(a.Shape[0], a.Shape[1], a.Data), nil
+		shape = fmt.Sprintf("(%d, %d)", a.Shape[0], a.Shape[1])
+	default:
+		return nil, fmt.Errorf("only 1-D and 2-D arrays can be written, shape %v", a.Shape)
 	}
-	return nil, fmt.Errorf("only 1-D and 2-D arrays can be written, shape %v", a.Shape)
+	dict := "{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }"
+	const prefix = len(npy.Magic) + 2 + 4 // magic, version 2.0, uint32 length
+	pad := (prefix + len(dict) + 1) % 16
+	b = append(b, npy.Magic[:]...)
+	b = append(b, 2, 0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(dict)+pad+1))
+	b = append(b, dict...)
+	b = append(b, strings.Repeat(" ", pad)...)
+	b = append(b, '\n')
+	b = slices.Grow(b, 8*n)
+	for _, v := range a.Data {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return b, nil
 }

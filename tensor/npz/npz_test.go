@@ -15,7 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"codeberg.org/sbinet/npyio/npy"
 	"github.com/google/go-cmp/cmp"
+	"gonum.org/v1/gonum/mat"
+	"pgregory.net/rapid"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -292,4 +295,53 @@ func FuzzDecodeNPY(f *testing.F) {
 			t.Fatalf("header %+v (%v) disagrees with the decoded shape %v", h, err, arr.Shape)
 		}
 	})
+}
+
+// Encode writes each array member exactly as npyio's npy.Write writes it
+// (a []float64 for 1-D, a *mat.Dense for 2-D), so archives keep the bytes
+// they had when npy.Write encoded them — except an empty 1-D array, which
+// npy.Write gives shape () (a 0-d array without its value) and Encode
+// (0,), as numpy does; that one must read back as itself.
+func TestEncodeMatchesNpyio(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var a Array
+		var ref bytes.Buffer
+		if rapid.Bool().Draw(t, "2-D") {
+			r, c := rapid.IntRange(1, 40).Draw(t, "rows"), rapid.IntRange(1, 1200).Draw(t, "cols")
+			a = Array{Shape: []int{r, c}, Data: rapid.SliceOfN(rapid.Float64(), r*c, r*c).Draw(t, "data")}
+			if err := npy.Write(&ref, mat.NewDense(r, c, a.Data)); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			n := rapid.IntRange(1, 100000).Draw(t, "n")
+			a = Array{Shape: []int{n}, Data: make([]float64, n)}
+			for i := range a.Data {
+				a.Data[i] = float64(i) - 0.5*float64(n)
+			}
+			if err := npy.Write(&ref, a.Data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := appendNPY(nil, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, ref.Bytes()) {
+			t.Fatalf("shape %v: %d bytes, npy.Write %d; first header %q, npyio %q", a.Shape, len(got), ref.Len(), got[:min(len(got), 80)], ref.Bytes()[:min(ref.Len(), 80)])
+		}
+	})
+}
+
+func TestEncodeEmptyVector(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, []Member{{Name: "v", Array: &Array{Shape: []int{0}}}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := a.Arrays["v"]; !slices.Equal(v.Shape, []int{0}) || len(v.Data) != 0 {
+		t.Errorf("empty vector read back as shape %v with %d values", v.Shape, len(v.Data))
+	}
 }
