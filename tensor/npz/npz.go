@@ -1,5 +1,6 @@
-// Package npz reads and writes NumPy .npz archives of float64 arrays with
-// codeberg.org/sbinet/npyio, hardened for untrusted input: every array is
+// Package npz reads NumPy .npz archives of float64 arrays with
+// codeberg.org/sbinet/npyio, and writes them (Encode). Reading is
+// hardened for untrusted input: every array is
 // size-checked against its zip entry before it is decoded, the codec's
 // panics become errors, and numeric arrays of any common dtype are returned
 // as float64. A member is an array when its content starts with the .npy
