@@ -8,12 +8,10 @@ import (
 // The passes of forward and backward outside the GEMMs — σ, the output
 // layer's dot products, its weight gradient Σ_i c_i·a_i, the outer product
 // c·w_Dᵀ and σ' — each read or write an n×K matrix: 49 MB for MNIST pairs
-// (n = 12000, K = 512). On one core they took 7 % of a 2-thread training
-// step's CPU time and 13 % of its wall time, so they run on the GEMM pool
-// (tensor.StepRanges, which keeps one goroutine below 2^16 elements):
-// `margo bench train` MNIST-pair gd and sd at 2 threads 2.7–4.1 % less time
-// per step (three A/B runs of 6–10 alternating rounds, 2026-11-27),
-// teacher-student within the noise; at 1 thread they run in one piece. The
+// (n = 12000, K = 512). On one core they were a tenth of a 2-thread
+// training step's wall time, so they run on the GEMM pool
+// (tensor.StepRanges, which keeps one goroutine below 2^16 elements; the
+// measurements are in docs/benchmarks.md); at 1 thread they run in one piece. The
 // ranges are ranges of the n×K elements, and a pass over rows takes the
 // rows that start in its range; the weight gradient is cut into blocks of
 // columns instead (see run). Every element is computed by the same
