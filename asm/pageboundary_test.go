@@ -339,17 +339,17 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 			lda, ldb, ldc := mr+pad, w+pad, w+pad
 			for _, beta := range []float64{0, 1.5} {
 				cs = append(cs, pageCase{
-					name: fmt.Sprintf("GemmTileCols/w=%d/pad=%d/beta=%v", w, pad, beta),
+					name: fmt.Sprintf("tileCols/w=%d/pad=%d/beta=%v", w, pad, beta),
 					lens: func(k int) []int { return []int{panel(k, lda, mr), panel(k, ldb, w), (mr-1)*ldc + w} },
 					run: func(xs [][]float64) []float64 {
-						GemmTileCols(w, k0(xs[0], lda, mr), xs[0], lda, xs[1], ldb, xs[2], ldc, beta)
+						g.tileCols(w, k0(xs[0], lda, mr), xs[0], lda, xs[1], ldb, xs[2], ldc, beta)
 						return nil
 					},
 				})
 			}
 			for tiles := 1; tiles <= 3; tiles++ {
 				cs = append(cs, pageCase{
-					name: fmt.Sprintf("GemmStrip/w=%d/pad=%d/tiles=%d", w, pad, tiles),
+					name: fmt.Sprintf("stripCols/w=%d/pad=%d/tiles=%d", w, pad, tiles),
 					lens: func(k int) []int {
 						la := 0
 						if k > 0 {
@@ -359,7 +359,7 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 					},
 					run: func(xs [][]float64) []float64 {
 						k := stripK(len(xs[0]), tiles, lda, mr)
-						GemmStrip(w, k, tiles, xs[0], lda, k*lda, xs[1], ldb, xs[2], ldc, 1.5)
+						g.stripCols(w, k, tiles, xs[0], lda, k*lda, xs[1], ldb, xs[2], ldc, 1.5)
 						return nil
 					},
 				})
@@ -367,20 +367,20 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 		}
 	}
 	cs = append(cs, pageCase{
-		name: "GemmTile",
+		name: "tile",
 		lens: func(k int) []int { return []int{panel(k, mr, mr), panel(k, g.nr, g.nr), (mr-1)*g.nr + g.nr} },
 		run: func(xs [][]float64) []float64 {
-			GemmTile(k0(xs[0], mr, mr), xs[0], mr, xs[1], g.nr, xs[2], g.nr, 0)
+			g.tileCols(g.nr, k0(xs[0], mr, mr), xs[0], mr, xs[1], g.nr, xs[2], g.nr, 0)
 			return nil
 		},
 	})
 	for _, pad := range []int{0, 3} {
 		cs = append(cs, pageCase{
-			name: fmt.Sprintf("GemmPack8/pad=%d", pad),
+			name: fmt.Sprintf("transpose8/pad=%d", pad),
 			lens: func(kc int) []int { return []int{panel(kc, 8+pad, 8), 7*(kc+pad) + kc} },
 			run: func(xs [][]float64) []float64 {
 				kc := (len(xs[1]) - 7*pad) / 8
-				GemmPack8(xs[0], 8+pad, xs[1], kc+pad, kc)
+				g.transpose8(xs[0], 8+pad, xs[1], kc+pad, kc)
 				return nil
 			},
 		})
@@ -390,10 +390,10 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 		for _, pad := range []int{0, 1} {
 			step := w + pad
 			cs = append(cs, pageCase{
-				name: fmt.Sprintf("GemmPackRow/w=%d/step=%d", w, step),
+				name: fmt.Sprintf("copySegs/w=%d/step=%d", w, step),
 				lens: func(s int) []int { return []int{panel(s, step, w), s * w} },
 				run: func(xs [][]float64) []float64 {
-					GemmPackRow(xs[0], step, xs[1], w, len(xs[1])/w)
+					g.copySegs(xs[0], step, xs[1], w, len(xs[1])/w)
 					return nil
 				},
 				ns: segs,
