@@ -84,8 +84,9 @@
 //
 // The package exports what a user of the kernels calls: the level-1
 // kernels above, Gemm with its workspace and its two queries, the Level
-// machinery (Active, Available, SetLevel, MARGO_SIMD) and one benchmark
-// loop, PeakFMA. The GEMM plumbing (micro-kernel tiles and strips, their
+// machinery (Active, Available, SetLevel, MARGO_SIMD), one benchmark
+// loop, PeakFMA, and its calibration FMAWidthRatio (whether 512-bit FMAs
+// run at full rate, which cpuid cannot tell). The GEMM plumbing (micro-kernel tiles and strips, their
 // narrow variants, the packing copies, the block sizes) is unexported:
 // it depends on the level's registers and caches and changes with them,
 // and the only code that used it, tensor's blocked product, now lives here
