@@ -435,6 +435,91 @@ func TestPageBoundaryGemm(t *testing.T) {
 	}
 }
 
+// gemmProductPageCases are Gemm on operands that end (or start) at an
+// unmapped page: every transpose pair, row strides equal to the row or 3
+// longer, α = 1 (op(A) = Aᵀ read in place) and α = 1.5 (packed), β = 0
+// and 1.5, for products of size s×(s+1)×(s+2) (m×k×n); n is s.
+func gemmProductPageCases() []pageCase {
+	var cs []pageCase
+	sizes := []int{1, 2, 3, 5, 8, 9, 13, 17, 24, 25, 33}
+	size := func(len0 int, tA bool, lda int) (m, k, n int) {
+		// Recover s from A's length: A is m×k (or k×m) with stride lda.
+		for _, s := range sizes {
+			m, k, n = s, s+1, s+2
+			rows, cols := m, k
+			if tA {
+				rows, cols = k, m
+			}
+			if (rows-1)*(cols+lda)+cols == len0 {
+				return m, k, n
+			}
+		}
+		panic("no size fits")
+	}
+	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		tA, tB := tr[0], tr[1]
+		for _, pad := range []int{0, 3} {
+			for _, ab := range [][2]float64{{1, 0}, {1.5, 1.5}} {
+				alpha, beta := ab[0], ab[1]
+				dims := func(s int) (ar, ac, br, bc, m, n int) {
+					m, k, n := s, s+1, s+2
+					ar, ac, br, bc = m, k, k, n
+					if tA {
+						ar, ac = k, m
+					}
+					if tB {
+						br, bc = n, k
+					}
+					return ar, ac, br, bc, m, n
+				}
+				cs = append(cs, pageCase{
+					name: fmt.Sprintf("Gemm/tA=%v/tB=%v/pad=%d/alpha=%v/beta=%v", tA, tB, pad, alpha, beta),
+					lens: func(s int) []int {
+						ar, ac, br, bc, m, n := dims(s)
+						return []int{(ar-1)*(ac+pad) + ac, (br-1)*(bc+pad) + bc, (m-1)*(n+pad) + n}
+					},
+					run: func(xs [][]float64) []float64 {
+						m, k, n := size(len(xs[0]), tA, pad)
+						ac, bc := k, n
+						if tA {
+							ac = m
+						}
+						if tB {
+							bc = k
+						}
+						Gemm(tA, tB, m, n, k, alpha, xs[0], ac+pad, xs[1], bc+pad, beta, xs[2], n+pad, nil)
+						return nil
+					},
+					ns: sizes,
+				})
+			}
+		}
+	}
+	return cs
+}
+
+// Gemm on every level near unmapped pages, with the block sizes of the
+// level and with blocks shrunk to one tile (several k, row and column
+// blocks, and the wide packing of Aᵀ, on small products).
+func TestPageBoundaryGemmProduct(t *testing.T) {
+	defer setLevel(Active())
+	g := newGuardedSlots(t)
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		for _, small := range []bool{false, true} {
+			if small {
+				gemmBlockOverride = &gemmBlocking{kc: 8, mc: v.g.mr, nc: v.g.nr}
+			}
+			for _, c := range gemmProductPageCases() {
+				runPageCase(t, g, fmt.Sprintf("%s small blocks=%v", v.level, small), c)
+			}
+			gemmBlockOverride = nil
+		}
+	}
+}
+
 // The harness must catch a kernel that reads one element past its slice,
 // one that reads one before it, and one that writes past it.
 func TestPageBoundaryCatchesOverrun(t *testing.T) {
