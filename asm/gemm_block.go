@@ -142,7 +142,7 @@ func GemmGrain() (rows, cols int) {
 // GemmCost estimates the work of Gemm(transA, transB, m, n, k, alpha, …) on
 // the active level, in flops of the micro-kernel: the multiply-adds of the
 // block rounded up to the units of GemmGrain, plus the copies of the
-// operands it packs (about packCostFlops per element). It is meant for
+// operands it packs (about 40 flops per element). It is meant for
 // comparing ways of cutting a product into blocks (where each block packs
 // its own rows of op(A) and columns of op(B)), not for predicting seconds.
 func GemmCost(transA, transB bool, m, n, k int, alpha float64) float64 {
