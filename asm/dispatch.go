@@ -3,7 +3,6 @@ package asm
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"strings"
 )
 
@@ -38,9 +37,12 @@ func ParseLevel(s string) (Level, error) {
 	return Generic, fmt.Errorf("unknown SIMD level %q (want one of %s)", s, strings.Join(levelNames[:], ", "))
 }
 
-// kernels is one implementation of every level-1 kernel. A nil field falls
-// back to the generic twin when the table is registered (see register), and
-// fallbacks reports which ones did, so that a missing kernel is visible.
+// kernels is one level's implementation of every kernel: the level-1
+// kernels and the GEMM micro-kernel with its packing copies. It is the one
+// registry of the package: SetLevel switches every exported kernel by
+// switching this table. A nil kernel falls back to the generic twin when
+// the table is registered (see register), and fallbacks reports which ones
+// did, so that a missing kernel is visible.
 type kernels struct {
 	dot       func(x, y []float64) float64
 	axpy      func(a float64, x, y []float64)
@@ -60,6 +62,10 @@ type kernels struct {
 
 	// One-pass dot product and norms (dotnorms.go).
 	dotNorms func(x, y []float64) (float64, Norms, Norms)
+
+	// The GEMM micro-kernel of the level (gemm.go); missing when its tile
+	// is nil.
+	gemm gemmKernels
 }
 
 var genericKernels = kernels{
@@ -79,6 +85,8 @@ var genericKernels = kernels{
 	axpyStep: axpyStepGeneric,
 
 	dotNorms: dotNormsGeneric,
+
+	gemm: gemmKernels{mr: 4, nr: 4, tile: gemm4x4Generic},
 }
 
 var (
@@ -87,27 +95,43 @@ var (
 	level       = Generic
 	active      = &genericKernels
 	configErr   error
-	levelHooks  []func(Level) // other kernel families (GEMM) switch with the level
 	cpuSupports = func(Level) bool { return false }
 )
 
-// register makes k the table of level l, filling nil entries from the
-// generic table and remembering their names (fallbacks reports them).
+// register makes k the table of level l, filling its missing kernels from
+// the generic table and remembering their names (fallbacks reports them).
 func register(l Level, k kernels) {
-	g := genericKernels
-	kv, gv := reflect.ValueOf(&k).Elem(), reflect.ValueOf(&g).Elem()
-	// The fields are unexported: reach them through their addresses.
-	field := func(v reflect.Value, i int) reflect.Value {
-		f := v.Field(i)
-		return reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
-	}
-	for i := 0; i < kv.NumField(); i++ {
-		if f := field(kv, i); f.IsNil() {
-			missing[l] = append(missing[l], kv.Type().Field(i).Name)
-			f.Set(field(gv, i))
+	missing[l] = k.fillFrom(&genericKernels)
+	tables[l] = &k
+}
+
+// fillFrom sets every missing kernel of k to g's and returns the names of
+// the kernels it set. It names every field of kernels once, in plain code;
+// TestFillFromCoversEveryField fails when a field is added to kernels but
+// not here.
+func (k *kernels) fillFrom(g *kernels) (filled []string) {
+	take := func(name string, isMissing bool, set func()) {
+		if isMissing {
+			set()
+			filled = append(filled, name)
 		}
 	}
-	tables[l] = &k
+	take("dot", k.dot == nil, func() { k.dot = g.dot })
+	take("axpy", k.axpy == nil, func() { k.axpy = g.axpy })
+	take("scal", k.scal == nil, func() { k.scal = g.scal })
+	take("absSum", k.absSum == nil, func() { k.absSum = g.absSum })
+	take("nrm2", k.nrm2 == nil, func() { k.nrm2 = g.nrm2 })
+	take("maxAbs", k.maxAbs == nil, func() { k.maxAbs = g.maxAbs })
+	take("argMaxAbs", k.argMaxAbs == nil, func() { k.argMaxAbs = g.argMaxAbs })
+	take("sign", k.sign == nil, func() { k.sign = g.sign })
+	take("relu", k.relu == nil, func() { k.relu = g.relu })
+	take("reluMask", k.reluMask == nil, func() { k.reluMask = g.reluMask })
+	take("adam", k.adam == nil, func() { k.adam = g.adam })
+	take("signStep", k.signStep == nil, func() { k.signStep = g.signStep })
+	take("axpyStep", k.axpyStep == nil, func() { k.axpyStep = g.axpyStep })
+	take("dotNorms", k.dotNorms == nil, func() { k.dotNorms = g.dotNorms })
+	take("gemm", k.gemm.tile == nil, func() { k.gemm = g.gemm })
+	return filled
 }
 
 // fallbacks lists the kernels of level l that run the generic code.
@@ -170,7 +194,7 @@ func Active() Level { return level }
 // ConfigError reports a MARGO_SIMD value that could not be honoured, or nil.
 func ConfigError() error { return configErr }
 
-// SetLevel switches every kernel family to level l. It is meant for tests
+// SetLevel switches every kernel, the GEMM included, to level l. It is meant for tests
 // and benchmarks that compare paths in one process; it must not run
 // concurrently with kernels.
 func SetLevel(l Level) error {
@@ -181,10 +205,8 @@ func SetLevel(l Level) error {
 	return nil
 }
 
+// setLevel switches the active table: every exported kernel reads it.
 func setLevel(l Level) {
 	level = l
 	active = tables[l]
-	for _, h := range levelHooks {
-		h(l)
-	}
 }

@@ -68,6 +68,42 @@
 // Every level sums in a fixed order that does not depend on anything but the
 // length, so each level is deterministic.
 //
+// # GEMM
+//
+// Gemm is the package's matrix product: C = α·op(A)·op(B) + β·C on
+// row-major slices, computed on the calling goroutine, blocked and packed
+// (Goto and BLIS) around a register-tile micro-kernel of the active level
+// (8×24 on AVX-512, 4×12 on AVX2, 4×8 on NEON, 4×4 in Go). Every element
+// of C is summed in an order fixed by k and the level alone, so any block
+// of C computed on its own is bitwise that block of the whole product.
+// tensor.Gemm relies on that: it cuts a product into blocks, one per
+// thread, and runs Gemm on each with the thread's own GemmWorkspace;
+// GemmGrain and GemmCost are the two queries its choice of blocks needs.
+//
+// # A small public face
+//
+// The package exports what a user of the kernels calls: the level-1
+// kernels above, Gemm with its workspace and its two queries, the Level
+// machinery (Active, Available, SetLevel, MARGO_SIMD), one benchmark
+// loop, PeakFMA, and its calibration FMAWidthRatio (whether 512-bit FMAs
+// run at full rate, which cpuid cannot tell). The GEMM plumbing (micro-kernel tiles and strips, their
+// narrow variants, the packing copies, the block sizes) is unexported:
+// it depends on the level's registers and caches and changes with them,
+// and the only code that used it, tensor's blocked product, now lives here
+// (gemm_block.go) behind Gemm. PeakFMA stays exported because a figure
+// in GFLOP/s means little without the peak of the same core measured in
+// the same process: margo bench reports its products as a percentage of
+// it, and nothing else in the package can measure that ceiling.
+//
+// # One registry
+//
+// Each level has one table of every kernel, level-1 and GEMM alike
+// (dispatch.go, kernels); SetLevel switches the active table and so every
+// exported kernel at once. A kernel a SIMD level lacks falls back to its
+// generic twin when the table is registered (in plain code, one line per
+// kernel, no reflection), and the tests require that no SIMD level falls
+// back on any kernel, the GEMM micro-kernel included.
+//
 // # Hand-encoded arm64 instructions
 //
 // Go's arm64 assembler has no vector FADD, FMUL, FDIV, FMAX, FABS, FSQRT,

@@ -25,22 +25,23 @@ import (
 // NaN in C does not propagate. On the same panels every level therefore
 // writes bitwise the same tile, and the generic kernel is an exact reference.
 
-// gemmKernels is one level's micro-kernel and its register tile shape.
+// gemmKernels is one level's micro-kernel and its register tile shape
+// (the gemm field of the level's kernels table).
 type gemmKernels struct {
 	mr, nr int
 	tile   func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 	// strip, where the level has one, runs the full tile on tiles ≥ 1 row
 	// tiles that share the B panel in one call: tile t reads the A panel at
-	// a + t·aStep values and writes C rows [t·mr, t·mr+mr) (see GemmStrip).
+	// a + t·aStep values and writes C rows [t·mr, t·mr+mr) (see stripCols).
 	strip gemmStripFunc
 	// narrow holds variants of the tile for fewer columns (widths < nr in
 	// increasing order), each bitwise the first w columns of the full tile.
 	narrow []gemmNarrow
-	// pack8 transposes blocks 8×8 blocks (see GemmPack8); nil where the
-	// level has none, and GemmPack8 then runs the pure-Go twin.
+	// pack8 transposes blocks 8×8 blocks (see transpose8); nil where the
+	// level has none, and transpose8 then runs the pure-Go twin.
 	pack8 func(out *float64, ld int, src *float64, s int, blocks int)
 	// packRow copies segments of w values (w a multiple of packRowVec) to
-	// a stride (see GemmPackRow); nil where the level has none.
+	// a stride (see copySegs); nil where the level has none.
 	packRow    func(out *float64, step int, src *float64, w, segs int)
 	packRowVec int
 }
@@ -60,61 +61,11 @@ type gemmNarrow struct {
 	tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64)
 }
 
-var (
-	gemmTables = map[Level]*gemmKernels{Generic: {mr: 4, nr: 4, tile: gemm4x4Generic}}
-	gemmActive = gemmTables[Generic]
-	// gemmPeak runs the FMA peak loop of level l for n iterations and
-	// returns the flops done (0 where the level has no such loop); only the
-	// benchmarks use it.
-	gemmPeak = func(l Level, n int) float64 { return 0 }
-)
-
-func init() {
-	registerGemmArch() // gemm_stubs_*.go: the SIMD micro-kernels of this build
-	levelHooks = append(levelHooks, setGemmLevel)
-	// dispatch.go's init (same package, earlier file) may already have chosen
-	// a level before this hook existed: honour it.
-	setGemmLevel(Active())
-}
-
-// setGemmLevel switches the GEMM micro-kernel with the level. A level with
-// no GEMM kernel in this build runs the generic one (TestGemmTables requires
-// every supported level to have its own).
-func setGemmLevel(l Level) {
-	if g, ok := gemmTables[l]; ok {
-		gemmActive = g
-		return
-	}
-	gemmActive = gemmTables[Generic]
-}
-
-// GemmShape returns the register tile of the active GEMM micro-kernel: it
-// computes mr rows × nr columns of C per call to GemmTile.
-func GemmShape() (mr, nr int) { return gemmActive.mr, gemmActive.nr }
-
-// GemmTile runs the active micro-kernel on one mr×nr tile (mr, nr from
-// GemmShape) with k terms:
-//
-//	C[i·ldc+j] = Σ_{p<k} a[p·lda+i]·b[p·ldb+j] + β·C[i·ldc+j]
-//
-// with C not read when β = 0. It needs lda ≥ mr, ldb ≥ nr, ldc ≥ nr and
-// slices long enough for every element named above; otherwise it panics,
-// as for an index out of range. Every level computes bitwise the same tile:
-// each element is +0 plus one fused multiply-add per term in increasing p,
-// then fma(β, C, acc) (or acc when β = 0, so that C is not read). It is the
-// building block of tensor.Gemm, which packs the panels; SetLevel switches
-// it with the other kernels.
-func GemmTile(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
-	g := gemmActive
-	gemmTileW(g.nr, g.tile, k, a, lda, b, ldb, c, ldc, beta)
-}
-
-// GemmTileWidth returns the width of the narrowest variant of the active
-// micro-kernel that covers cols columns, for 1 ≤ cols ≤ nr (GemmShape): nr
-// itself where the level has no narrower variant (AVX-512 has 8 and 16
-// beside 24). Out-of-range cols give nr.
-func GemmTileWidth(cols int) int {
-	g := gemmActive
+// tileWidth returns the width of the narrowest variant of the micro-kernel
+// that covers cols columns, for 1 ≤ cols ≤ nr: nr itself where the level
+// has no narrower variant (AVX-512 has 8 and 16 beside 24). Out-of-range
+// cols give nr.
+func (g *gemmKernels) tileWidth(cols int) int {
 	for _, v := range g.narrow {
 		if cols <= v.w {
 			return v.w
@@ -123,43 +74,45 @@ func GemmTileWidth(cols int) int {
 	return g.nr
 }
 
-// GemmTileCols is GemmTile restricted to the first w columns of the tile,
-// with w a width GemmTileWidth returns: it reads b[p·ldb+j] and writes
-// C[i·ldc+j] for j < w only, needs ldb ≥ w and ldc ≥ w, and computes
-// bitwise the same columns as GemmTile (the same FMA sequence per
-// element). Edge tiles of a product thus cost w, not nr, columns of work.
-// Any other w panics.
-func GemmTileCols(w, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
-	g := gemmActive
+// tileCols runs the micro-kernel on the first w columns of one mr×nr tile
+// with k terms, w a width tileWidth returns (nr for the whole tile):
+//
+//	C[i·ldc+j] = Σ_{p<k} a[p·lda+i]·b[p·ldb+j] + β·C[i·ldc+j]   (i < mr, j < w)
+//
+// with C not read when β = 0. It needs lda ≥ mr, ldb ≥ w, ldc ≥ w and
+// slices long enough for every element named above; otherwise it panics,
+// as for an index out of range. Every level and every width computes
+// bitwise the same columns: each element is +0 plus one fused multiply-add
+// per term in increasing p, then fma(β, C, acc) (or acc when β = 0). Edge
+// tiles of a product thus cost w, not nr, columns of work. Any other w
+// panics.
+func (g *gemmKernels) tileCols(w, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
 	if w == g.nr {
-		gemmTileW(w, g.tile, k, a, lda, b, ldb, c, ldc, beta)
+		g.tileW(w, g.tile, k, a, lda, b, ldb, c, ldc, beta)
 		return
 	}
 	for _, v := range g.narrow {
 		if v.w == w {
-			gemmTileW(w, v.tile, k, a, lda, b, ldb, c, ldc, beta)
+			g.tileW(w, v.tile, k, a, lda, b, ldb, c, ldc, beta)
 			return
 		}
 	}
-	panic(fmt.Sprintf("asm: GemmTileCols: no %d-column variant of the %d×%d tile", w, g.mr, g.nr))
+	panic(fmt.Sprintf("asm: no %d-column variant of the %d×%d GEMM tile", w, g.mr, g.nr))
 }
 
-// GemmStrip is GemmTileCols(w, …) on tiles row tiles stacked down C that
-// share the B panel: tile t (0 ≤ t < tiles) reads the A panel at
-// a[t·aStep:] with stride lda and writes C rows t·mr … t·mr+mr−1, where mr
-// comes from GemmShape. It computes bitwise what tiles calls of
-// GemmTileCols would (packed A panels have aStep = k·mr; A read in place
-// from a row-major Aᵀ has aStep = mr). Where the level has a strip kernel
-// for width w (the full AVX-512 and AVX2 tiles) the tiles run in one call:
-// a blocked product makes one call per B panel and row block instead of
-// one per tile, which saved 3–5 % of its time on this machine
-// (tensor/gemm_block.go). Out-of-range arguments panic as GemmTileCols's
-// do; tiles = 0 does nothing.
-func GemmStrip(w, k, tiles int, a []float64, lda, aStep int, b []float64, ldb int, c []float64, ldc int, beta float64) {
-	g := gemmActive
+// stripCols is tileCols(w, …) on tiles row tiles stacked down C that share
+// the B panel: tile t (0 ≤ t < tiles) reads the A panel at a[t·aStep:] with
+// stride lda and writes C rows t·mr … t·mr+mr−1. It computes bitwise what
+// tiles calls of tileCols would (packed A panels have aStep = k·mr; A read
+// in place from a row-major Aᵀ has aStep = mr). Where the level has a strip
+// kernel for width w (the full AVX-512 and AVX2 tiles) the tiles run in one
+// call, which spares the blocked product a Go call and its argument checks
+// per tile (measured: docs/benchmarks.md, "GEMM design choices, measured").
+// Out-of-range arguments panic as tileCols's do; tiles = 0 does nothing.
+func (g *gemmKernels) stripCols(w, k, tiles int, a []float64, lda, aStep int, b []float64, ldb int, c []float64, ldc int, beta float64) {
 	if tiles <= 0 {
 		if tiles < 0 {
-			panic(fmt.Sprintf("asm: GemmStrip with %d tiles", tiles))
+			panic(fmt.Sprintf("asm: GEMM strip with %d tiles", tiles))
 		}
 		return
 	}
@@ -169,13 +122,13 @@ func GemmStrip(w, k, tiles int, a []float64, lda, aStep int, b []float64, ldb in
 			if k > 0 {
 				at = a[t*aStep:]
 			}
-			GemmTileCols(w, k, at, lda, b, ldb, c[t*g.mr*ldc:], ldc, beta)
+			g.tileCols(w, k, at, lda, b, ldb, c[t*g.mr*ldc:], ldc, beta)
 		}
 		return
 	}
 	mr, nr := g.mr, g.nr
 	if k < 0 || lda < mr || ldb < nr || ldc < nr || aStep < 0 {
-		panic(fmt.Sprintf("asm: GemmStrip k=%d lda=%d aStep=%d ldb=%d ldc=%d for %d×%d tiles", k, lda, aStep, ldb, ldc, mr, nr))
+		panic(fmt.Sprintf("asm: GEMM strip k=%d lda=%d aStep=%d ldb=%d ldc=%d for %d×%d tiles", k, lda, aStep, ldb, ldc, mr, nr))
 	}
 	_ = c[((tiles-1)*mr+mr-1)*ldc+nr-1]
 	_ = a[(tiles-1)*aStep+(k-1)*lda+mr-1]
@@ -183,12 +136,12 @@ func GemmStrip(w, k, tiles int, a []float64, lda, aStep int, b []float64, ldb in
 	g.strip(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta, tiles, aStep)
 }
 
-// gemmTileW checks the arguments of a tile of mr×nr (nr = w) and runs tile.
-func gemmTileW(nr int, tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64),
+// tileW checks the arguments of a tile of mr×nr (nr = w) and runs tile.
+func (g *gemmKernels) tileW(nr int, tile func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64),
 	k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, beta float64) {
-	mr := gemmActive.mr
+	mr := g.mr
 	if k < 0 || lda < mr || ldb < nr || ldc < nr {
-		panic(fmt.Sprintf("asm: GemmTile k=%d lda=%d ldb=%d ldc=%d for a %d×%d tile", k, lda, ldb, ldc, mr, nr))
+		panic(fmt.Sprintf("asm: GEMM tile k=%d lda=%d ldb=%d ldc=%d for a %d×%d tile", k, lda, ldb, ldc, mr, nr))
 	}
 	_ = c[(mr-1)*ldc+nr-1]
 	if k == 0 {
@@ -248,7 +201,7 @@ func gemm4x4Generic(k int, pa *float64, lda int, pb *float64, ldb int, pc *float
 	}
 }
 
-// GemmPack8 is the transposing copy of GEMM packing: eight stored rows,
+// transpose8 is the transposing copy of GEMM packing: eight stored rows,
 // read side by side, become kc packed rows of eight values,
 //
 //	out[p·ld+r] = src[r·s+p]   for r < 8, p < kc,
@@ -256,12 +209,11 @@ func gemm4x4Generic(k int, pa *float64, lda int, pb *float64, ldb int, pc *float
 // bit for bit. It needs kc ≥ 0, ld ≥ 8, s ≥ 0 and slices long enough for
 // every element named above; otherwise it panics, as for an index out of
 // range. The levels with an assembly transpose (AVX-512: 8×8 blocks in
-// registers; AVX2: 4×4 blocks) run it on the first kc&^7 values of p; the rest, and levels
-// without one, run gemmPack8Generic. SetLevel switches it with the
-// micro-kernel.
-func GemmPack8(out []float64, ld int, src []float64, s, kc int) {
+// registers; AVX2: 4×4 blocks) run it on the first kc&^7 values of p; the
+// rest, and levels without one, run gemmPack8Generic.
+func (g *gemmKernels) transpose8(out []float64, ld int, src []float64, s, kc int) {
 	if kc < 0 || ld < 8 || s < 0 {
-		panic(fmt.Sprintf("asm: GemmPack8 kc=%d ld=%d s=%d", kc, ld, s))
+		panic(fmt.Sprintf("asm: GEMM pack kc=%d ld=%d s=%d", kc, ld, s))
 	}
 	if kc == 0 {
 		return
@@ -269,7 +221,7 @@ func GemmPack8(out []float64, ld int, src []float64, s, kc int) {
 	_ = out[(kc-1)*ld+7]
 	_ = src[7*s+kc-1]
 	p := 0
-	if f := gemmActive.pack8; f != nil && kc >= 8 {
+	if f := g.pack8; f != nil && kc >= 8 {
 		f(&out[0], ld, &src[0], s, kc/8)
 		p = kc &^ 7
 	}
@@ -278,7 +230,7 @@ func GemmPack8(out []float64, ld int, src []float64, s, kc int) {
 	}
 }
 
-// gemmPack8Generic is the meaning of GemmPack8 (and its pure-Go twin):
+// gemmPack8Generic is the meaning of transpose8 (and its pure-Go twin):
 // eight rows, each sliced to length kc once so that the loop needs no
 // bounds checks on them.
 func gemmPack8Generic(out []float64, ld int, src []float64, s, kc int) {
@@ -293,8 +245,8 @@ func gemmPack8Generic(out []float64, ld int, src []float64, s, kc int) {
 	}
 }
 
-// GemmPackRow is the plain copy of GEMM packing: one stored row (or a part
-// of it) cut into segments of w values, segment t going to out[t·step:],
+// copySegs is the plain copy of GEMM packing: one stored row (or a part of
+// it) cut into segments of w values, segment t going to out[t·step:],
 //
 //	out[t·step+j] = src[t·w+j]   for t < segs, j < w,
 //
@@ -304,26 +256,25 @@ func gemmPack8Generic(out []float64, ld int, src []float64, s, kc int) {
 // above; otherwise it panics, as for an index out of range. The levels
 // with an assembly copy (AVX-512: zmm; AVX2: ymm) run it when w is a
 // multiple of their vector; otherwise, and on the other levels,
-// gemmPackRowGeneric runs. Go's copy of each segment is a call of
-// runtime.memmove, about as long as moving the 64 bytes of an 8-wide
-// segment itself.
-func GemmPackRow(out []float64, step int, src []float64, w, segs int) {
+// gemmPackRowGeneric runs (Go's copy of a segment calls runtime.memmove,
+// about as long as moving an 8-wide segment itself).
+func (g *gemmKernels) copySegs(out []float64, step int, src []float64, w, segs int) {
 	if w < 0 || segs < 0 || step < w {
-		panic(fmt.Sprintf("asm: GemmPackRow w=%d segs=%d step=%d", w, segs, step))
+		panic(fmt.Sprintf("asm: GEMM pack w=%d segs=%d step=%d", w, segs, step))
 	}
 	if w == 0 || segs == 0 {
 		return
 	}
 	_ = out[(segs-1)*step+w-1]
 	_ = src[segs*w-1]
-	if g := gemmActive; g.packRow != nil && w%g.packRowVec == 0 {
+	if g.packRow != nil && w%g.packRowVec == 0 {
 		g.packRow(&out[0], step, &src[0], w, segs)
 		return
 	}
 	gemmPackRowGeneric(out, step, src, w, segs)
 }
 
-// gemmPackRowGeneric is the meaning of GemmPackRow (and its pure-Go twin).
+// gemmPackRowGeneric is the meaning of copySegs (and its pure-Go twin).
 func gemmPackRowGeneric(out []float64, step int, src []float64, w, segs int) {
 	for t := range segs {
 		copy(out[t*step:t*step+w], src[t*w:t*w+w])

@@ -2,8 +2,6 @@
 
 package asm
 
-import "github.com/klauspost/cpuid/v2"
-
 // gemm8x24AVX512 and gemm4x12AVX2 are strips of tiles ≥ 1 tiles (see
 // gemm_amd64.s and gemmKernels.strip).
 //
@@ -28,7 +26,7 @@ func gemmPack8AVX512(out *float64, ld int, src *float64, s int, blocks int)
 //go:noescape
 func gemmPack8AVX2(out *float64, ld int, src *float64, s int, blocks int)
 
-// gemmPackRowAVX512 and gemmPackRowAVX2 are GemmPackRow for w a multiple
+// gemmPackRowAVX512 and gemmPackRowAVX2 are copySegs for w a multiple
 // of 8 and of 4 (and ≥ 1 segments).
 //
 //go:noescape
@@ -38,26 +36,17 @@ func gemmPackRowAVX512(out *float64, step int, src *float64, w, segs int)
 func gemmPackRowAVX2(out *float64, step int, src *float64, w, segs int)
 
 // gemmPeakAVX512 and gemmPeakAVX2 run n iterations of independent FMAs
-// (n·384 and n·96 flops): the benchmarks' measure of the FMA peak.
+// (n·384 and n·96 flops) in the micro-kernel's register layout:
+// BenchmarkGemmPeak's measure of the FMA peak (PeakFMA is the exported
+// one).
 func gemmPeakAVX512(n int)
 func gemmPeakAVX2(n int)
 
-// registerGemmArch registers the amd64 micro-kernels.
-func registerGemmArch() {
-	gemmTables[AVX512] = &gemmKernels{mr: 8, nr: 24, tile: oneTile(gemm8x24AVX512), strip: gemm8x24AVX512,
+// The amd64 micro-kernels, the gemm entries of the tables in stubs_amd64.go.
+var (
+	gemmAVX512 = gemmKernels{mr: 8, nr: 24, tile: oneTile(gemm8x24AVX512), strip: gemm8x24AVX512,
 		pack8: gemmPack8AVX512, packRow: gemmPackRowAVX512, packRowVec: 8,
 		narrow: []gemmNarrow{{8, gemm8x8AVX512}, {16, gemm8x16AVX512}}}
-	gemmTables[AVX2] = &gemmKernels{mr: 4, nr: 12, tile: oneTile(gemm4x12AVX2), strip: gemm4x12AVX2,
+	gemmAVX2 = gemmKernels{mr: 4, nr: 12, tile: oneTile(gemm4x12AVX2), strip: gemm4x12AVX2,
 		pack8: gemmPack8AVX2, packRow: gemmPackRowAVX2, packRowVec: 4}
-	gemmPeak = func(l Level, n int) float64 {
-		switch {
-		case l == AVX512 && cpuid.CPU.Supports(cpuid.AVX512F):
-			gemmPeakAVX512(n)
-			return float64(n) * 24 * 16
-		case l == AVX2 && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3):
-			gemmPeakAVX2(n)
-			return float64(n) * 12 * 8
-		}
-		return 0
-	}
-}
+)

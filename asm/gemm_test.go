@@ -21,28 +21,30 @@ func gemmVariants(t testing.TB) []gemmVariant {
 	t.Helper()
 	var vs []gemmVariant
 	for _, l := range Available() {
-		g, ok := gemmTables[l]
-		if !ok {
+		k, ok := tables[l]
+		if !ok || k.gemm.tile == nil {
 			t.Fatalf("level %s is supported but has no GEMM micro-kernel", l)
 		}
-		vs = append(vs, gemmVariant{l, g})
+		vs = append(vs, gemmVariant{l, &k.gemm})
 	}
 	return vs
 }
 
-// The kernel active after init is the one of the active level, and SetLevel
-// switches it (the level hook is registered).
+// Every SIMD level has a GEMM micro-kernel of its own (the generic one is
+// not a fallback there), and SetLevel switches Gemm's queries with it.
 func TestGemmFollowsLevel(t *testing.T) {
 	defer setLevel(Active())
-	if gemmActive != gemmTables[Active()] {
-		t.Fatalf("active level %s but the GEMM kernel is %d×%d", Active(), gemmActive.mr, gemmActive.nr)
+	for l, k := range tables {
+		if l != Generic && k.gemm.mr == genericKernels.gemm.mr && k.gemm.nr == genericKernels.gemm.nr {
+			t.Errorf("%s runs the generic %d×%d GEMM tile", l, k.gemm.mr, k.gemm.nr)
+		}
 	}
 	for _, v := range gemmVariants(t) {
 		if err := SetLevel(v.level); err != nil {
 			t.Fatal(err)
 		}
-		if mr, nr := GemmShape(); mr != v.g.mr || nr != v.g.nr {
-			t.Fatalf("SetLevel(%s): GemmShape %d×%d, want %d×%d", v.level, mr, nr, v.g.mr, v.g.nr)
+		if rows, cols := GemmGrain(); rows != v.g.mr || cols != v.g.tileWidth(1) {
+			t.Fatalf("SetLevel(%s): GemmGrain %d, %d, want %d, %d", v.level, rows, cols, v.g.mr, v.g.tileWidth(1))
 		}
 	}
 }
@@ -55,7 +57,7 @@ func TestGemmFollowsLevel(t *testing.T) {
 func TestGemmTile(t *testing.T) {
 	checkGemmKernels(t, func(t *rapid.T, v gemmVariant, widths []int) {
 		mr := v.g.mr
-		// The full tile or one of its narrow variants (GemmTileCols).
+		// The full tile or one of its narrow variants (tileCols).
 		nr := rapid.SampledFrom(widths).Draw(t, "width")
 		k := rapid.OneOf(rapid.IntRange(0, 20), rapid.IntRange(0, 300)).Draw(t, "k")
 		lda := mr + rapid.IntRange(0, 5).Draw(t, "lda-mr")
@@ -75,17 +77,13 @@ func TestGemmTile(t *testing.T) {
 		want := clone(c)
 		gemmTileGeneric(mr, nr, k, a, lda, b, ldb, want, ldc, beta)
 		a0, b0 := clone(a), clone(b)
-		if nr == v.g.nr {
-			GemmTile(k, a, lda, b, ldb, c, ldc, beta)
-		} else {
-			GemmTileCols(nr, k, a, lda, b, ldb, c, ldc, beta)
-		}
+		v.g.tileCols(nr, k, a, lda, b, ldb, c, ldc, beta)
 		checkKernelRun(t, fmt.Sprintf("%s %d×%d: k=%d lda=%d ldb=%d ldc=%d β=%v", v.level, mr, nr, k, lda, ldb, ldc, beta),
 			c, want, a, a0, b, b0, buf, off, mr, nr, ldc)
 	})
 }
 
-// GemmStrip computes bitwise the tiles of gemmTileGeneric, one per row tile,
+// stripCols computes bitwise the tiles of gemmTileGeneric, one per row tile,
 // on every level and width: tiles 1–5 with A panels packed one after the
 // other (aStep = k·lda), read in place side by side (aStep = mr, as from a
 // row-major Aᵀ), repeated (aStep = 0) or at any other step; β as in
@@ -139,13 +137,13 @@ func TestGemmStrip(t *testing.T) {
 			gemmTileGeneric(mr, w, k, ap, lda, b, ldb, want[tt*mr*ldc:], ldc, beta)
 		}
 		a0, b0 := clone(a), clone(b)
-		GemmStrip(w, k, tiles, a, lda, aStep, b, ldb, c, ldc, beta)
+		v.g.stripCols(w, k, tiles, a, lda, aStep, b, ldb, c, ldc, beta)
 		checkKernelRun(t, fmt.Sprintf("%s %d×%d: %d tiles k=%d lda=%d aStep=%d ldb=%d ldc=%d β=%v",
 			v.level, mr, w, tiles, k, lda, aStep, ldb, ldc, beta), c, want, a, a0, b, b0, buf, off, rows, w, ldc)
 	})
 }
 
-// GemmStrip rejects what GemmTile rejects, and short slices, with a panic
+// stripCols rejects what tileCols rejects, and short slices, with a panic
 // that names the problem rather than a fault inside the assembly.
 func TestGemmStripPanics(t *testing.T) {
 	defer setLevel(Active())
@@ -155,16 +153,16 @@ func TestGemmStripPanics(t *testing.T) {
 		}
 		mr, nr, k := v.g.mr, v.g.nr, 4
 		a, b, c := make([]float64, 2*k*mr), make([]float64, k*nr), make([]float64, 2*mr*nr)
-		GemmStrip(nr, k, 2, a, mr, k*mr, b, nr, c, nr, 0) // fits exactly
+		v.g.stripCols(nr, k, 2, a, mr, k*mr, b, nr, c, nr, 0) // fits exactly
 		for name, call := range map[string]func(){
-			"negative tiles": func() { GemmStrip(nr, k, -1, a, mr, k*mr, b, nr, c, nr, 0) },
-			"short A":        func() { GemmStrip(nr, k, 2, a[:len(a)-1], mr, k*mr, b, nr, c, nr, 0) },
-			"short B":        func() { GemmStrip(nr, k, 2, a, mr, k*mr, b[:len(b)-1], nr, c, nr, 0) },
-			"short C":        func() { GemmStrip(nr, k, 2, a, mr, k*mr, b, nr, c[:len(c)-1], nr, 0) },
-			"small lda":      func() { GemmStrip(nr, k, 2, a, mr-1, k*mr, b, nr, c, nr, 0) },
-			"small ldc":      func() { GemmStrip(nr, k, 1, a, mr, k*mr, b, nr, c, nr-1, 0) },
+			"negative tiles": func() { v.g.stripCols(nr, k, -1, a, mr, k*mr, b, nr, c, nr, 0) },
+			"short A":        func() { v.g.stripCols(nr, k, 2, a[:len(a)-1], mr, k*mr, b, nr, c, nr, 0) },
+			"short B":        func() { v.g.stripCols(nr, k, 2, a, mr, k*mr, b[:len(b)-1], nr, c, nr, 0) },
+			"short C":        func() { v.g.stripCols(nr, k, 2, a, mr, k*mr, b, nr, c[:len(c)-1], nr, 0) },
+			"small lda":      func() { v.g.stripCols(nr, k, 2, a, mr-1, k*mr, b, nr, c, nr, 0) },
+			"small ldc":      func() { v.g.stripCols(nr, k, 1, a, mr, k*mr, b, nr, c, nr-1, 0) },
 		} {
-			expectPanic(t, v.level.String()+": GemmStrip with "+name, call)
+			expectPanic(t, v.level.String()+": stripCols with "+name, call)
 		}
 	}
 }
@@ -288,21 +286,6 @@ func TestGemmTileCheckCanFail(t *testing.T) {
 	}
 }
 
-func BenchmarkGemmPeak(b *testing.B) {
-	for _, l := range Available() {
-		b.Run(l.String(), func(b *testing.B) {
-			if gemmPeak(l, 1) == 0 {
-				b.Skip("no peak loop for this level")
-			}
-			var flops float64
-			for b.Loop() {
-				flops += gemmPeak(l, 1<<16)
-			}
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
-
 // BenchmarkGemmTile runs each micro-kernel on L1-resident packed panels
 // (k = 128): the kernel's own peak, including its C update.
 func BenchmarkGemmTile(b *testing.B) {
@@ -324,7 +307,7 @@ func BenchmarkGemmTile(b *testing.B) {
 			var n int
 			for b.Loop() {
 				for r := 0; r < 64; r++ {
-					GemmTile(k, pa, mr, pb, nr, c, nr, 0)
+					v.g.tileCols(nr, k, pa, mr, pb, nr, c, nr, 0)
 				}
 				n += 64
 			}
@@ -333,7 +316,7 @@ func BenchmarkGemmTile(b *testing.B) {
 	}
 }
 
-// GemmPack8 on every level (the AVX-512 transpose plus its Go tail, and the
+// transpose8 on every level (the AVX-512 transpose plus its Go tail, and the
 // pure-Go twin elsewhere) copies out[p·ld+r] = src[r·s+p] bit for bit,
 // including NaN payloads and signed zeros, for every kc around the 8-wide
 // blocks, any ld ≥ 8 and row stride s (also s < kc, overlapping rows),
@@ -372,7 +355,7 @@ func TestGemmPack8(t *testing.T) {
 				}
 			}
 			src0 := clone(src)
-			GemmPack8(buf[outOff:], ld, src[srcOff:], s, kc)
+			v.g.transpose8(buf[outOff:], ld, src[srcOff:], s, kc)
 			checkPack(t, fmt.Sprintf("%s: kc=%d ld=%d s=%d", v.level, kc, ld, s), buf, want, src, src0)
 		})
 	}
@@ -394,7 +377,7 @@ func TestGemmPack8CheckCanFail(t *testing.T) {
 	}
 }
 
-// GemmPackRow on every level: every segment width up to 30 (so the widths
+// copySegs on every level: every segment width up to 30 (so the widths
 // the assembly takes, multiples of 4 or 8, and the ones it leaves to Go),
 // 0–12 segments, strides from w up, unaligned ends, special values; the
 // packed cells bitwise the definition, every other cell of out untouched,
@@ -427,7 +410,7 @@ func TestGemmPackRow(t *testing.T) {
 				}
 			}
 			src0 := clone(src)
-			GemmPackRow(buf[outOff:], step, src[srcOff:], w, segs)
+			v.g.copySegs(buf[outOff:], step, src[srcOff:], w, segs)
 			checkPack(t, fmt.Sprintf("%s: w=%d segs=%d step=%d", v.level, w, segs, step), buf, want, src, src0)
 		})
 	}
@@ -445,7 +428,7 @@ func checkPack(t *rapid.T, what string, out, want, src, src0 []float64) {
 	}
 }
 
-// GemmPackRow panics on bad sizes and short slices on every level, before
+// copySegs panics on bad sizes and short slices on every level, before
 // the assembly could touch memory outside them.
 func TestGemmPackRowPanics(t *testing.T) {
 	defer setLevel(Active())
@@ -455,15 +438,15 @@ func TestGemmPackRowPanics(t *testing.T) {
 		}
 		const w, segs, step = 8, 3, 20
 		out, src := make([]float64, (segs-1)*step+w), make([]float64, segs*w)
-		GemmPackRow(out, step, src, w, segs) // fits exactly
+		v.g.copySegs(out, step, src, w, segs) // fits exactly
 		for name, call := range map[string]func(){
-			"negative w":    func() { GemmPackRow(out, step, src, -8, segs) },
-			"negative segs": func() { GemmPackRow(out, step, src, w, -1) },
-			"step below w":  func() { GemmPackRow(out, w-1, src, w, segs) },
-			"short out":     func() { GemmPackRow(out[:len(out)-1], step, src, w, segs) },
-			"short src":     func() { GemmPackRow(out, step, src[:len(src)-1], w, segs) },
+			"negative w":    func() { v.g.copySegs(out, step, src, -8, segs) },
+			"negative segs": func() { v.g.copySegs(out, step, src, w, -1) },
+			"step below w":  func() { v.g.copySegs(out, w-1, src, w, segs) },
+			"short out":     func() { v.g.copySegs(out[:len(out)-1], step, src, w, segs) },
+			"short src":     func() { v.g.copySegs(out, step, src[:len(src)-1], w, segs) },
 		} {
-			expectPanic(t, v.level.String()+": GemmPackRow with "+name, call)
+			expectPanic(t, v.level.String()+": copySegs with "+name, call)
 		}
 	}
 }
@@ -485,7 +468,7 @@ func BenchmarkGemmPackRow(b *testing.B) {
 			for b.Loop() {
 				for p0 := 0; p0 < rows; p0 += kc {
 					for p := p0; p < min(p0+kc, rows); p++ {
-						GemmPackRow(out[(p-p0)*w:], kc*w, src[p*cols:], w, cols/w)
+						v.g.copySegs(out[(p-p0)*w:], kc*w, src[p*cols:], w, cols/w)
 					}
 				}
 				n += rows * cols
@@ -510,7 +493,7 @@ func BenchmarkGemmPack8(b *testing.B) {
 			const kc, ld, s = 256, 24, 784
 			src, out := make([]float64, 8*s), make([]float64, kc*ld)
 			for b.Loop() {
-				GemmPack8(out, ld, src, s, kc)
+				v.g.transpose8(out, ld, src, s, kc)
 			}
 			b.ReportMetric(float64(8*kc*b.N)/b.Elapsed().Seconds()/1e9, "Gdouble/s")
 		})
@@ -524,7 +507,7 @@ func BenchmarkGemmPack8(b *testing.B) {
 			for b.Loop() {
 				for p0 := 0; p0 < s; p0 += kc {
 					for r := 0; r < rows; r += 8 {
-						GemmPack8(out, ld, src[r*s+p0:], s, kc)
+						v.g.transpose8(out, ld, src[r*s+p0:], s, kc)
 					}
 				}
 				n += rows * s
@@ -534,8 +517,8 @@ func BenchmarkGemmPack8(b *testing.B) {
 	}
 }
 
-// GemmTileWidth picks, on every level, the narrowest registered width that
-// covers the columns, and GemmTileCols accepts exactly those widths.
+// tileWidth picks, on every level, the narrowest registered width that
+// covers the columns, and tileCols accepts exactly those widths.
 func TestGemmTileWidth(t *testing.T) {
 	defer setLevel(Active())
 	for _, v := range gemmVariants(t) {
@@ -543,7 +526,7 @@ func TestGemmTileWidth(t *testing.T) {
 			t.Fatal(err)
 		}
 		for cols := 1; cols <= v.g.nr; cols++ {
-			w := GemmTileWidth(cols)
+			w := v.g.tileWidth(cols)
 			want := v.g.nr
 			for _, n := range v.g.narrow {
 				if cols <= n.w && n.w < want {
@@ -551,16 +534,16 @@ func TestGemmTileWidth(t *testing.T) {
 				}
 			}
 			if w != want || w < cols {
-				t.Fatalf("%s: GemmTileWidth(%d) = %d, want %d", v.level, cols, w, want)
+				t.Fatalf("%s: v.g.tileWidth(%d) = %d, want %d", v.level, cols, w, want)
 			}
 		}
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Fatalf("%s: GemmTileCols with width 3 did not panic", v.level)
+					t.Fatalf("%s: tileCols with width 3 did not panic", v.level)
 				}
 			}()
-			GemmTileCols(3, 0, nil, v.g.mr, nil, v.g.nr, make([]float64, v.g.mr*v.g.nr), v.g.nr, 0)
+			v.g.tileCols(3, 0, nil, v.g.mr, nil, v.g.nr, make([]float64, v.g.mr*v.g.nr), v.g.nr, 0)
 		}()
 	}
 }

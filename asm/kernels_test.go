@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +57,61 @@ func TestNoFallbacks(t *testing.T) {
 		if f := fallbacks(l); len(f) > 0 {
 			t.Errorf("%s runs the generic code for %v", l, f)
 		}
+	}
+}
+
+// fillFrom names every field of kernels: on an empty table it sets each of
+// them, and reports each under its field name. reflect only reads the
+// struct's type and whether a field is nil; the registry itself uses none.
+func TestFillFromCoversEveryField(t *testing.T) {
+	checkFillCovers(t, (*kernels).fillFrom)
+	// The generic table has every kernel: filling it from an empty table
+	// changes nothing.
+	g := genericKernels
+	if filled := g.fillFrom(&kernels{}); len(filled) > 0 {
+		t.Errorf("the generic table lacks %v", filled)
+	}
+}
+
+// checkFillCovers fails unless fill, run on an empty table with the generic
+// one as the source, reports every field of kernels by name and leaves
+// none of them nil.
+func checkFillCovers(t interface {
+	Helper()
+	Errorf(format string, args ...any)
+}, fill func(k *kernels, g *kernels) []string) {
+	t.Helper()
+	var k kernels
+	filled := fill(&k, &genericKernels)
+	typ, val := reflect.TypeOf(k), reflect.ValueOf(k)
+	var fields []string
+	for i := range typ.NumField() {
+		fields = append(fields, typ.Field(i).Name)
+		f := val.Field(i)
+		if f.Kind() == reflect.Func && f.IsNil() {
+			t.Errorf("kernels.%s is still nil after fillFrom", typ.Field(i).Name)
+		}
+	}
+	if k.gemm.tile == nil {
+		t.Errorf("kernels.gemm has no tile after fillFrom")
+	}
+	if !cmp.Equal(filled, fields) {
+		t.Errorf("fillFrom reports %v, the fields of kernels are %v", filled, fields)
+	}
+}
+
+// The coverage check can fail: a fill that forgets one field is caught.
+func TestFillFromCheckCanFail(t *testing.T) {
+	forgetful := func(k *kernels, g *kernels) []string {
+		relu := k.relu
+		filled := k.fillFrom(g)
+		k.relu = relu // as if fillFrom had no line for relu
+		return slices.DeleteFunc(filled, func(s string) bool { return s == "relu" })
+	}
+	rec := &recordTB{name: t.Name()}
+	checkFillCovers(rec, forgetful)
+	if !rec.failed {
+		t.Fatal("a fill that skips relu passed the coverage check")
 	}
 }
 

@@ -339,17 +339,17 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 			lda, ldb, ldc := mr+pad, w+pad, w+pad
 			for _, beta := range []float64{0, 1.5} {
 				cs = append(cs, pageCase{
-					name: fmt.Sprintf("GemmTileCols/w=%d/pad=%d/beta=%v", w, pad, beta),
+					name: fmt.Sprintf("tileCols/w=%d/pad=%d/beta=%v", w, pad, beta),
 					lens: func(k int) []int { return []int{panel(k, lda, mr), panel(k, ldb, w), (mr-1)*ldc + w} },
 					run: func(xs [][]float64) []float64 {
-						GemmTileCols(w, k0(xs[0], lda, mr), xs[0], lda, xs[1], ldb, xs[2], ldc, beta)
+						g.tileCols(w, k0(xs[0], lda, mr), xs[0], lda, xs[1], ldb, xs[2], ldc, beta)
 						return nil
 					},
 				})
 			}
 			for tiles := 1; tiles <= 3; tiles++ {
 				cs = append(cs, pageCase{
-					name: fmt.Sprintf("GemmStrip/w=%d/pad=%d/tiles=%d", w, pad, tiles),
+					name: fmt.Sprintf("stripCols/w=%d/pad=%d/tiles=%d", w, pad, tiles),
 					lens: func(k int) []int {
 						la := 0
 						if k > 0 {
@@ -359,7 +359,7 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 					},
 					run: func(xs [][]float64) []float64 {
 						k := stripK(len(xs[0]), tiles, lda, mr)
-						GemmStrip(w, k, tiles, xs[0], lda, k*lda, xs[1], ldb, xs[2], ldc, 1.5)
+						g.stripCols(w, k, tiles, xs[0], lda, k*lda, xs[1], ldb, xs[2], ldc, 1.5)
 						return nil
 					},
 				})
@@ -367,20 +367,20 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 		}
 	}
 	cs = append(cs, pageCase{
-		name: "GemmTile",
+		name: "tile",
 		lens: func(k int) []int { return []int{panel(k, mr, mr), panel(k, g.nr, g.nr), (mr-1)*g.nr + g.nr} },
 		run: func(xs [][]float64) []float64 {
-			GemmTile(k0(xs[0], mr, mr), xs[0], mr, xs[1], g.nr, xs[2], g.nr, 0)
+			g.tileCols(g.nr, k0(xs[0], mr, mr), xs[0], mr, xs[1], g.nr, xs[2], g.nr, 0)
 			return nil
 		},
 	})
 	for _, pad := range []int{0, 3} {
 		cs = append(cs, pageCase{
-			name: fmt.Sprintf("GemmPack8/pad=%d", pad),
+			name: fmt.Sprintf("transpose8/pad=%d", pad),
 			lens: func(kc int) []int { return []int{panel(kc, 8+pad, 8), 7*(kc+pad) + kc} },
 			run: func(xs [][]float64) []float64 {
 				kc := (len(xs[1]) - 7*pad) / 8
-				GemmPack8(xs[0], 8+pad, xs[1], kc+pad, kc)
+				g.transpose8(xs[0], 8+pad, xs[1], kc+pad, kc)
 				return nil
 			},
 		})
@@ -390,10 +390,10 @@ func gemmPageCases(g *gemmKernels) []pageCase {
 		for _, pad := range []int{0, 1} {
 			step := w + pad
 			cs = append(cs, pageCase{
-				name: fmt.Sprintf("GemmPackRow/w=%d/step=%d", w, step),
+				name: fmt.Sprintf("copySegs/w=%d/step=%d", w, step),
 				lens: func(s int) []int { return []int{panel(s, step, w), s * w} },
 				run: func(xs [][]float64) []float64 {
-					GemmPackRow(xs[0], step, xs[1], w, len(xs[1])/w)
+					g.copySegs(xs[0], step, xs[1], w, len(xs[1])/w)
 					return nil
 				},
 				ns: segs,
@@ -431,6 +431,91 @@ func TestPageBoundaryGemm(t *testing.T) {
 		}
 		for _, c := range gemmPageCases(v.g) {
 			runPageCase(t, g, v.level.String(), c)
+		}
+	}
+}
+
+// gemmProductPageCases are Gemm on operands that end (or start) at an
+// unmapped page: every transpose pair, row strides equal to the row or 3
+// longer, α = 1 (op(A) = Aᵀ read in place) and α = 1.5 (packed), β = 0
+// and 1.5, for products of size s×(s+1)×(s+2) (m×k×n); n is s.
+func gemmProductPageCases() []pageCase {
+	var cs []pageCase
+	sizes := []int{1, 2, 3, 5, 8, 9, 13, 17, 24, 25, 33}
+	size := func(len0 int, tA bool, lda int) (m, k, n int) {
+		// Recover s from A's length: A is m×k (or k×m) with stride lda.
+		for _, s := range sizes {
+			m, k, n = s, s+1, s+2
+			rows, cols := m, k
+			if tA {
+				rows, cols = k, m
+			}
+			if (rows-1)*(cols+lda)+cols == len0 {
+				return m, k, n
+			}
+		}
+		panic("no size fits")
+	}
+	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		tA, tB := tr[0], tr[1]
+		for _, pad := range []int{0, 3} {
+			for _, ab := range [][2]float64{{1, 0}, {1.5, 1.5}} {
+				alpha, beta := ab[0], ab[1]
+				dims := func(s int) (ar, ac, br, bc, m, n int) {
+					m, k, n := s, s+1, s+2
+					ar, ac, br, bc = m, k, k, n
+					if tA {
+						ar, ac = k, m
+					}
+					if tB {
+						br, bc = n, k
+					}
+					return ar, ac, br, bc, m, n
+				}
+				cs = append(cs, pageCase{
+					name: fmt.Sprintf("Gemm/tA=%v/tB=%v/pad=%d/alpha=%v/beta=%v", tA, tB, pad, alpha, beta),
+					lens: func(s int) []int {
+						ar, ac, br, bc, m, n := dims(s)
+						return []int{(ar-1)*(ac+pad) + ac, (br-1)*(bc+pad) + bc, (m-1)*(n+pad) + n}
+					},
+					run: func(xs [][]float64) []float64 {
+						m, k, n := size(len(xs[0]), tA, pad)
+						ac, bc := k, n
+						if tA {
+							ac = m
+						}
+						if tB {
+							bc = k
+						}
+						Gemm(tA, tB, m, n, k, alpha, xs[0], ac+pad, xs[1], bc+pad, beta, xs[2], n+pad, nil)
+						return nil
+					},
+					ns: sizes,
+				})
+			}
+		}
+	}
+	return cs
+}
+
+// Gemm on every level near unmapped pages, with the block sizes of the
+// level and with blocks shrunk to one tile (several k, row and column
+// blocks, and the wide packing of Aᵀ, on small products).
+func TestPageBoundaryGemmProduct(t *testing.T) {
+	defer setLevel(Active())
+	g := newGuardedSlots(t)
+	for _, v := range gemmVariants(t) {
+		if err := SetLevel(v.level); err != nil {
+			t.Fatal(err)
+		}
+		for _, small := range []bool{false, true} {
+			if small {
+				gemmBlockOverride = &gemmBlocking{kc: 8, mc: v.g.mr, nc: v.g.nr}
+			}
+			for _, c := range gemmProductPageCases() {
+				runPageCase(t, g, fmt.Sprintf("%s small blocks=%v", v.level, small), c)
+			}
+			gemmBlockOverride = nil
 		}
 	}
 }

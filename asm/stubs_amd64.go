@@ -27,6 +27,8 @@ var avx2Kernels = kernels{
 	axpyStep: axpyStepAVX2,
 
 	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX2, x, y) },
+
+	gemm: gemmAVX2,
 }
 
 var avx512Kernels = kernels{
@@ -46,6 +48,8 @@ var avx512Kernels = kernels{
 	axpyStep: axpyStepAVX512,
 
 	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsAVX512, x, y) },
+
+	gemm: gemmAVX512,
 }
 
 // Nrm2 on a SIMD level: the SIMD sum of squares when it is safely inside

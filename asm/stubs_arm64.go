@@ -23,6 +23,8 @@ var neonKernels = kernels{
 	axpyStep: axpyStepNEON,
 
 	dotNorms: func(x, y []float64) (float64, Norms, Norms) { return dotNormsWith(dotNormsSumsNEON, x, y) },
+
+	gemm: gemmNEON,
 }
 
 // The NEON kernels (Advanced SIMD, two float64 lanes per V register). The

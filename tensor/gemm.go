@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"runtime"
+
+	"github.com/margo-lab/margo/asm"
 )
 
 // Op says whether GEMM uses a matrix as it is or transposed.
@@ -33,12 +35,12 @@ func Threads() int { return defaultPool.threads }
 // With β = 0, C is overwritten without being read (NaN in C does not
 // propagate). Shapes that do not fit panic: they are programming errors.
 //
-// The product runs blocked and packed on the micro-kernel of the active
-// asm level (see gemm_block.go), on up to Threads() goroutines (the
-// default pool's; Pool.Gemm on a pool of one's own). Each
-// element of C is summed in an order fixed by the shape and the level
-// alone, so the result is bitwise the same for every thread count.
-// C must not overlap A or B.
+// The product is cut into blocks of C, one per thread, on up to Threads()
+// goroutines (the default pool's; Pool.Gemm on a pool of one's own), and
+// each block runs blocked and packed on the micro-kernel of the active asm
+// level (asm.Gemm, see gemm_block.go). Each element of C is summed in an
+// order fixed by the shape and the level alone, so the result is bitwise
+// the same for every thread count. C must not overlap A or B.
 func Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense) {
 	defaultPool.Gemm(tA, tB, alpha, a, b, beta, c)
 }
@@ -60,24 +62,9 @@ func (p *Pool) Gemm(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dens
 		return
 	}
 	if k == 0 || alpha == 0 {
-		scaleC(beta, c)
+		// C = β·C: asm.Gemm reads neither A nor B then.
+		asm.Gemm(bool(tA), bool(tB), m, n, 0, alpha, nil, 0, nil, 0, beta, c.Data, c.Stride, nil)
 		return
 	}
 	gemmBlocked(p, tA, tB, alpha, a, b, beta, c, m, n, k)
-}
-
-// scaleC computes C = β·C, writing zeros without reading C when β = 0.
-func scaleC(beta float64, c *Dense) {
-	for i := 0; i < c.Rows; i++ {
-		row := c.Row(i)
-		switch beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-	}
 }

@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
@@ -53,22 +52,6 @@ func reportFlops(b *testing.B, flops float64, cpu time.Duration) {
 	}
 }
 
-// tuneFromEnv lets a tuning session override the block sizes:
-// MARGO_GEMM_BLOCKS=kc,mc,nc (benchmarks only).
-func tuneFromEnv(b *testing.B) {
-	s := os.Getenv("MARGO_GEMM_BLOCKS")
-	if s == "" {
-		blockOverride = nil
-		return
-	}
-	mr, nr := asm.GemmShape()
-	blk := gemmBlocking{mr: mr, nr: nr}
-	if _, err := fmt.Sscanf(s, "%d,%d,%d", &blk.kc, &blk.mc, &blk.nc); err != nil {
-		b.Fatalf("MARGO_GEMM_BLOCKS=%q: %v", s, err)
-	}
-	blockOverride = &blk
-}
-
 func randDense(rng *rand.Rand, r, c int) *Dense {
 	d := NewDense(r, c)
 	for i := range d.Data {
@@ -79,42 +62,24 @@ func randDense(rng *rand.Rand, r, c int) *Dense {
 
 // BenchmarkGemm runs every shape on every level available here with 1 and
 // 2 threads (BenchmarkGemm/NN/1024x1024x1024/avx512/1T), and, under
-// BenchmarkGemm/peak/<level>, the micro-kernel alone on L1-resident packed
-// panels (k = 128): the kernel peak against which the products' GFLOP/s
-// read as a percentage, measured in the same run. The generic level skips
-// products above 3 GFLOP (it runs near 5 GFLOP/s).
+// BenchmarkGemm/peak/<level>, the level's peak-FMA loop (asm.PeakFMA): the
+// one-core peak against which the products' GFLOP/s read as a percentage,
+// measured in the same run (the micro-kernel's own peak on L1-resident
+// panels is asm's BenchmarkGemmTile). The generic level skips products
+// above 3 GFLOP (it runs near 5 GFLOP/s).
 func BenchmarkGemm(b *testing.B) {
 	defer asm.SetLevel(asm.Active())
 	defer SetThreads(Threads())
 	for _, l := range asm.Available() {
+		if asm.PeakFMA(l, 1) == 0 {
+			continue // no peak loop (generic, NEON)
+		}
 		b.Run(fmt.Sprintf("peak/%s", l), func(b *testing.B) {
-			if err := asm.SetLevel(l); err != nil {
-				b.Fatal(err)
-			}
-			const k = 128
-			mr, nr := asm.GemmShape()
-			pa, pb, c := make([]float64, k*mr), make([]float64, k*nr), make([]float64, mr*nr)
-			for i := range pa {
-				pa[i] = 0.5
-			}
-			for i := range pb {
-				pb[i] = 0.25
-			}
-			var n int
+			var flops float64
 			cpu0 := cpuTime()
-			// About 0.8 GFLOP per iteration on the SIMD levels, so that even
-			// -benchtime=3x gives CPU-time figures well above timer resolution.
-			reps := 16384
-			if l == asm.Generic {
-				reps = 1024
-			}
 			for b.Loop() {
-				for r := 0; r < reps; r++ {
-					asm.GemmTile(k, pa, mr, pb, nr, c, nr, 1)
-				}
-				n += reps
+				flops += asm.PeakFMA(l, 1<<16)
 			}
-			flops := float64(n) * 2 * k * float64(mr*nr)
 			reportFlops(b, flops, cpuTime()-cpu0)
 		})
 	}
@@ -143,7 +108,6 @@ func BenchmarkGemm(b *testing.B) {
 					if a == nil {
 						a, bm, c = randDense(rng, ar, ac), randDense(rng, br, bc), NewDense(s.m, s.n)
 					}
-					tuneFromEnv(b)
 					Gemm(s.tA, s.tB, 1, a, bm, 0, c) // warm the buffers and workers
 					cpu0 := cpuTime()
 					for b.Loop() {

@@ -4,77 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/margo-lab/margo/asm"
 	"pgregory.net/rapid"
 )
-
-// gemmNaive is the reference triple loop (plain multiply and add).
-func gemmNaive(tA, tB Op, alpha float64, a, b *Dense, beta float64, c *Dense, m, n, k int) {
-	at := func(i, p int) float64 {
-		if tA {
-			return a.At(p, i)
-		}
-		return a.At(i, p)
-	}
-	bt := func(p, j int) float64 {
-		if tB {
-			return b.At(j, p)
-		}
-		return b.At(p, j)
-	}
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for p := 0; p < k; p++ {
-				s += at(i, p) * bt(p, j)
-			}
-			if beta == 0 {
-				c.Set(i, j, alpha*s)
-			} else {
-				c.Set(i, j, alpha*s+beta*c.At(i, j))
-			}
-		}
-	}
-}
-
-// magnitude returns |α|·(|op(A)|·|op(B)|)_ij + |β·C_ij| (C before the call).
-func magnitude(tA, tB Op, alpha float64, a, b *Dense, beta float64, c0 *Dense, i, j, k int) float64 {
-	var s float64
-	for p := 0; p < k; p++ {
-		var x, y float64
-		if tA {
-			x = a.At(p, i)
-		} else {
-			x = a.At(i, p)
-		}
-		if tB {
-			y = b.At(j, p)
-		} else {
-			y = b.At(p, j)
-		}
-		s += math.Abs(x * y)
-	}
-	s *= math.Abs(alpha)
-	if beta != 0 {
-		s += math.Abs(beta * c0.At(i, j))
-	}
-	return s
-}
-
-const eps = 0x1p-52
-
-// gemmBound is the elementwise error allowed between Gemm and the naive
-// loop: 2·(k+3)·ε·mag. Each of the two computes a k-term sum (error ≤ k·ε·mag
-// to first order, for any summation order), scales by α and adds β·C (two
-// more roundings; Gemm folds α into A, one rounding per product): c = 2
-// covers both sides, k+3 the extra roundings. Each rounding may also lose
-// up to η = 2⁻¹⁰⁷⁴ absolutely when it underflows (|fl(x)−x| ≤ ε|x| + η), so
-// the bound is 2·(k+3)·(ε·mag + η).
-func gemmBound(k int, mag float64) float64 { return 2 * float64(k+3) * (eps*mag + 0x1p-1074) }
 
 const guardVal = -7777.25
 
@@ -157,8 +92,8 @@ type gemmCase struct {
 	cp          *Dense // parent of c
 }
 
-// drawGemm draws a product whose naive reference stays cheap (m·n·k ≤
-// 60k, so that the suite also runs under qemu in seconds): all four transposes, α and
+// drawGemm draws a product that stays cheap (m·n·k ≤ 60k, so that the
+// suite also runs under qemu in seconds): all four transposes, α and
 // β including 0 and 1, strided views, and NaN in C when β = 0.
 func drawGemm(t *rapid.T) gemmCase {
 	var g gemmCase
@@ -205,37 +140,42 @@ func copyOf(d *Dense) *Dense {
 	return c
 }
 
-// checkGemm compares g.c (after Gemm) with the naive product on c0 (C
-// before the call) within gemmBound, and returns a failure message or "".
+// bitsEqual compares floats bitwise (NaN payloads included).
+var bitsEqual = cmp.Comparer(func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+
+// checkGemm compares g.c (after Gemm) with asm.Gemm's single call on the
+// whole product from c0 (C before the call), bitwise, and returns a
+// failure message or "". asm's tests check asm.Gemm against the naive
+// product; here only the split into blocks and threads is on trial.
 func checkGemm(g gemmCase, c0 *Dense) string {
 	want := copyOf(c0)
-	gemmNaive(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, want, g.m, g.n, g.k)
+	asm.Gemm(bool(g.tA), bool(g.tB), g.m, g.n, g.k, g.alpha, g.a.Data, g.a.Stride, g.b.Data, g.b.Stride,
+		g.beta, want.Data, want.Stride, nil)
 	for i := 0; i < g.m; i++ {
 		for j := 0; j < g.n; j++ {
-			got, w := g.c.At(i, j), want.At(i, j)
-			mag := magnitude(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, c0, i, j, g.k)
-			if got != got || math.Abs(got-w) > gemmBound(g.k, mag) {
-				return fmt.Sprintf("C[%d][%d] = %v, want %v (bound %.3g)", i, j, got, w, gemmBound(g.k, mag))
+			if got, w := g.c.At(i, j), want.At(i, j); !cmp.Equal(got, w, bitsEqual) {
+				return fmt.Sprintf("C[%d][%d] = %v, asm.Gemm on the whole product %v", i, j, got, w)
 			}
 		}
 	}
 	return ""
 }
 
-func TestGemmMatchesNaive(t *testing.T) {
+func TestGemmMatchesAsm(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
-		rapid.Check(t, gemmMatchesNaive)
+		rapid.Check(t, gemmMatchesAsm)
 	})
 }
 
 // FuzzGemm runs the same property under the active level with go test
 // -fuzz=FuzzGemm.
-func FuzzGemm(f *testing.F) { f.Fuzz(rapid.MakeFuzz(gemmMatchesNaive)) }
+func FuzzGemm(f *testing.F) { f.Fuzz(rapid.MakeFuzz(gemmMatchesAsm)) }
 
-// gemmMatchesNaive: on the active level and 1–3 threads, Gemm agrees with
-// the naive loop within gemmBound, writes nothing outside the C view and
-// leaves A and B unchanged.
-func gemmMatchesNaive(t *rapid.T) {
+// gemmMatchesAsm: on the active level and 1–3 threads (and so on every
+// grid of blocks chooseGrid picks), Gemm gives bitwise the C of one
+// asm.Gemm call on the whole product, writes nothing outside the C view
+// and leaves A and B unchanged.
+func gemmMatchesAsm(t *rapid.T) {
 	l := asm.Active()
 	g := drawGemm(t)
 	nt := rapid.SampledFrom([]int{1, 2, 3}).Draw(t, "threads")
@@ -255,19 +195,32 @@ func gemmMatchesNaive(t *rapid.T) {
 	}
 }
 
-// The checker can fail: a product that drops the last term of k is caught.
+// The checker can fail: a C one ulp off in one element is caught, and so
+// is the product of a grid that drops the last column of op(B).
 func TestGemmCheckCanFail(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		g := drawGemm(t)
-		if g.alpha == 0 {
-			g.alpha = 1
-		}
 		c0 := copyOf(g.c)
-		// Wrong: sums only k−1 terms (plus a nonzero nudge when k = 1).
-		gemmNaive(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c, g.m, g.n, g.k-1)
-		g.c.Set(0, 0, g.c.At(0, 0)+1)
+		Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c)
+		i, j := rapid.IntRange(0, g.m-1).Draw(t, "i"), rapid.IntRange(0, g.n-1).Draw(t, "j")
+		g.c.Set(i, j, math.Nextafter(g.c.At(i, j), math.Inf(1)))
 		if checkGemm(g, c0) == "" {
-			t.Fatalf("a product missing a term passed the check")
+			t.Fatalf("C one ulp off at (%d, %d) passed the check", i, j)
+		}
+		if g.n < 2 {
+			return
+		}
+		// A grid that forgets the last column: C's last column keeps c0.
+		g.c.Copy(c0)
+		short := *g.b
+		if g.tB {
+			short.Rows--
+		} else {
+			short.Cols--
+		}
+		Gemm(g.tA, g.tB, g.alpha, g.a, &short, g.beta, g.c.Slice(0, g.m, 0, g.n-1))
+		if checkGemm(g, c0) == "" && !(g.alpha == 0 && g.beta == 1) {
+			t.Fatalf("a product without its last column passed the check")
 		}
 	})
 }
@@ -286,9 +239,7 @@ func TestGemmDeterministicAcrossThreads(t *testing.T) {
 				withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
 				if first == nil {
 					first = copyOf(g.c)
-				} else if !cmp.Equal(copyOf(g.c), first, cmp.Comparer(func(x, y float64) bool {
-					return math.Float64bits(x) == math.Float64bits(y)
-				})) {
+				} else if !cmp.Equal(copyOf(g.c), first, bitsEqual) {
 					t.Fatalf("%s %d×%d×%d: C with %d threads differs bitwise from 1 thread", l, g.m, g.k, g.n, nt)
 				}
 			}
@@ -296,131 +247,34 @@ func TestGemmDeterministicAcrossThreads(t *testing.T) {
 	})
 }
 
-// Reading op(B) and op(A) in place (directB and directA, used for op(B) = B
-// and for op(A) = Aᵀ with α = 1 when M is one row block) gives bitwise the
-// C of the packed path, on every level, for 1 and
-// 2 threads: the kernel sees the same values in the same order.
-func TestGemmDirectMatchesPacked(t *testing.T) {
+// Products longer than one k block (k = 1100 > kc ≤ 512), whose
+// column and row blocks evened out differ from thread to thread, give
+// bitwise the same C for 1, 2 and 3 threads on every level.
+func TestGemmDeterministicLongK(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l asm.Level) {
-		rapid.Check(t, func(t *rapid.T) {
-			g := drawGemm(t)
-			c0 := copyOf(g.c)
-			nt := rapid.IntRange(1, 2).Draw(t, "threads")
-			old := gemmDirect
-			defer forceThreads()()
-			defer func() { gemmDirect = old }()
-			var res [2]*Dense
-			for i, direct := range []bool{false, true} {
-				gemmDirect = direct
-				g.c.Copy(c0)
-				withThreads(nt, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
-				res[i] = copyOf(g.c)
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, tr := range [][2]Op{{NoTrans, NoTrans}, {Trans, NoTrans}, {NoTrans, Trans}} {
+			const m, k, n = 70, 1100, 53
+			ar, ac, br, bc := m, k, k, n
+			if tr[0] {
+				ar, ac = k, m
 			}
-			if !cmp.Equal(res[0], res[1], cmp.Comparer(func(x, y float64) bool {
-				return math.Float64bits(x) == math.Float64bits(y)
-			})) {
-				t.Fatalf("%s %d×%d×%d tA=%v tB=%v α=%v: in-place operands differ bitwise from packed ones",
-					l, g.m, g.k, g.n, g.tA, g.tB, g.alpha)
+			if tr[1] {
+				br, bc = n, k
 			}
-		})
-	})
-}
-
-// Larger than the blocks in every dimension (several kc, mc and nc
-// blocks, edge tiles everywhere): one product per transpose pair and
-// level, 2 threads, elementwise against the naive loop.
-func TestGemmMultiBlock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large product")
-	}
-	forEachLevel(t, func(t *testing.T, l asm.Level) {
-		mr, nr := asm.GemmShape()
-		// Shrink the blocks so that a modest product spans several of each.
-		old := blockOverride
-		blockOverride = &gemmBlocking{mr: mr, nr: nr, kc: 16, mc: 3 * mr, nc: 2 * nr}
-		defer func() { blockOverride = old }()
-		m, n, k := 7*mr+3, 5*nr+1, 53
-		// A few seeded cases per transpose pair (each is large for the naive
-		// reference, and the suite also runs under qemu).
-		for seed := range uint64(3) {
-			for _, tr := range [][2]Op{{NoTrans, NoTrans}, {NoTrans, Trans}, {Trans, NoTrans}, {Trans, Trans}} {
-				rng := rand.New(rand.NewPCG(seed, 2))
-				val := func() float64 { return 8*rng.Float64() - 4 }
-				g := gemmCase{tA: tr[0], tB: tr[1], alpha: 1.5, beta: -0.5, m: m, n: n, k: k}
-				ar, ac, br, bc := m, k, k, n
-				if g.tA {
-					ar, ac = ac, ar
-				}
-				if g.tB {
-					br, bc = bc, br
-				}
-				g.a, _ = viewRand(rng, ar, ac, val)
-				g.b, _ = viewRand(rng, br, bc, val)
-				g.c, g.cp = viewRand(rng, m, n, val)
-				c0 := copyOf(g.c)
-				withThreads(2, func() { Gemm(g.tA, g.tB, g.alpha, g.a, g.b, g.beta, g.c) })
-				if msg := checkGemm(g, c0); msg != "" {
-					t.Fatalf("%s tA=%v tB=%v seed %d: %s", l, g.tA, g.tB, seed, msg)
-				}
-				if !guardsIntact(g.cp, g.c) {
-					t.Fatalf("%s: wrote outside the C view", l)
+			a, b, c0 := randDense(rng, ar, ac), randDense(rng, br, bc), randDense(rng, m, n)
+			var first *Dense
+			for _, nt := range []int{1, 2, 3} {
+				c := copyOf(c0)
+				withThreads(nt, func() { Gemm(tr[0], tr[1], 1.5, a, b, 0.5, c) })
+				if first == nil {
+					first = c
+				} else if !cmp.Equal(c, first, bitsEqual) {
+					t.Fatalf("%s %s: %d threads differ bitwise from 1", l, opName(tr[0], tr[1]), nt)
 				}
 			}
 		}
 	})
-}
-
-// Packing op(A) = Aᵀ for all row blocks of a k block at once (wideA, used
-// when M spans several row blocks) gives bitwise the C of packing each row
-// block on its own, on every level, for 1 and 2 threads, α = 1 or not. The
-// blocks are shrunk so that small products span several of them; with one
-// thread, m > mc makes the wide path certain (the product is far below
-// wideABytes), and TestGemmMultiBlock checks its values against the naive
-// loop.
-func TestGemmWideAMatchesBlocks(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, l asm.Level) {
-		mr, nr := asm.GemmShape()
-		rapid.Check(t, func(t *rapid.T) {
-			kc := 8 * rapid.IntRange(1, 4).Draw(t, "kc/8")
-			mc := mr * rapid.IntRange(1, 3).Draw(t, "mc/mr")
-			nc := nr * rapid.IntRange(1, 3).Draw(t, "nc/nr")
-			old := blockOverride
-			blockOverride = &gemmBlocking{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc}
-			defer func() { blockOverride = old }()
-			m := rapid.IntRange(mc+1, 4*mc+mr).Draw(t, "m")
-			n := rapid.IntRange(1, 3*nc+5).Draw(t, "n")
-			k := rapid.IntRange(1, 3*kc+5).Draw(t, "k")
-			tB := Op(rapid.Bool().Draw(t, "tB"))
-			alpha := rapid.SampledFrom([]float64{1, 1.5}).Draw(t, "alpha")
-			nt := rapid.IntRange(1, 2).Draw(t, "threads")
-			rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 3))
-			a := randDense(rng, k, m)
-			b := randDense(rng, k, n)
-			if tB {
-				b = randDense(rng, n, k)
-			}
-			c0 := randDense(rng, m, n)
-			defer forceThreads()()
-			defer func(w bool) { gemmWideA = w }(gemmWideA)
-			var res [2]*Dense
-			for i, wide := range []bool{false, true} {
-				gemmWideA = wide
-				res[i] = copyOf(c0)
-				withThreads(nt, func() { Gemm(Trans, tB, alpha, a, b, 0.5, res[i]) })
-			}
-			if !cmp.Equal(res[0], res[1], cmp.Comparer(func(x, y float64) bool {
-				return math.Float64bits(x) == math.Float64bits(y)
-			})) {
-				t.Fatalf("%s %d×%d×%d tB=%v α=%v, %d threads, blocks %d/%d/%d: wide packing of Aᵀ differs bitwise from per-block packing",
-					l, m, k, n, tB, alpha, nt, kc, mc, nc)
-			}
-		})
-	})
-}
-
-// viewRand is view with offsets drawn from rng instead of rapid.
-func viewRand(rng *rand.Rand, rows, cols int, fill func() float64) (v, parent *Dense) {
-	return guardedView(rng.IntN(4), rng.IntN(4), rng.IntN(6), rows, cols, fill)
 }
 
 // Steady state allocates nothing, also with threads.
@@ -508,9 +362,7 @@ func TestGemmRepeatedCalls(t *testing.T) {
 				nt := []int{1, 2, 3, 8}[it%4]
 				c.Copy(c0)
 				withThreads(nt, func() { Gemm(NoTrans, NoTrans, 1, a, b, 0.5, c) })
-				if !slices.EqualFunc(c.Data, want.Data, func(x, y float64) bool {
-					return math.Float64bits(x) == math.Float64bits(y)
-				}) {
+				if !cmp.Equal(c.Data, want.Data, bitsEqual) {
 					t.Fatalf("%s %d×%d×%d, call %d with %d threads: C differs bitwise from 1 thread", l, m, k, n, it, nt)
 				}
 			}

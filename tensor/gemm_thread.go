@@ -30,9 +30,8 @@ import (
 //
 // Polling has a price on a machine busy with other processes: a polling
 // worker takes a processor that the caller's thread may need, and 2-thread
-// calls of small products can then be slower than 1-thread ones (measured
-// here: 100×784×128 at 0.65× the 1-thread speed while two other processes
-// ran, 1.56× on a quiet one).
+// calls of small products can then be slower than 1-thread ones
+// (docs/benchmarks.md, "GEMM design choices, measured").
 //
 // A call takes an idle worker (most recently idle first, the likeliest to
 // still be polling) or starts a new one while the pool has fewer than

@@ -22,13 +22,10 @@ import (
 // DotNorms).
 
 // reduceMin is the length from which DotNorms cuts its vectors into
-// chunks and shares them among threads; below it one asm pass. Measured
-// here (BenchmarkDotNorms, back-to-back calls, AVX-512, medians of 3):
-// at 2^15 elements (512 KB for both slices, 3.4–4.4 µs on one core) two
-// threads gained nothing; at 2^16 (1 MB, no longer in one core's L2) two
-// threads took about 0.5× the one-pass time, at 2^17 0.6×, at 2^21 0.5×;
-// one thread in chunks is within ~5 % of the one pass (2^16) and equal
-// within the noise from 2^17.
+// chunks and shares them among threads; below it one asm pass. 2^16
+// elements (1 MB for both slices) is where the vectors leave one core's L2
+// and a second thread starts to pay (measured: docs/benchmarks.md, "GEMM
+// design choices, measured").
 const reduceMin = 1 << 16
 
 // reduceChunkMin is the chunk length: a vector of n ≥ reduceMin elements
@@ -36,11 +33,9 @@ const reduceMin = 1 << 16
 // few threads evenly, each long enough that its fixed cost (a call, two
 // square roots) stays small, and short enough that a step run on the
 // chunk right after its reduction (DotNormsThen) still finds it in cache:
-// θ and g of a chunk take 128 KB. With at most 32 chunks (a cap dropped on
-// 2026-11-27) the chunks of a 2.1·10⁶-parameter model took 1 MB, no
-// longer in L2 when the step came, and `margo bench train` at 250×2048×1024
-// (gd, 1 thread, alternated, 3 rounds) took 28.0–29.3 ms per step against
-// 25.7–27.0 ms without the cap.
+// θ and g of a chunk take 128 KB. The number of chunks is not capped: a
+// cap made the chunks of large models too big for L2 and the training step
+// slower (docs/benchmarks.md).
 const reduceChunkMin = 1 << 13
 
 // reduceChunks returns the number of chunks of a vector of n ≥ reduceMin

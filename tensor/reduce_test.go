@@ -18,6 +18,9 @@ import (
 // count (the wrong variants of TestDotNormsCheckCanFail).
 type dotNormsFunc func(x, y []float64, threads int) (float64, Norms, Norms)
 
+// eps is the machine epsilon of float64 (the gap from 1 to the next float).
+const eps = 0x1p-52
+
 func dotNormsThreads(x, y []float64, nt int) (dot float64, nx, ny Norms) {
 	withThreads(nt, func() { dot, nx, ny = DotNorms(x, y) })
 	return dot, nx, ny

@@ -130,6 +130,12 @@ func benchGemm(args []string, stdout, stderr io.Writer) error {
 			obj["peak_together_gflops"] = together
 			obj["pct_peak_together"] = 100 * rate / together
 		}
+		if r := asm.FMAWidthRatio(); r > 0 {
+			// 512-bit over 256-bit FMA throughput: ≈ 2 full rate, ≈ 1 split;
+			// above √2 (the geometric middle) reads as full rate.
+			obj["fma512_ratio"] = r
+			obj["fma512_full_rate"] = r > 1.4142
+		}
 		return json.NewEncoder(stdout).Encode(obj)
 	}
 	fmt.Fprintf(stdout, "gemm %dx%dx%d %s  path=%s threads=%d  %.2f GFLOP/s (median of %d)",
