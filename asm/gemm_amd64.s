@@ -11,7 +11,7 @@ TEXT ·gemm8x24AVX512(SB), NOSPLIT, $0-80
 	//   for i < mr, j < nr { acc := +0; for p < k { acc = fma(a[p·lda+i], b[p·ldb+j], acc) }
 	//     if β ≠ 0 { acc = fma(β, C[i][j], acc) }; C[i][j] = acc }
 	// A strip: tiles ≥ 1 tiles down C share the B panel; tile t reads the A panel at
-	// a + t·aStep values and writes C rows [t·8, t·8+8). GemmTile calls it with tiles = 1.
+	// a + t·aStep values and writes C rows [t·8, t·8+8). tileCols calls it with tiles = 1.
 	// One call per strip instead of one per tile saves the Go-side call and checks, 3–5 % of a
 	// product (asm/gemm.go).
 	// Registers:
@@ -271,7 +271,7 @@ TEXT ·gemm4x12AVX2(SB), NOSPLIT, $0-80
 	//   for i < mr, j < nr { acc := +0; for p < k { acc = fma(a[p·lda+i], b[p·ldb+j], acc) }
 	//     if β ≠ 0 { acc = fma(β, C[i][j], acc) }; C[i][j] = acc }
 	// A strip: tiles ≥ 1 tiles down C share the B panel; tile t reads the A panel at
-	// a + t·aStep values and writes C rows [t·4, t·4+4). GemmTile calls it with tiles = 1.
+	// a + t·aStep values and writes C rows [t·4, t·4+4). tileCols calls it with tiles = 1.
 	// One call per strip instead of one per tile saves the Go-side call and checks, 3–5 % of a
 	// product (asm/gemm.go).
 	// Registers:
@@ -746,7 +746,7 @@ TEXT ·gemmPack8AVX512(SB), NOSPLIT, $0-40
 	// (gemmPack8Generic):
 	//   for r < 8, p < 8·blocks { out[p·ld+r] = src[r·s+p] }
 	// (eight stored rows of length ≥ 8·blocks become 8·blocks packed rows of eight). The
-	// caller (GemmPack8) guarantees blocks ≥ 1 and in-bounds slices; it packs the p tail
+	// caller (transpose8) guarantees blocks ≥ 1 and in-bounds slices; it packs the p tail
 	// (< 8) itself. Pure data movement: the values are copied bit for bit.
 	// Registers:
 	//   SI  rows 0-3 (src, advancing 64 bytes per block)   R9  s·8   R10 3·s·8
@@ -836,7 +836,7 @@ TEXT ·gemmPack8AVX2(SB), NOSPLIT, $0-40
 	// (gemmPack8Generic):
 	//   for r < 8, p < 8·blocks { out[p·ld+r] = src[r·s+p] }
 	// (eight stored rows of length ≥ 8·blocks become 8·blocks packed rows of eight). The
-	// caller (GemmPack8) guarantees blocks ≥ 1 and in-bounds slices; it packs the p tail
+	// caller (transpose8) guarantees blocks ≥ 1 and in-bounds slices; it packs the p tail
 	// (< 8) itself. Pure data movement: the values are copied bit for bit.
 	// Registers:
 	//   SI  rows 0-3 (src, advancing 64 bytes per block)   R9  s·8   R10 3·s·8
@@ -941,7 +941,7 @@ loop:
 // func gemmPackRowAVX512(out *float64, step int, src *float64, w int, segs int)
 // Requires: AVX, AVX512F
 TEXT ·gemmPackRowAVX512(SB), NOSPLIT, $0-40
-	// The plain pack of tensor's GEMM (GemmPackRow). Go loop (gemmPackRowGeneric):
+	// The plain pack of the GEMM (copySegs). Go loop (gemmPackRowGeneric):
 	//   for g < segs { copy(out[g·step:g·step+w], src[g·w:(g+1)·w]) }
 	// w a multiple of 8: one 64-byte load and store per 8 values. The caller guarantees
 	// segs ≥ 1 and in-bounds slices.
@@ -978,7 +978,7 @@ vec:
 // func gemmPackRowAVX2(out *float64, step int, src *float64, w int, segs int)
 // Requires: AVX
 TEXT ·gemmPackRowAVX2(SB), NOSPLIT, $0-40
-	// The plain pack of tensor's GEMM (GemmPackRow). Go loop (gemmPackRowGeneric):
+	// The plain pack of the GEMM (copySegs). Go loop (gemmPackRowGeneric):
 	//   for g < segs { copy(out[g·step:g·step+w], src[g·w:(g+1)·w]) }
 	// w a multiple of 4: one 32-byte load and store per 4 values. The caller guarantees
 	// segs ≥ 1 and in-bounds slices.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/margo-lab/margo/asm"
 	"github.com/margo-lab/margo/nn"
 	"github.com/margo-lab/margo/tensor"
 )
@@ -214,7 +215,7 @@ func (mt *Meter) measure(step int, theta []float64, in *measureInput, then tenso
 	m := Metrics{Step: step, LogLoss: in.logLoss, Loss: math.Exp(in.logLoss), QMin: qmin}
 	// One pass over θ and g: ⟨θ, g⟩ and the ℓ1, ℓ2, ℓ∞ norms of both.
 	var dot float64
-	var nt, ng tensor.Norms
+	var nt, ng asm.Norms
 	if then == nil {
 		dot, nt, ng = mt.Pool.DotNorms(theta, in.grad)
 	} else {

@@ -69,7 +69,7 @@ type dotNormsJob struct {
 	offers []offer
 	partPanic
 	dot     []float64 // per chunk (grown, kept with the job)
-	nx, ny  []Norms
+	nx, ny  []asm.Norms
 	l2, inf []float64 // one norm of every chunk, for combine
 }
 
@@ -102,7 +102,7 @@ func (j *dotNormsJob) finish() { partsDone(&j.left, j.sleep) }
 // among up to Threads() goroutines (the caller and polling pool workers),
 // then combined in chunk order; then, if not nil, runs on each chunk after
 // its reduction (DotNormsThen).
-func dotNormsChunked(pool *Pool, x, y []float64, then ChunkStep) (dot float64, nx, ny Norms) {
+func dotNormsChunked(pool *Pool, x, y []float64, then ChunkStep) (dot float64, nx, ny asm.Norms) {
 	j := runChunks(pool, x, y[:len(x)], len(x), then)
 	for c := range j.chunks {
 		dot += j.dot[c]
@@ -123,7 +123,7 @@ func runChunks(pool *Pool, x, y []float64, n int, then ChunkStep) *dotNormsJob {
 	j.chunks = reduceChunks(n)
 	if len(j.dot) < j.chunks {
 		j.dot, j.l2, j.inf = make([]float64, j.chunks), make([]float64, j.chunks), make([]float64, j.chunks)
-		j.nx, j.ny = make([]Norms, j.chunks), make([]Norms, j.chunks)
+		j.nx, j.ny = make([]asm.Norms, j.chunks), make([]asm.Norms, j.chunks)
 	}
 	j.t = min(pool.Threads(), j.chunks)
 	for len(j.offers) < j.t {
@@ -152,8 +152,8 @@ func runChunks(pool *Pool, x, y []float64, n int, then ChunkStep) *dotNormsJob {
 // free of overflow and underflow, NaN if a chunk's is NaN, else +Inf if
 // one is infinite: the whole vector's rules); ℓ∞ asm.MaxAbs of the chunks'
 // (exact, NaN if a chunk's is NaN, as the whole vector's).
-func (j *dotNormsJob) combine(ns []Norms) Norms {
-	var r Norms
+func (j *dotNormsJob) combine(ns []asm.Norms) asm.Norms {
+	var r asm.Norms
 	for c, v := range ns {
 		r.L1 += v.L1
 		j.l2[c], j.inf[c] = v.L2, v.Linf

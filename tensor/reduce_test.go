@@ -16,12 +16,12 @@ import (
 
 // dotNormsFunc is DotNorms or a variant of it run with the given thread
 // count (the wrong variants of TestDotNormsCheckCanFail).
-type dotNormsFunc func(x, y []float64, threads int) (float64, Norms, Norms)
+type dotNormsFunc func(x, y []float64, threads int) (float64, asm.Norms, asm.Norms)
 
 // eps is the machine epsilon of float64 (the gap from 1 to the next float).
 const eps = 0x1p-52
 
-func dotNormsThreads(x, y []float64, nt int) (dot float64, nx, ny Norms) {
+func dotNormsThreads(x, y []float64, nt int) (dot float64, nx, ny asm.Norms) {
 	withThreads(nt, func() { dot, nx, ny = DotNorms(x, y) })
 	return dot, nx, ny
 }
@@ -123,7 +123,7 @@ func checkDotNorms(c dotNormsCase, f dotNormsFunc) string {
 	n := len(x)
 	var r [4]struct {
 		dot    float64
-		nx, ny Norms
+		nx, ny asm.Norms
 	}
 	ts := []int{1, 2, 3, 8}
 	for i, nt := range ts {
@@ -168,7 +168,7 @@ func checkDotNorms(c dotNormsCase, f dotNormsFunc) string {
 	for _, v := range []struct {
 		name      string
 		x         []float64
-		got, want Norms
+		got, want asm.Norms
 	}{{"x", x, nx, wx}, {"y", y, ny, wy}} {
 		nan := false
 		for _, e := range v.x {
@@ -227,7 +227,7 @@ func FuzzDotNorms(f *testing.F) {
 // chunkedPlain is the chunk scheme written out sequentially, with one rule
 // that can be broken: tail false drops the last n mod 8 elements (a last
 // chunk cut like the others), l2 and inf combine the chunks' ℓ2 and ℓ∞.
-func chunkedPlain(x, y []float64, tail bool, l2, inf func([]float64) float64) (dot float64, nx, ny Norms) {
+func chunkedPlain(x, y []float64, tail bool, l2, inf func([]float64) float64) (dot float64, nx, ny asm.Norms) {
 	n := len(x)
 	if n < reduceMin {
 		return asm.DotNorms(x, y)
@@ -288,26 +288,26 @@ func TestDotNormsCheckCanFail(t *testing.T) {
 		f    dotNormsFunc
 	}{
 		{"one pass at 1 thread, chunks otherwise", dotNormsCase{vec(1, none), vec(1, none)},
-			func(x, y []float64, nt int) (float64, Norms, Norms) {
+			func(x, y []float64, nt int) (float64, asm.Norms, asm.Norms) {
 				if nt == 1 {
 					return asm.DotNorms(x, y)
 				}
 				return chunkedPlain(x, y, true, asm.Nrm2, asm.MaxAbs)
 			}},
 		{"last chunk without the n mod 8 tail", dotNormsCase{vec(1, func(v []float64) { v[n-1] = 9 }), vec(1, none)},
-			func(x, y []float64, _ int) (float64, Norms, Norms) {
+			func(x, y []float64, _ int) (float64, asm.Norms, asm.Norms) {
 				return chunkedPlain(x, y, false, asm.Nrm2, asm.MaxAbs)
 			}},
 		{"ℓ2 of the chunks as the plain √Σr²", dotNormsCase{vec(1e300, none), vec(1, none)},
-			func(x, y []float64, _ int) (float64, Norms, Norms) {
+			func(x, y []float64, _ int) (float64, asm.Norms, asm.Norms) {
 				return chunkedPlain(x, y, true, plainL2, asm.MaxAbs)
 			}},
 		{"ℓ∞ of the chunks that skips NaN", dotNormsCase{vec(1, func(v []float64) { v[100] = math.NaN() }), vec(1, none)},
-			func(x, y []float64, _ int) (float64, Norms, Norms) {
+			func(x, y []float64, _ int) (float64, asm.Norms, asm.Norms) {
 				return chunkedPlain(x, y, true, asm.Nrm2, plainMax)
 			}},
 	}
-	right := func(x, y []float64, _ int) (float64, Norms, Norms) {
+	right := func(x, y []float64, _ int) (float64, asm.Norms, asm.Norms) {
 		return chunkedPlain(x, y, true, asm.Nrm2, asm.MaxAbs)
 	}
 	for _, c := range cases {
@@ -519,7 +519,7 @@ func TestDotNormsThen(t *testing.T) {
 			for _, nt := range []int{1, 2, 3, 8} {
 				s := &poisonStep{x: slices.Clone(c.x), y: slices.Clone(c.y), ranges: map[int][2]int{}}
 				var d float64
-				var mx, my Norms
+				var mx, my asm.Norms
 				withThreads(nt, func() { d, mx, my = DotNormsThen(s.x, s.y, s) })
 				got := []float64{d, mx.L1, mx.L2, mx.Linf, my.L1, my.L2, my.Linf}
 				want := []float64{dot, nx.L1, nx.L2, nx.Linf, ny.L1, ny.L2, ny.Linf}

@@ -7,9 +7,6 @@ import "github.com/margo-lab/margo/asm"
 // asm's, called directly: tensor adds what they lack, the threads and the
 // chunking that keeps results independent of the thread count.
 
-// Norms holds the ℓ1, ℓ2 and ℓ∞ norms of one vector (see asm.Norms).
-type Norms = asm.Norms
-
 // DotNorms returns Σ x_i·y_i over i < len(x) and the norms of x and of
 // y[:len(x)] in one pass over both: Dot, AbsSum, Nrm2 and MaxAbs of each,
 // with their semantics (asm.DotNorms). From 2^16 elements the vectors are
@@ -17,10 +14,10 @@ type Norms = asm.Norms
 // result is bitwise the same for every thread count. The ℓ∞ norms are
 // exactly MaxAbs's; the dot product, ℓ1 and ℓ2 agree with asm.DotNorms to
 // the usual reduction bound (sums in another order), not bitwise.
-func DotNorms(x, y []float64) (dot float64, nx, ny Norms) { return defaultPool.DotNorms(x, y) }
+func DotNorms(x, y []float64) (dot float64, nx, ny asm.Norms) { return defaultPool.DotNorms(x, y) }
 
 // DotNorms is the package-level DotNorms on up to p.Threads() goroutines.
-func (p *Pool) DotNorms(x, y []float64) (dot float64, nx, ny Norms) {
+func (p *Pool) DotNorms(x, y []float64) (dot float64, nx, ny asm.Norms) {
 	if len(x) < reduceMin {
 		return asm.DotNorms(x, y)
 	}
@@ -68,13 +65,13 @@ func DotNormsRanges(n int) int {
 // reduction and the step together read the vectors from memory once
 // (steepest.Meter.MeasureStep: a training step's record and update in one
 // pass). Below 2^16 elements the whole vectors are one range.
-func DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny Norms) {
+func DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny asm.Norms) {
 	return defaultPool.DotNormsThen(x, y, s)
 }
 
 // DotNormsThen is the package-level DotNormsThen on up to p.Threads()
 // goroutines.
-func (p *Pool) DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny Norms) {
+func (p *Pool) DotNormsThen(x, y []float64, s ChunkStep) (dot float64, nx, ny asm.Norms) {
 	if len(x) < reduceMin {
 		dot, nx, ny = asm.DotNorms(x, y)
 		s.StepRange(0, 0, len(x))

@@ -132,7 +132,7 @@ func (t tile) emit() {
 	if t.strip {
 		lines = append(lines,
 			"A strip: tiles ≥ 1 tiles down C share the B panel; tile t reads the A panel at",
-			fmt.Sprintf("a + t·aStep values and writes C rows [t·%d, t·%d+%d). GemmTile calls it with tiles = 1.", t.mr, t.mr, t.mr),
+			fmt.Sprintf("a + t·aStep values and writes C rows [t·%d, t·%d+%d). tileCols calls it with tiles = 1.", t.mr, t.mr, t.mr),
 			"One call per strip instead of one per tile saves the Go-side call and checks, 3–5 % of a",
 			"product (asm/gemm.go).")
 	}

@@ -50,7 +50,7 @@ var pack8Doc = []string{
 	"(gemmPack8Generic):",
 	"  for r < 8, p < 8·blocks { out[p·ld+r] = src[r·s+p] }",
 	"(eight stored rows of length ≥ 8·blocks become 8·blocks packed rows of eight). The",
-	"caller (GemmPack8) guarantees blocks ≥ 1 and in-bounds slices; it packs the p tail",
+	"caller (transpose8) guarantees blocks ≥ 1 and in-bounds slices; it packs the p tail",
 	"(< 8) itself. Pure data movement: the values are copied bit for bit.",
 	"Registers:",
 	"  SI  rows 0-3 (src, advancing 64 bytes per block)   R9  s·8   R10 3·s·8",
@@ -179,7 +179,7 @@ func transpose4x4x2(disp int, out reg.Register) {
 func packRow(s vec.ISA) {
 	TEXT("gemmPackRow"+s.Name, NOSPLIT, "func(out *float64, step int, src *float64, w, segs int)")
 	Comment(
-		"The plain pack of tensor's GEMM (GemmPackRow). Go loop (gemmPackRowGeneric):",
+		"The plain pack of the GEMM (copySegs). Go loop (gemmPackRowGeneric):",
 		"  for g < segs { copy(out[g·step:g·step+w], src[g·w:(g+1)·w]) }",
 		fmt.Sprintf("w a multiple of %d: one %d-byte load and store per %d values. The caller guarantees", s.Lanes, s.Bytes(), s.Lanes),
 		"segs ≥ 1 and in-bounds slices.",

@@ -15,7 +15,7 @@ func gemm(f *File) {
 		"\tC[i][j] = Σ_{p<k} a[p·lda+i]·b[p·ldb+j] + β·C[i][j],  C not read when β = 0,",
 		"",
 		"one fused multiply-add per p in increasing p from +0, then fma(β, C, acc).",
-		"The caller (GemmTile) guarantees k ≥ 1 and in-bounds panels.",
+		"The caller (tileCols) guarantees k ≥ 1 and in-bounds panels.",
 		"",
 		"Tile 4 rows × 8 columns (2 doubles per register): row i of C is the",
 		"accumulators V(4i)..V(4i+3), sixteen registers pinned for the k loop.",
