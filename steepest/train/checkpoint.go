@@ -63,6 +63,9 @@ func (tr *Trainer) saveCheckpoint() error {
 		return err
 	}
 	mem = append(mem, npz.Member{Name: "meta.json", Raw: b})
+	for i := range mem {
+		mem[i].Stored = true // written every few hundred steps: no deflate
+	}
 	return WriteFile(tr.cfg.Checkpoint.Path, func(w io.Writer) error { return npz.Encode(w, mem) })
 }
 

@@ -411,6 +411,11 @@ type Member struct {
 	Name  string
 	Array *Array
 	Raw   []byte
+	// Stored writes the member without compression (zip's Store method).
+	// Deflate saves a few per cent on float64 data and costs more time than
+	// the rest of the encoding: checkpoints, written often and read only
+	// by margo, are stored.
+	Stored bool
 }
 
 // Encode writes the members as an npz archive to w: a zip file whose
@@ -436,7 +441,11 @@ func Encode(w io.Writer, members []Member) error {
 			return fmt.Errorf("duplicate member %q", name)
 		}
 		seen[name] = true
-		ew, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
+		method := zip.Deflate
+		if m.Stored {
+			method = zip.Store
+		}
+		ew, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
 		if err != nil {
 			return err
 		}

@@ -345,3 +345,35 @@ func TestEncodeEmptyVector(t *testing.T) {
 		t.Errorf("empty vector read back as shape %v with %d values", v.Shape, len(v.Data))
 	}
 }
+
+// A Stored member is written with zip's Store method (its bytes appear
+// as they are in the archive) and reads back the same as a deflated one.
+func TestStoredMember(t *testing.T) {
+	x := Array{Shape: []int{3}, Data: []float64{1.5, -2, 3}}
+	var def, sto bytes.Buffer
+	if err := Encode(&def, []Member{{Name: "x", Array: &x}, {Name: "m", Raw: []byte("meta meta meta meta")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Encode(&sto, []Member{{Name: "x", Array: &x, Stored: true}, {Name: "m", Raw: []byte("meta meta meta meta"), Stored: true}}); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(sto.Bytes()), int64(sto.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Method != zip.Store {
+			t.Errorf("member %s: method %d, want Store", f.Name, f.Method)
+		}
+	}
+	if !bytes.Contains(sto.Bytes(), []byte("meta meta meta meta")) || bytes.Contains(def.Bytes(), []byte("meta meta meta meta")) {
+		t.Errorf("the stored archive should hold the raw bytes as they are, the deflated one not")
+	}
+	a, err := Parse(sto.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(x, a.Arrays["x"]); d != "" || string(a.Raw["m"]) != "meta meta meta meta" {
+		t.Errorf("stored archive reads back differently: %s %q", d, a.Raw["m"])
+	}
+}
