@@ -139,6 +139,25 @@ func GemmGrain() (rows, cols int) {
 	return g.mr, g.tileWidth(1)
 }
 
+// GemmBlocks describes how Gemm blocks a product on the active level on
+// this processor: the micro-kernel's register tile (MR×NR), the k block KC,
+// the row block MC and the column block NC, and the cache sizes they were
+// derived from (cpuid's L1D and L2 per core, or the fallbacks when it
+// reports none). `margo bench gemm --json` reports it, so that a benchmark
+// says which choice it measured.
+type GemmBlocks struct {
+	MR, NR, KC, MC, NC int
+	L1D, L2            int // bytes
+}
+
+// GemmBlocking returns the active level's GemmBlocks (before the k blocks
+// are evened out for a particular k).
+func GemmBlocking() GemmBlocks {
+	g := &active.gemm
+	b := g.blocking()
+	return GemmBlocks{MR: g.mr, NR: g.nr, KC: b.kc, MC: b.mc, NC: b.nc, L1D: l1d, L2: l2}
+}
+
 // GemmCost estimates the work of Gemm(transA, transB, m, n, k, alpha, …) on
 // the active level, in flops of the micro-kernel: the multiply-adds of the
 // block rounded up to the units of GemmGrain, plus the copies of the

@@ -136,6 +136,8 @@ func benchGemm(args []string, stdout, stderr io.Writer) error {
 			obj["fma512_ratio"] = r
 			obj["fma512_full_rate"] = r > 1.4142
 		}
+		b := asm.GemmBlocking()
+		obj["blocking"] = map[string]int{"mr": b.MR, "nr": b.NR, "kc": b.KC, "mc": b.MC, "nc": b.NC, "l1d_bytes": b.L1D, "l2_bytes": b.L2}
 		return json.NewEncoder(stdout).Encode(obj)
 	}
 	fmt.Fprintf(stdout, "gemm %dx%dx%d %s  path=%s threads=%d  %.2f GFLOP/s (median of %d)",

@@ -132,6 +132,14 @@ func TestBenchGemmJSON(t *testing.T) {
 	} else if _, ok := m["peak_gflops"]; ok {
 		t.Errorf("peak_gflops %v on %s, a level without a peak loop", m["peak_gflops"], asm.Active())
 	}
+	// The blocking it ran with: asm's, a register tile and blocks that hold
+	// at least one tile.
+	want := asm.GemmBlocking()
+	blk, _ := m["blocking"].(map[string]any)
+	if blk["mr"] != float64(want.MR) || blk["nr"] != float64(want.NR) || blk["kc"] != float64(want.KC) ||
+		blk["mc"] != float64(want.MC) || blk["nc"] != float64(want.NC) || !(want.MC >= want.MR && want.NC >= want.NR && want.KC > 0) {
+		t.Errorf("blocking %v, asm.GemmBlocking %+v", m["blocking"], want)
+	}
 	// One thread has no together-peak; two threads have it where there
 	// is a peak loop, and it is the GFLOP/s that pct_peak_together divides.
 	if _, ok := m["peak_together_gflops"]; ok {
