@@ -158,26 +158,47 @@ func GemmBlocking() GemmBlocks {
 	return GemmBlocks{MR: g.mr, NR: g.nr, KC: b.kc, MC: b.mc, NC: b.nc, L1D: l1d, L2: l2}
 }
 
-// GemmCost estimates the work of Gemm(transA, transB, m, n, k, alpha, …) on
-// the active level, in flops of the micro-kernel: the multiply-adds of the
-// block rounded up to the units of GemmGrain, plus the copies of the
-// operands it packs (about 40 flops per element). It is meant for
-// comparing ways of cutting a product into blocks (where each block packs
-// its own rows of op(A) and columns of op(B)), not for predicting seconds.
-func GemmCost(transA, transB bool, m, n, k int, alpha float64) float64 {
+// GemmCost estimates the work of Gemm(transA, transB, m, n, k, alpha, a,
+// lda, b, ldb, …) on the active level, in flops of the micro-kernel: the
+// multiply-adds of the block rounded up to the units of GemmGrain, plus
+// the copies of the operands it packs (about 40 flops per element). It is
+// meant for comparing ways of cutting a product into blocks (where each
+// block packs its own rows of op(A) and columns of op(B)), not for
+// predicting seconds.
+func GemmCost(transA, transB bool, m, n, k int, alpha float64, lda, ldb int) float64 {
 	g := &active.gemm
 	unit := g.tileWidth(1)
 	rows, cols := ceilDiv(m, g.mr)*g.mr, ceilDiv(n, unit)*unit
 	mc := g.blocking().mc
 	cost := 2 * float64(rows) * float64(cols) * float64(k)
-	if !(gemmDirect && transA && alpha == 1 && rows <= mc) {
+	if !directA(transA, alpha, rows, mc, lda) {
 		cost += packCostFlops * float64(rows) * float64(k)
 	}
-	if !(gemmDirect && !transB && rows <= mc) {
+	if !directB(transB, rows, mc, ldb) {
 		cost += packCostFlops * float64(cols) * float64(k)
 	}
 	return cost
 }
+
+// directA and directB decide the in-place reads of op(A) = Aᵀ and op(B) =
+// B (see run): a block of a single row block, α = 1 for A (packing folds α
+// into A), and a stride that is not a multiple of 4 KB. With such a
+// stride the kernel's reads of one panel, a line per p, all fall into one
+// L1 set (64 sets of 64 bytes on the L1Ds of every machine kind here) and
+// evict each other: TN 512×12000×784 (a stride of 512 doubles), which
+// two threads read in place, ran at half speed per thread on Intel family
+// 6 model 167 (docs/benchmarks.md).
+func directA(transA bool, alpha float64, rows, mc, lda int) bool {
+	return gemmDirect && transA && alpha == 1 && rows <= mc && !aliasingStride(lda)
+}
+
+func directB(transB bool, rows, mc, ldb int) bool {
+	return gemmDirect && !transB && rows <= mc && !aliasingStride(ldb)
+}
+
+// aliasingStride reports a row stride (in float64s) that is a multiple
+// of 4 KB.
+func aliasingStride(ld int) bool { return ld%512 == 0 }
 
 // packCostFlops is the cost of packing one element in flops of the
 // micro-kernel (a packed element costs about 0.45 ns, a flop 0.011 ns at
@@ -303,10 +324,10 @@ func (p *gemmProduct) run() {
 	// friendlier to the caches. Edge panels whose columns no kernel variant
 	// matches exactly are still packed (padding). Bitwise the same result:
 	// same kernel, same values, same order.
-	p.directB = gemmDirect && !p.tB && p.m <= blk.mc
+	p.directB = directB(p.tB, p.m, blk.mc, p.b.stride)
 	// Likewise the rows of A hold op(A)'s mr-panels when op(A) = Aᵀ, if α
 	// (which packing folds into A) is 1; a last partial row tile is packed.
-	p.directA = gemmDirect && p.tA && p.alpha == 1 && p.m <= blk.mc
+	p.directA = directA(p.tA, p.alpha, p.m, blk.mc, p.a.stride)
 	kcMax, ncMax := min(blk.kc, p.k), min(nc, p.n)
 	ws.packedB = grow(ws.packedB, kcMax*ceilDiv(ncMax, nr)*nr)
 	// When op(A) = Aᵀ spans several row blocks, packing it block by block

@@ -475,3 +475,23 @@ func BenchmarkGemmBlocks(b *testing.B) {
 		}
 	}
 }
+
+// In-place reads are refused for strides that are multiples of 4 KB
+// (every line of a panel in one L1 set) and taken otherwise, for both
+// operands (the packed and in-place paths give bitwise the same C:
+// TestGemmDirectMatchesPacked).
+func TestDirectReadsAvoidAliasingStrides(t *testing.T) {
+	if !gemmDirect {
+		t.Skip("direct reads disabled")
+	}
+	for _, ld := range []int{512, 1024, 4096} {
+		if directA(true, 1, 8, 256, ld) || directB(false, 8, 256, ld) {
+			t.Errorf("stride %d doubles (a multiple of 4 KB) read in place", ld)
+		}
+	}
+	for _, ld := range []int{8, 520, 784, 1000} {
+		if !directA(true, 1, 8, 256, ld) || !directB(false, 8, 256, ld) {
+			t.Errorf("stride %d doubles not read in place", ld)
+		}
+	}
+}

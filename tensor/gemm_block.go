@@ -127,7 +127,7 @@ func (j *gemmJob) chooseGrid(t int) (tm, tn int) {
 		gn := min(t/gm, nUnits)
 		rows := ceilDiv(mTiles, gm) * j.rowUnit
 		cols := ceilDiv(nUnits, gn) * j.colUnit
-		cost := asm.GemmCost(bool(j.tA), bool(j.tB), rows, cols, j.k, j.alpha)
+		cost := asm.GemmCost(bool(j.tA), bool(j.tB), rows, cols, j.k, j.alpha, j.a.Stride, j.b.Stride)
 		if cost < best {
 			best, tm, tn = cost, gm, gn
 		}
