@@ -19,4 +19,5 @@ func registerArch() {
 	}
 	register(AVX2, avx2Kernels)
 	register(AVX512, avx512Kernels)
+	gemmPrefetchA = cpuid.CPU.VendorID == cpuid.Intel
 }

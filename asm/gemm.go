@@ -34,6 +34,10 @@ type gemmKernels struct {
 	// tiles that share the B panel in one call: tile t reads the A panel at
 	// a + t·aStep values and writes C rows [t·mr, t·mr+mr) (see stripCols).
 	strip gemmStripFunc
+	// stripPrefetch, where the level has one, is strip with a software
+	// prefetch of the A panel a few values of p ahead: bitwise the same
+	// tiles, run instead of strip when gemmPrefetchA.
+	stripPrefetch gemmStripFunc
 	// narrow holds variants of the tile for fewer columns (widths < nr in
 	// increasing order), each bitwise the first w columns of the full tile.
 	narrow []gemmNarrow
@@ -45,6 +49,13 @@ type gemmKernels struct {
 	packRow    func(out *float64, step int, src *float64, w, segs int)
 	packRowVec int
 }
+
+// gemmPrefetchA selects the strips that prefetch the A panel
+// (stripPrefetch). registerArch sets it from what the processor reports:
+// on Intel cores the prefetch gains 2–9 % on the benchmark products, on
+// AMD Zen 5 it cost 1–4 % (docs/benchmarks.md, "GEMM design choices,
+// measured"). Tests flip it to compare the two strips.
+var gemmPrefetchA bool
 
 type gemmStripFunc func(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles, aStep int)
 
@@ -133,7 +144,11 @@ func (g *gemmKernels) stripCols(w, k, tiles int, a []float64, lda, aStep int, b 
 	_ = c[((tiles-1)*mr+mr-1)*ldc+nr-1]
 	_ = a[(tiles-1)*aStep+(k-1)*lda+mr-1]
 	_ = b[(k-1)*ldb+nr-1]
-	g.strip(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta, tiles, aStep)
+	strip := g.strip
+	if gemmPrefetchA && g.stripPrefetch != nil {
+		strip = g.stripPrefetch
+	}
+	strip(k, &a[0], lda, &b[0], ldb, &c[0], ldc, beta, tiles, aStep)
 }
 
 // tileW checks the arguments of a tile of mr×nr (nr = w) and runs tile.

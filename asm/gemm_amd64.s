@@ -264,6 +264,263 @@ next:
 	VZEROUPPER
 	RET
 
+// func gemm8x24PrefetchAVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles int, aStep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemm8x24PrefetchAVX512(SB), NOSPLIT, $0-80
+	// Tile 8 rows × 24 columns. Go loop (gemmTileGeneric):
+	//   for i < mr, j < nr { acc := +0; for p < k { acc = fma(a[p·lda+i], b[p·ldb+j], acc) }
+	//     if β ≠ 0 { acc = fma(β, C[i][j], acc) }; C[i][j] = acc }
+	// A strip: tiles ≥ 1 tiles down C share the B panel; tile t reads the A panel at
+	// a + t·aStep values and writes C rows [t·8, t·8+8). tileCols calls it with tiles = 1.
+	// One call per strip instead of one per tile saves the Go-side call and checks, 3–5 % of a
+	// product (asm/gemm.go).
+	// Registers:
+	//   CX  remaining k          AX  a panel (moves lda·8 bytes per p)
+	//   BX  b panel (ldb·8/p)    DX  current C row (moves ldc·8 bytes per row)
+	//   R8  lda·8   R9  ldb·8    R10 ldc·8
+	//   R11 the row pointer of the C prefetch, then β's bits without the sign (0 ⇔ β = ±0)
+	//   DI  this tile's a panel  SI  this tile's first C row
+	//   R12 aStep·8              R13 tiles left (k and b are reloaded for each tile)
+	//   Z0-Z23  accumulators: row i of C is Z(3·i) .. Z(3·i+2), pinned for the whole k loop
+	//   Z24-Z26  b[p][0..24)    Z27/Z28 alternating  a[p][i] broadcast    Z29  β broadcast (epilogue)
+	// Per p: 3 vector loads of b, then per row one VBROADCASTSD and 3 VFMADD231PD (24 FMAs).
+	// Before the k loop PREFETCHT0 at byte offsets [0 64 128 191] of every row of the C tile, so that
+	// the epilogue finds C in L1. Epilogue: β = 0 stores the accumulators; otherwise
+	// acc = fma(β, C, acc) with C as memory operand, then store.
+	// gemm8x24AVX512 with one more instruction per p: PREFETCHT0 of the A panel 8 values
+	// of p ahead ((AX)(R8*8)). The same FMAs in the same order: bitwise the same tile.
+	// Run where the processor is an Intel one (asm.gemmPrefetchA): the prefetch gains
+	// 2–9 % there and cost 1–4 % on AMD Zen 5 (docs/benchmarks.md).
+	MOVQ lda+16(FP), R8
+	SHLQ $0x03, R8
+	MOVQ ldb+32(FP), R9
+	SHLQ $0x03, R9
+	MOVQ ldc+48(FP), R10
+	SHLQ $0x03, R10
+	MOVQ tiles+64(FP), R13
+	MOVQ aStep+72(FP), R12
+	SHLQ $0x03, R12
+	MOVQ a+8(FP), DI
+	MOVQ c+40(FP), SI
+
+tile:
+	MOVQ       k+0(FP), CX
+	MOVQ       DI, AX
+	MOVQ       b+24(FP), BX
+	MOVQ       SI, DX
+	VPXORQ     Z0, Z0, Z0
+	VPXORQ     Z1, Z1, Z1
+	VPXORQ     Z2, Z2, Z2
+	VPXORQ     Z3, Z3, Z3
+	VPXORQ     Z4, Z4, Z4
+	VPXORQ     Z5, Z5, Z5
+	VPXORQ     Z6, Z6, Z6
+	VPXORQ     Z7, Z7, Z7
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
+	VPXORQ     Z11, Z11, Z11
+	VPXORQ     Z12, Z12, Z12
+	VPXORQ     Z13, Z13, Z13
+	VPXORQ     Z14, Z14, Z14
+	VPXORQ     Z15, Z15, Z15
+	VPXORQ     Z16, Z16, Z16
+	VPXORQ     Z17, Z17, Z17
+	VPXORQ     Z18, Z18, Z18
+	VPXORQ     Z19, Z19, Z19
+	VPXORQ     Z20, Z20, Z20
+	VPXORQ     Z21, Z21, Z21
+	VPXORQ     Z22, Z22, Z22
+	VPXORQ     Z23, Z23, Z23
+	MOVQ       DX, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 191(R11)
+	TESTQ      CX, CX
+	JLE        store
+
+loop:
+	PREFETCHT0   (AX)(R8*8)
+	VMOVUPD      (BX), Z24
+	VMOVUPD      64(BX), Z25
+	VMOVUPD      128(BX), Z26
+	VBROADCASTSD (AX), Z27
+	VFMADD231PD  Z24, Z27, Z0
+	VFMADD231PD  Z25, Z27, Z1
+	VFMADD231PD  Z26, Z27, Z2
+	VBROADCASTSD 8(AX), Z28
+	VFMADD231PD  Z24, Z28, Z3
+	VFMADD231PD  Z25, Z28, Z4
+	VFMADD231PD  Z26, Z28, Z5
+	VBROADCASTSD 16(AX), Z27
+	VFMADD231PD  Z24, Z27, Z6
+	VFMADD231PD  Z25, Z27, Z7
+	VFMADD231PD  Z26, Z27, Z8
+	VBROADCASTSD 24(AX), Z28
+	VFMADD231PD  Z24, Z28, Z9
+	VFMADD231PD  Z25, Z28, Z10
+	VFMADD231PD  Z26, Z28, Z11
+	VBROADCASTSD 32(AX), Z27
+	VFMADD231PD  Z24, Z27, Z12
+	VFMADD231PD  Z25, Z27, Z13
+	VFMADD231PD  Z26, Z27, Z14
+	VBROADCASTSD 40(AX), Z28
+	VFMADD231PD  Z24, Z28, Z15
+	VFMADD231PD  Z25, Z28, Z16
+	VFMADD231PD  Z26, Z28, Z17
+	VBROADCASTSD 48(AX), Z27
+	VFMADD231PD  Z24, Z27, Z18
+	VFMADD231PD  Z25, Z27, Z19
+	VFMADD231PD  Z26, Z27, Z20
+	VBROADCASTSD 56(AX), Z28
+	VFMADD231PD  Z24, Z28, Z21
+	VFMADD231PD  Z25, Z28, Z22
+	VFMADD231PD  Z26, Z28, Z23
+	ADDQ         R8, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop
+
+store:
+	MOVQ         beta+56(FP), R11
+	SHLQ         $0x01, R11
+	JZ           overwrite
+	VBROADCASTSD beta+56(FP), Z29
+	VFMADD231PD  (DX), Z29, Z0
+	VFMADD231PD  64(DX), Z29, Z1
+	VFMADD231PD  128(DX), Z29, Z2
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      Z1, 64(DX)
+	VMOVUPD      Z2, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z3
+	VFMADD231PD  64(DX), Z29, Z4
+	VFMADD231PD  128(DX), Z29, Z5
+	VMOVUPD      Z3, (DX)
+	VMOVUPD      Z4, 64(DX)
+	VMOVUPD      Z5, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z6
+	VFMADD231PD  64(DX), Z29, Z7
+	VFMADD231PD  128(DX), Z29, Z8
+	VMOVUPD      Z6, (DX)
+	VMOVUPD      Z7, 64(DX)
+	VMOVUPD      Z8, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z9
+	VFMADD231PD  64(DX), Z29, Z10
+	VFMADD231PD  128(DX), Z29, Z11
+	VMOVUPD      Z9, (DX)
+	VMOVUPD      Z10, 64(DX)
+	VMOVUPD      Z11, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z12
+	VFMADD231PD  64(DX), Z29, Z13
+	VFMADD231PD  128(DX), Z29, Z14
+	VMOVUPD      Z12, (DX)
+	VMOVUPD      Z13, 64(DX)
+	VMOVUPD      Z14, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z15
+	VFMADD231PD  64(DX), Z29, Z16
+	VFMADD231PD  128(DX), Z29, Z17
+	VMOVUPD      Z15, (DX)
+	VMOVUPD      Z16, 64(DX)
+	VMOVUPD      Z17, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z18
+	VFMADD231PD  64(DX), Z29, Z19
+	VFMADD231PD  128(DX), Z29, Z20
+	VMOVUPD      Z18, (DX)
+	VMOVUPD      Z19, 64(DX)
+	VMOVUPD      Z20, 128(DX)
+	ADDQ         R10, DX
+	VFMADD231PD  (DX), Z29, Z21
+	VFMADD231PD  64(DX), Z29, Z22
+	VFMADD231PD  128(DX), Z29, Z23
+	VMOVUPD      Z21, (DX)
+	VMOVUPD      Z22, 64(DX)
+	VMOVUPD      Z23, 128(DX)
+	JMP          next
+
+overwrite:
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	VMOVUPD Z2, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z3, (DX)
+	VMOVUPD Z4, 64(DX)
+	VMOVUPD Z5, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z6, (DX)
+	VMOVUPD Z7, 64(DX)
+	VMOVUPD Z8, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z9, (DX)
+	VMOVUPD Z10, 64(DX)
+	VMOVUPD Z11, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z12, (DX)
+	VMOVUPD Z13, 64(DX)
+	VMOVUPD Z14, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z15, (DX)
+	VMOVUPD Z16, 64(DX)
+	VMOVUPD Z17, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z18, (DX)
+	VMOVUPD Z19, 64(DX)
+	VMOVUPD Z20, 128(DX)
+	ADDQ    R10, DX
+	VMOVUPD Z21, (DX)
+	VMOVUPD Z22, 64(DX)
+	VMOVUPD Z23, 128(DX)
+
+next:
+	// Next tile: the A panel aStep values on, C mr rows down.
+	ADDQ R12, DI
+	LEAQ (SI)(R10*8), SI
+	DECQ R13
+	JNZ  tile
+	VZEROUPPER
+	RET
+
 // func gemm4x12AVX2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, beta float64, tiles int, aStep int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm4x12AVX2(SB), NOSPLIT, $0-80
